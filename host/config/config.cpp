@@ -1,0 +1,191 @@
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <set>
+#include <thread>
+
+namespace verbd::config {
+namespace {
+
+std::string where(const std::filesystem::path& file, const toml::source_region& region) {
+  return file.string() + ":" + std::to_string(region.begin.line) + ":" +
+         std::to_string(region.begin.column) + ": ";
+}
+
+// Reads one table's keys, each with its own check; refuses keys it does not know.
+class Section {
+ public:
+  Section(const std::filesystem::path& file, const toml::table& root, std::string name)
+      : file_(file), name_(std::move(name)) {
+    const toml::node* node = root.get(name_);
+    if (node == nullptr) return;
+    table_ = node->as_table();
+    if (table_ == nullptr) throw Error(where(file_, node->source()) + "[" + name_ + "] must be a table");
+  }
+
+  template <class T>
+  void read(const std::string& key, T& target, std::int64_t low = 0, std::int64_t high = INT64_MAX) {
+    known_.insert(key);
+    const toml::node* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr) return;
+    if constexpr (std::is_same_v<T, bool>) {
+      auto value = node->value<bool>();
+      if (!value) fail(*node, key, "must be true or false");
+      target = *value;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      auto value = node->value<std::string>();
+      if (!value) fail(*node, key, "must be a string");
+      target = *value;
+    } else {
+      auto value = node->is_integer() ? node->value<std::int64_t>() : std::nullopt;
+      if (!value || *value < low || *value > high)
+        fail(*node, key, "must be an integer from " + std::to_string(low) + " to " + std::to_string(high));
+      target = static_cast<T>(*value);
+    }
+  }
+
+  void read_path(const std::string& key, std::filesystem::path& target) {
+    std::string text;
+    read(key, text);
+    if (!text.empty()) target = file_.parent_path() / text;
+  }
+
+  void read_milliseconds(const std::string& key, std::chrono::milliseconds& target) {
+    std::int64_t value = target.count();
+    read(key, value, 1, 24 * 3600 * 1000);
+    target = std::chrono::milliseconds(value);
+  }
+
+  // Refuses keys nobody read; `nested` names tables handled elsewhere.
+  void refuse_unknown(bool allow_tables = false) const {
+    if (table_ == nullptr) return;
+    for (const auto& [key, node] : *table_) {
+      if (known_.count(std::string(key.str())) || (allow_tables && node.is_table())) continue;
+      throw Error(where(file_, key.source()) + "unknown key '" + std::string(key.str()) + "' in [" +
+                  name_ + "]");
+    }
+  }
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& what) const {
+    throw Error(where(file_, node.source()) + name_ + "." + key + " " + what);
+  }
+
+  const toml::table* table() const { return table_; }
+
+ private:
+  const std::filesystem::path& file_;
+  std::string name_;
+  const toml::table* table_ = nullptr;
+  std::set<std::string> known_;
+};
+
+void read_server(const std::filesystem::path& file, const toml::table& root, Server& server) {
+  Section section(file, root, "server");
+  section.read("host", server.host);
+  section.read("port", server.port, 0, 65535);
+  section.read("workers", server.workers, 0, 1024);
+  section.read("name", server.name);
+  section.refuse_unknown();
+  if (server.workers == 0) server.workers = std::max(1u, std::thread::hardware_concurrency());
+  for (char c : server.name)
+    if (c < 0x20 || c == 0x7f) throw Error(file.string() + ": server.name must be printable");
+}
+
+void read_limits(const std::filesystem::path& file, const toml::table& root, Limits& limits) {
+  Section section(file, root, "limits");
+  section.read("max_request_line_bytes", limits.max_request_line_bytes, 64, 1 << 20);
+  section.read("max_header_bytes", limits.max_header_bytes, 256, 1 << 24);
+  section.read("max_body_bytes", limits.max_body_bytes, 0, INT64_MAX);
+  section.read_milliseconds("header_timeout_ms", limits.header_timeout);
+  section.read_milliseconds("idle_timeout_ms", limits.idle_timeout);
+  section.read_milliseconds("shutdown_drain_ms", limits.shutdown_drain);
+  section.refuse_unknown();
+}
+
+Setting to_setting(const std::filesystem::path& file, const std::string& key, const toml::node& node) {
+  if (auto text = node.value<std::string>(); text && node.is_string()) return *text;
+  if (auto flag = node.value<bool>(); flag && node.is_boolean()) return *flag;
+  if (auto number = node.value<std::int64_t>(); number && node.is_integer()) return *number;
+  if (auto number = node.value<double>(); number && node.is_floating_point()) return *number;
+  throw Error(where(file, node.source()) + key + " must be a string, integer, float or boolean");
+}
+
+void read_plugins(const std::filesystem::path& file, const toml::table& root, Plugins& plugins) {
+  Section section(file, root, "plugins");
+  section.read_path("directory", plugins.directory);
+  section.read("watch", plugins.watch);
+  section.refuse_unknown(true);
+  if (section.table() == nullptr) return;
+  for (const auto& [method, node] : *section.table()) {
+    if (!node.is_table()) continue;
+    Settings& settings = plugins.settings[std::string(method.str())];
+    for (const auto& [key, value] : *node.as_table()) {
+      std::string name = "plugins." + std::string(method.str()) + "." + std::string(key.str());
+      settings[std::string(key.str())] = to_setting(file, name, value);
+    }
+  }
+}
+
+void read_store(const std::filesystem::path& file, const toml::table& root, Store& store) {
+  Section section(file, root, "store");
+  section.read("backend", store.backend);
+  section.read_path("root", store.root);
+  section.read("fsync", store.fsync);
+  section.refuse_unknown();
+  if (store.backend != "files" && store.backend != "memory") {
+    const toml::node* node = section.table()->get("backend");
+    section.fail(*node, "backend", "must be \"files\" or \"memory\"");
+  }
+}
+
+void read_log(const std::filesystem::path& file, const toml::table& root, Log& log) {
+  Section section(file, root, "log");
+  std::string level;
+  section.read("level", level);
+  section.read("access", log.access);
+  section.refuse_unknown();
+  if (level.empty()) return;
+  try {
+    log.level = parse_level(level);
+  } catch (const Error& e) {
+    section.fail(*section.table()->get("level"), "level", e.what());
+  }
+}
+
+}  // namespace
+
+spdlog::level::level_enum parse_level(const std::string& name) {
+  for (auto [text, level] : {std::pair{"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+                             {"info", spdlog::level::info}, {"warn", spdlog::level::warn},
+                             {"error", spdlog::level::err}}) {
+    if (name == text) return level;
+  }
+  throw Error("must be one of trace, debug, info, warn, error");
+}
+
+Config load(const std::filesystem::path& file) {
+  Config config;
+  config.file = file;
+  config.plugins.directory = file.parent_path() / "plugins";
+  config.store.root = file.parent_path() / "data";
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(where(file, e.source()) + std::string(e.description()));
+  }
+  for (const auto& [key, node] : root) {
+    static const std::set<std::string> sections{"server", "limits", "plugins", "store", "log"};
+    if (!sections.count(std::string(key.str())))
+      throw Error(where(file, key.source()) + "unknown section [" + std::string(key.str()) + "]");
+  }
+  read_server(file, root, config.server);
+  read_limits(file, root, config.limits);
+  read_plugins(file, root, config.plugins);
+  read_store(file, root, config.store);
+  read_log(file, root, config.log);
+  return config;
+}
+
+}  // namespace verbd::config

@@ -1,0 +1,77 @@
+// The configuration: the TOML file, read and checked once, as typed values.
+//
+// Every key is documented in config/verbd.toml. Relative paths are resolved
+// against the folder of the config file. Unknown keys are errors, so that a
+// typo does not silently fall back to a default.
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <variant>
+
+namespace verbd::config {
+
+// One plugin setting, as TOML typed it.
+using Setting = std::variant<std::string, std::int64_t, double, bool>;
+using Settings = std::map<std::string, Setting, std::less<>>;
+
+struct Server {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port
+  unsigned workers = 1;       // 0 in the file: one per core (resolved on load)
+  std::string name = "verbd";
+};
+
+struct Limits {
+  std::size_t max_request_line_bytes = 8192;
+  std::size_t max_header_bytes = 16384;
+  std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{15000};
+  std::chrono::milliseconds shutdown_drain{5000};
+};
+
+struct Plugins {
+  std::filesystem::path directory;
+  bool watch = true;
+  std::map<std::string, Settings, std::less<>> settings;  // by lower-case method: [plugins.get]
+};
+
+struct Store {
+  std::string backend = "files";  // "files" or "memory"
+  std::filesystem::path root;
+  bool fsync = true;
+};
+
+struct Log {
+  spdlog::level::level_enum level = spdlog::level::info;
+  bool access = true;
+};
+
+struct Config {
+  std::filesystem::path file;
+  Server server;
+  Limits limits;
+  Plugins plugins;
+  Store store;
+  Log log;
+};
+
+// "verbd.toml:4:8: server.port must be ..." — file, line, column, what.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Config load(const std::filesystem::path& file);  // throws Error
+
+// "debug" -> spdlog::level::debug; throws Error for anything else.
+spdlog::level::level_enum parse_level(const std::string& name);
+
+}  // namespace verbd::config

@@ -1,0 +1,82 @@
+// The request parser: Boost.Beast's basic_parser, which does the RFC 9112
+// grammar, Content-Length and chunked framing, plus the checks Beast leaves
+// to its user (Host, Transfer-Encoding codings, versions, limits).
+//
+// Feed it what the connection has buffered; it consumes what it has parsed.
+// One parser per request: make a new one (it does not allocate) each time.
+#pragma once
+
+#include "http/request.hpp"
+
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace verbd::http {
+
+struct ParserLimits {
+  std::size_t max_request_line_bytes = 8192;
+  std::size_t max_header_bytes = 16384;
+  std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+};
+
+// Why a request was refused before it reached a plugin.
+struct Refusal {
+  int status = 0;  // 0: nothing refused
+  const char* reason = "";
+};
+
+class Parser final : private boost::beast::http::basic_parser<true> {
+ public:
+  enum class State { header, body, complete, refused };
+
+  Parser(const ParserLimits& limits, Request& request);
+
+  // Parses what it can of `buffered`; returns how many bytes it used up.
+  std::size_t feed(std::string_view buffered);
+
+  State state() const noexcept { return state_; }
+  const Refusal& refusal() const noexcept { return refusal_; }
+  // Whether the request announced a body that is still to come.
+  bool body_pending() const noexcept { return state_ == State::body; }
+
+ private:
+  using Base = boost::beast::http::basic_parser<true>;
+
+  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method, boost::beast::string_view target,
+                       int version, boost::beast::error_code& ec) override;
+  void on_response_impl(int, boost::beast::string_view, int, boost::beast::error_code&) override {}
+  void on_field_impl(boost::beast::http::field field, boost::beast::string_view name, boost::beast::string_view value,
+                     boost::beast::error_code& ec) override;
+  void on_header_impl(boost::beast::error_code& ec) override;
+  void on_body_init_impl(boost::optional<std::uint64_t> const& length,
+                         boost::beast::error_code& ec) override;
+  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                                 boost::beast::error_code& ec) override;
+  void on_finish_impl(boost::beast::error_code& ec) override;
+
+  void refuse(int status, const char* reason, boost::beast::error_code& ec);
+  void refuse_for(const boost::beast::error_code& ec);
+  bool request_line_too_long(std::string_view buffered) const;
+  void check_transfer_coding(boost::beast::error_code& ec);
+  void check_host(boost::beast::error_code& ec);
+  void check_expectation(boost::beast::error_code& ec);
+  std::size_t keep(std::string_view text);
+  void point_views_into_head();
+
+  const ParserLimits& limits_;
+  Request& request_;
+  State state_ = State::header;
+  Refusal refusal_;
+  bool got_request_line_ = false;
+  bool got_header_ = false;
+  std::size_t header_bytes_ = 0;
+  int host_fields_ = 0;
+  std::string transfer_codings_;  // every Transfer-Encoding value, comma-joined
+  bool saw_transfer_encoding_ = false;
+};
+
+}  // namespace verbd::http

@@ -1,0 +1,52 @@
+// One request as the host holds it between the parser and the plugin.
+//
+// Everything lives in buffers owned by this object (the head in `head_bytes`,
+// the body in `body`) so that the connection may move or refill its read
+// buffer while the request is in flight. Reused from request to request on a
+// connection: clear() keeps the capacity, so steady state does not allocate.
+#pragma once
+
+#include <verbd/plugin.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace verbd::http {
+
+struct Request {
+  std::string_view method;
+  std::string_view target;
+  std::string_view host;  // the Host field's value, or the absolute-form authority
+  int version = 11;       // 10 or 11
+  std::vector<verbd_header> headers;
+  std::string body;
+
+  bool keep_alive = true;
+  bool expects_continue = false;
+
+  // Method, target, field names and values, back to back; the views above
+  // point into it once the head is complete.
+  std::string head_bytes;
+  struct FieldAt {
+    std::size_t name, name_size, value, value_size;
+  };
+  std::vector<FieldAt> fields_at;
+
+  void clear() {
+    method = target = host = {};
+    version = 11;
+    headers.clear();
+    body.clear();
+    keep_alive = true;
+    expects_continue = false;
+    head_bytes.clear();
+    fields_at.clear();
+  }
+
+  // The first field with this name (any case), or an empty view.
+  std::string_view header(std::string_view name) const noexcept;
+};
+
+}  // namespace verbd::http

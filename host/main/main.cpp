@@ -1,0 +1,172 @@
+// verbd: reads the config, opens the store, loads the plugins, serves.
+//
+//   verbd --config FILE [--port N] [--host H] [--plugins DIR] [--data DIR] [--log-level L]
+//   verbd --check --config FILE
+//
+// Exit codes: 0 after a clean stop (SIGINT, SIGTERM) or a passing --check;
+// 1 when verbd cannot start or --check finds a problem; 2 for a bad config
+// or command line.
+#include "config/config.hpp"
+#include "log/log.hpp"
+#include "net/server.hpp"
+#include "plugin/loader.hpp"
+#include "store/store.hpp"
+
+#include <verbd/plugin.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+namespace {
+
+using namespace verbd;
+
+struct Overrides {
+  std::optional<std::uint16_t> port;
+  std::optional<std::string> host;
+  std::optional<std::string> plugins;
+  std::optional<std::string> data;
+  std::optional<std::string> log_level;
+};
+
+// The config file, with the command line's overrides on top. Throws config::Error.
+config::Config load_config(const std::string& file, const Overrides& overrides) {
+  config::Config config = config::load(file);
+  if (overrides.port) config.server.port = *overrides.port;
+  if (overrides.host) config.server.host = *overrides.host;
+  if (overrides.plugins) config.plugins.directory = *overrides.plugins;
+  if (overrides.data) config.store.root = *overrides.data;
+  if (overrides.log_level) config.log.level = config::parse_level(*overrides.log_level);
+  return config;
+}
+
+std::unique_ptr<store::Store> open_store(const config::Config& config) {
+  if (config.store.backend == "memory") return store::make_memory_store();
+  return store::make_files_store({config.store.root, config.store.fsync});
+}
+
+net::ServerSettings server_settings(const config::Config& config) {
+  net::ServerSettings settings;
+  settings.host = config.server.host;
+  settings.port = config.server.port;
+  settings.workers = config.server.workers;
+  settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
+                                config.limits.max_body_bytes};
+  settings.connection.header_timeout = config.limits.header_timeout;
+  settings.connection.idle_timeout = config.limits.idle_timeout;
+  settings.connection.server_name = config.server.name;
+  settings.connection.access_log = config.log.access;
+  return settings;
+}
+
+// `verbd --check`: the plugin table on stdout, each problem on stderr.
+int check(const plugin::LoadReport& report) {
+  std::printf("%-10s %-32s %-12s %-10s %s\n", "METHOD", "FILE", "PLUGIN", "VERSION", "ABI");
+  for (const auto& plugin : report.generation->plugins())
+    for (const auto& method : plugin->methods())
+      std::printf("%-10s %-32s %-12s %-10s %s\n", method.c_str(), plugin->file().filename().c_str(),
+                  plugin->name().c_str(), plugin->version().c_str(), plugin->abi().c_str());
+  for (const auto& refused : report.refused)
+    std::fprintf(stderr, "verbd: %s: %s\n", refused.file.c_str(), refused.reason.c_str());
+  if (report.generation->plugins().empty()) std::fprintf(stderr, "verbd: no plugin loaded\n");
+  return report.refused.empty() && !report.generation->plugins().empty() ? 0 : 1;
+}
+
+// SIGHUP: read the config again and load a new plugin generation. Settings
+// that shape the listening side (host, port, workers, limits) need a restart.
+void reload(const std::string& file, const Overrides& overrides, plugin::Loader& loader,
+            plugin::Registry& registry) {
+  static auto& log = verbd::log::get("server");
+  try {
+    config::Config config = load_config(file, overrides);
+    log.info("SIGHUP: reloading plugins from {}", config.plugins.directory.string());
+    auto report = loader.load(config.plugins, registry.number() + 1);
+    registry.publish(report.generation);
+    plugin::log_generation(*report.generation);
+  } catch (const std::exception& e) {
+    log.error("SIGHUP: config not reloaded, the old one stays in force: {}", e.what());
+  }
+}
+
+int serve(const std::string& file, const Overrides& overrides, const config::Config& config,
+          store::Store& store, plugin::Loader& loader, plugin::Registry& registry) {
+  static auto& log = verbd::log::get("server");
+  net::Server server(server_settings(config), store, registry);
+  server.start();
+  log.info("listening on http://{}:{}/ with {} worker(s), {} store at {}", config.server.host, server.port(),
+           config.server.workers, config.store.backend,
+           config.store.backend == "files" ? config.store.root.string() : "(memory)");
+
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set stops(signals_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(signals_context, SIGHUP);
+  stops.async_wait([&](boost::system::error_code error, int signal) {
+    if (error) return;
+    log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,
+             config.limits.shutdown_drain.count());
+    server.stop(config.limits.shutdown_drain);
+    hangups.cancel();
+  });
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code error, int) {
+    if (error) return;
+    reload(file, overrides, loader, registry);
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+  signals_context.run();
+  server.wait();
+  log.info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"verbd: an HTTP/1.1 server whose request methods are plugins"};
+  std::string file;
+  Overrides overrides;
+  bool check_only = false;
+  app.add_option("--config", file, "the TOML configuration file")->required()->check(CLI::ExistingFile);
+  app.add_option("--port", overrides.port, "listen on this port (0: any free port)");
+  app.add_option("--host", overrides.host, "listen on this address");
+  app.add_option("--plugins", overrides.plugins, "the plugin folder");
+  app.add_option("--data", overrides.data, "the files store's root folder");
+  app.add_option("--log-level", overrides.log_level, "trace, debug, info, warn or error");
+  app.add_flag("--check", check_only, "check the config, load every plugin, print them, and exit");
+  app.set_version_flag("--version", std::string("verbd " VERBD_VERSION " (plugin ABI ") +
+                                        std::to_string(VERBD_ABI_MAJOR) + "." +
+                                        std::to_string(VERBD_ABI_MINOR) + ")");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  config::Config config;
+  try {
+    config = load_config(file, overrides);
+  } catch (const config::Error& e) {
+    std::fprintf(stderr, "verbd: %s\n", e.what());
+    return 2;
+  }
+  verbd::log::setup(config.log.level);
+
+  try {
+    auto store = open_store(config);
+    plugin::Loader loader(*store);
+    plugin::Registry registry;
+    auto report = loader.load(config.plugins, 1);
+    if (check_only) return check(report);
+    registry.publish(report.generation);
+    plugin::log_generation(*report.generation);
+    return serve(file, overrides, config, *store, loader, registry);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "verbd: %s\n", e.what());
+    return 1;
+  }
+}

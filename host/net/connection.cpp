@@ -1,0 +1,221 @@
+#include "net/connection.hpp"
+
+#include "log/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstring>
+
+namespace verbd::net {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+constexpr auto no_throw = asio::as_tuple(use_awaitable);
+
+constexpr std::size_t initial_input_bytes = 8 * 1024;
+constexpr std::size_t flush_threshold_bytes = 64 * 1024;
+constexpr std::chrono::seconds final_write_grace{2};
+
+Connection::Connection(asio::ip::tcp::socket socket, const ConnectionSettings& settings,
+                       store::Store& store, const plugin::Registry& plugins)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      settings_(settings),
+      exchange_(store, plugins),
+      input_(initial_input_bytes) {
+  if (settings_.access_log) {
+    boost::system::error_code ignored;
+    auto remote = socket_.remote_endpoint(ignored);
+    peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+}
+
+void Connection::start() {
+  deadline_ = Clock::now() + settings_.idle_timeout;
+  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->watch_deadline(); },
+                 asio::detached);
+}
+
+void Connection::stop_when_idle() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  if (idle_) socket_.cancel(ignored);
+}
+
+asio::awaitable<void> Connection::run() {
+  while (true) {
+    Next next = serve_buffered();
+    if (next == Next::close) break;
+    if (next == Next::send_continue) {
+      output_.append("HTTP/1.1 100 Continue\r\n\r\n");
+      if (!co_await flush()) break;
+      continue;
+    }
+    if (!output_.empty() && !co_await flush()) break;
+    if (!co_await read_more()) {
+      // A request begun and not finished in time gets its 408.
+      if (timed_out_ && parser_) refuse(408, "the request did not arrive in time");
+      break;
+    }
+  }
+  co_await close_gracefully();
+}
+
+// Sleeps until the deadline; past it, cancels the socket once (so run() can
+// answer 408), then closes it outright if run() is still stuck after a grace.
+asio::awaitable<void> Connection::watch_deadline() {
+  while (socket_.is_open()) {
+    timer_.expires_at(deadline_);
+    co_await timer_.async_wait(no_throw);
+    if (!socket_.is_open()) break;
+    if (Clock::now() < deadline_) continue;
+    boost::system::error_code ignored;
+    if (timed_out_) {
+      socket_.close(ignored);
+      break;
+    }
+    timed_out_ = true;
+    deadline_ = Clock::now() + final_write_grace;
+    socket_.cancel(ignored);
+  }
+}
+
+asio::awaitable<bool> Connection::read_more() {
+  if (begin_ > 0 && begin_ == end_) begin_ = end_ = 0;
+  if (end_ == input_.size()) {
+    if (begin_ > 0) {
+      std::memmove(input_.data(), input_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    } else {
+      input_.resize(input_.size() * 2);
+    }
+  }
+  idle_ = !parser_ && begin_ == end_;
+  if (idle_ && stopping_) co_return false;
+  auto now = Clock::now();
+  deadline_ = parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
+                                                  : now + settings_.idle_timeout;
+  auto [error, n] = co_await socket_.async_read_some(
+      asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
+  idle_ = false;
+  if (error) co_return false;
+  timed_out_ = false;  // it arrived after all
+  end_ += n;
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::flush() {
+  deadline_ = Clock::now() + settings_.idle_timeout;
+  auto [error, n] = co_await asio::async_write(socket_, asio::buffer(output_), no_throw);
+  output_.clear();
+  co_return !error;
+}
+
+// Sends what is queued, then half-closes and drains what the client still
+// sends for a moment, so that its unread request bytes do not make the
+// kernel reset the connection before it reads our last response.
+asio::awaitable<void> Connection::close_gracefully() {
+  boost::system::error_code ignored;
+  if (!output_.empty() && socket_.is_open()) co_await flush();
+  if (socket_.is_open()) {
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    deadline_ = Clock::now() + final_write_grace;
+    char sink[4096];
+    while (true) {
+      auto [error, n] = co_await socket_.async_read_some(asio::buffer(sink), no_throw);
+      if (error) break;
+    }
+  }
+  socket_.close(ignored);
+  timer_.cancel();
+}
+
+// Parses and answers every complete request in the buffer.
+Connection::Next Connection::serve_buffered() {
+  while (true) {
+    if (!parser_) {
+      if (begin_ == end_) return Next::read;
+      parser_.emplace(settings_.limits, request_);
+      request_start_ = Clock::now();
+      continue_answered_ = false;
+    }
+    bool had_header = parser_->state() != http::Parser::State::header;
+    begin_ += parser_->feed(buffered());
+    switch (parser_->state()) {
+      case http::Parser::State::header: return Next::read;
+      case http::Parser::State::refused:
+        return refuse(parser_->refusal().status, parser_->refusal().reason);
+      case http::Parser::State::body:
+        if (!had_header) return on_header_done();
+        return Next::read;
+      case http::Parser::State::complete:
+        if (!had_header) log_head();
+        if (on_request_done() == Next::close) return Next::close;
+        if (output_.size() >= flush_threshold_bytes) return Next::read;  // run() flushes first
+        break;
+    }
+  }
+}
+
+// The head is in and a body is announced: answer an Expect: 100-continue.
+Connection::Next Connection::on_header_done() {
+  log_head();
+  if (!request_.expects_continue || continue_answered_) return Next::read;
+  continue_answered_ = true;
+  if (!exchange_.serves(request_.method)) {
+    // Refused before the body is read, so the body's framing is lost: close.
+    exchange_.answer(request_, response_);
+    queue(response_, false, request_.version);
+    parser_.reset();
+    return Next::close;
+  }
+  return Next::send_continue;
+}
+
+Connection::Next Connection::on_request_done() {
+  exchange_.answer(request_, response_);
+  bool keep_alive = request_.keep_alive && !stopping_;
+  queue(response_, keep_alive, request_.version);
+  parser_.reset();
+  return keep_alive ? Next::read : Next::close;
+}
+
+Connection::Next Connection::refuse(int status, std::string_view why) {
+  response_.reset(request_.method == "HEAD", nullptr);
+  response_.refuse(status, why);
+  queue(response_, false, request_.version);
+  parser_.reset();
+  return Next::close;
+}
+
+void Connection::queue(const http::Response& response, bool keep_alive, int version) {
+  auto before = output_.size();
+  response.serialize(output_, {settings_.server_name, keep_alive, version});
+  if (settings_.access_log) log_access(response.status(), output_.size() - before);
+}
+
+void Connection::log_access(int status, std::uint64_t bytes) const {
+  static auto& log = verbd::log::get("access");
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
+  log.info("{} \"{} {} HTTP/{}.{}\" {} {} {}.{:03}ms", peer_, request_.method, request_.target,
+           request_.version / 10, request_.version % 10, status, bytes, micros / 1000, micros % 1000);
+}
+
+// At debug level, the request head as it came in (a line for each field).
+void Connection::log_head() const {
+  static auto& log = verbd::log::get("http");
+  if (!log.should_log(spdlog::level::debug)) return;
+  std::string head = std::string(request_.method) + " " + std::string(request_.target) + " HTTP/" +
+                     std::to_string(request_.version / 10) + "." + std::to_string(request_.version % 10);
+  for (const auto& field : request_.headers)
+    head.append("\n").append(field.name.data, field.name.size).append(": ").append(field.value.data, field.value.size);
+  log.debug("{} sent:\n{}\n", peer_, head);
+}
+
+}  // namespace verbd::net

@@ -1,0 +1,87 @@
+// One client connection: reads requests, hands each to the exchange, writes
+// the responses back in order. Runs as a coroutine on its worker's thread;
+// nothing in it is shared with another thread.
+//
+// Pipelined requests already buffered are answered before the next read,
+// and their responses leave in one write. A watchdog coroutine enforces the
+// deadlines (header, body, idle, write) by cancelling the socket.
+#pragma once
+
+#include "http/exchange.hpp"
+#include "http/parser.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace verbd::net {
+
+struct ConnectionSettings {
+  http::ParserLimits limits;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{15000};
+  std::string server_name = "verbd";
+  bool access_log = true;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(boost::asio::ip::tcp::socket socket, const ConnectionSettings& settings,
+             store::Store& store, const plugin::Registry& plugins);
+
+  void start();
+  // Graceful shutdown: close now if idle, else after the response in progress.
+  void stop_when_idle();
+
+ private:
+  enum class Next { read, send_continue, close };
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> watch_deadline();
+  boost::asio::awaitable<bool> read_more();
+  boost::asio::awaitable<bool> flush();
+  boost::asio::awaitable<void> close_gracefully();
+
+  Next serve_buffered();
+  Next on_header_done();
+  Next on_request_done();
+  Next refuse(int status, std::string_view why);
+  void queue(const http::Response& response, bool keep_alive, int version);
+  void log_access(int status, std::uint64_t bytes) const;
+  void log_head() const;
+  std::string_view buffered() const noexcept { return {input_.data() + begin_, end_ - begin_}; }
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  const ConnectionSettings& settings_;
+  http::Exchange exchange_;
+  std::string peer_;
+
+  std::vector<char> input_;
+  std::size_t begin_ = 0, end_ = 0;
+  std::string output_;
+
+  std::optional<http::Parser> parser_;
+  http::Request request_;
+  http::Response response_;
+  Clock::time_point request_start_;
+  bool continue_answered_ = false;
+
+  Clock::time_point deadline_;
+  bool idle_ = false;
+  bool timed_out_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace verbd::net

@@ -1,0 +1,148 @@
+#include "net/server.hpp"
+
+#include "log/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <stdexcept>
+#include <unordered_map>
+
+namespace verbd::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+// One thread: an io_context, an acceptor, and the connections it accepted.
+class Server::Worker {
+ public:
+  Worker(const ServerSettings& settings, store::Store& store, const plugin::Registry& plugins)
+      : settings_(settings), store_(store), plugins_(plugins), acceptor_(context_) {}
+
+  std::uint16_t listen(const tcp::endpoint& endpoint) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    int one = 1;
+    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    return acceptor_.local_endpoint().port();
+  }
+
+  void start() {
+    asio::co_spawn(context_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { context_.run(); });
+  }
+
+  void stop(std::chrono::milliseconds drain) {
+    asio::post(context_, [this, drain] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      for (auto& [raw, weak] : connections_)
+        if (auto connection = weak.lock()) connection->stop_when_idle();
+      asio::co_spawn(context_, drain_then_stop(drain), asio::detached);
+    });
+  }
+
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    static auto& log = verbd::log::get("server");
+    asio::steady_timer backoff(context_);
+    while (acceptor_.is_open()) {
+      auto [error, socket] = co_await acceptor_.async_accept(no_throw);
+      if (error == asio::error::operation_aborted || !acceptor_.is_open()) break;
+      if (error) {
+        // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
+        // the backlog while connections close; retrying at once would spin.
+        log.warn("accept failed: {}; retrying in 100 ms", error.message());
+        backoff.expires_after(std::chrono::milliseconds(100));
+        co_await backoff.async_wait(no_throw);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), error);
+      auto connection = std::make_shared<Connection>(std::move(socket), settings_.connection, store_, plugins_);
+      forget_closed();
+      connections_[connection.get()] = connection;
+      connection->start();
+    }
+    co_return;
+  }
+
+  // Waits for the connections to finish, at most `drain`, then stops the thread.
+  asio::awaitable<void> drain_then_stop(std::chrono::milliseconds drain) {
+    auto deadline = std::chrono::steady_clock::now() + drain;
+    asio::steady_timer tick(context_);
+    while (std::chrono::steady_clock::now() < deadline) {
+      next_sweep_ = 0;
+      forget_closed();
+      if (connections_.empty()) break;
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(no_throw);
+    }
+    context_.stop();
+  }
+
+  // Drops entries of connections that have ended; amortised over accepts.
+  void forget_closed() {
+    if (connections_.size() < next_sweep_) return;
+    for (auto it = connections_.begin(); it != connections_.end();)
+      it = it->second.expired() ? connections_.erase(it) : std::next(it);
+    next_sweep_ = 2 * connections_.size() + 64;
+  }
+
+  const ServerSettings& settings_;
+  store::Store& store_;
+  const plugin::Registry& plugins_;
+  asio::io_context context_{1};
+  tcp::acceptor acceptor_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+  std::size_t next_sweep_ = 64;
+  std::thread thread_;
+};
+
+Server::Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins)
+    : settings_(std::move(settings)), store_(store), plugins_(plugins) {}
+
+Server::~Server() {
+  stop(std::chrono::milliseconds(0));
+  wait();
+}
+
+void Server::start() {
+  boost::system::error_code error;
+  auto address = asio::ip::make_address(settings_.host, error);
+  if (error) throw std::runtime_error("server.host '" + settings_.host + "' is not an IP address");
+  std::uint16_t port = settings_.port;
+  for (unsigned i = 0; i < std::max(1u, settings_.workers); ++i) {
+    auto worker = std::make_unique<Worker>(settings_, store_, plugins_);
+    try {
+      port = worker->listen(tcp::endpoint(address, port));  // the first one picks the port for port 0
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot listen on " + settings_.host + ":" + std::to_string(port) + ": " +
+                               e.code().message());
+    }
+    workers_.push_back(std::move(worker));
+  }
+  port_ = port;
+  for (auto& worker : workers_) worker->start();
+}
+
+void Server::stop(std::chrono::milliseconds drain) {
+  for (auto& worker : workers_) worker->stop(drain);
+}
+
+void Server::wait() {
+  for (auto& worker : workers_) worker->join();
+}
+
+}  // namespace verbd::net

@@ -1,0 +1,54 @@
+// The listening side: `workers` threads, each with its own io_context and
+// its own SO_REUSEPORT acceptor, so that a connection lives and dies on one
+// thread and no lock is shared between workers on the request path.
+#pragma once
+
+#include "net/connection.hpp"
+#include "plugin/generation.hpp"
+#include "store/store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace verbd::net {
+
+struct ServerSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port; see port()
+  unsigned workers = 1;
+  ConnectionSettings connection;
+};
+
+class Server {
+ public:
+  Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins);
+  ~Server();
+
+  // Binds every worker's acceptor and starts the threads. Throws
+  // std::runtime_error naming the address when it cannot listen.
+  void start();
+  std::uint16_t port() const noexcept { return port_; }
+  // Stops accepting, lets connections finish the request in progress, and
+  // after `drain` stops whatever is left. Safe from any thread.
+  void stop(std::chrono::milliseconds drain);
+  // Returns once every worker thread has ended.
+  void wait();
+
+ private:
+  class Worker;
+
+  ServerSettings settings_;
+  store::Store& store_;
+  const plugin::Registry& plugins_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace verbd::net

@@ -1,0 +1,416 @@
+// The files backend: each resource is a plain file under the root, each
+// collection a folder, so that a user can drop index.html there and serve it.
+//
+// Safety: every path is opened relative to the root's descriptor with
+// openat2(RESOLVE_BENEATH), so neither ".." nor a symlink can lead outside
+// the root (on kernels without openat2, each segment is opened with
+// O_NOFOLLOW instead, which refuses every symlink).
+//
+// Atomicity: a write goes to a temporary file in the root's scratch folder,
+// is fsync'ed (when asked), then renamed over its target; readers see the
+// old file or the new one. An append copies the old bytes into the new file
+// first: O(size) per append, in exchange for the same all-or-nothing rule.
+// Writes to one path are serialised by a striped lock so two appends never
+// lose each other's bytes.
+#include "log/log.hpp"
+#include "store/path.hpp"
+#include "store/store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+namespace verbd::store {
+namespace {
+
+constexpr const char* media_type_attribute = "user.verbd.media_type";
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  bool ok() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Opens `relative` (no leading '/') below `directory`, never leaving it.
+// Returns the descriptor, or -1 with errno set.
+int open_segment_by_segment(int directory, std::string_view relative, int flags, mode_t mode) {
+  Fd current(::fcntl(directory, F_DUPFD_CLOEXEC, 0));
+  while (true) {
+    auto slash = relative.find('/');
+    std::string segment(relative.substr(0, slash));
+    if (slash == std::string_view::npos)
+      return ::openat(current.get(), segment.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    Fd next(::openat(current.get(), segment.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.ok()) return -1;
+    current = std::move(next);
+    relative.remove_prefix(slash + 1);
+  }
+}
+
+int open_beneath(int directory, std::string_view relative, int flags, mode_t mode = 0) {
+  static std::atomic<bool> have_openat2{true};
+  std::string name(relative.empty() ? std::string_view(".") : relative);
+  if (have_openat2.load(std::memory_order_relaxed)) {
+    open_how how{};
+    how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
+    how.mode = (flags & O_CREAT) ? mode : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, directory, name.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+    have_openat2.store(false, std::memory_order_relaxed);
+  }
+  return open_segment_by_segment(directory, name, flags, mode);
+}
+
+Status from_errno(int error, const char* doing, std::string_view path) {
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR: return VERBD_NOT_FOUND;
+    case EISDIR: return VERBD_IS_COLLECTION;
+    case EEXIST:
+    case ENOTEMPTY: return VERBD_EXISTS;
+    case EXDEV:  // RESOLVE_BENEATH: the path would leave the root
+    case ELOOP:  // a symlink where none may be
+    case EACCES:
+    case EPERM: return VERBD_DENIED;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG: return VERBD_NO_SPACE;
+    default:
+      static auto& log = verbd::log::get("store");
+      log.error("{} {}: {}", doing, path, std::strerror(error));
+      return VERBD_IO_ERROR;
+  }
+}
+
+// "a/b/c" -> {"a/b", "c"}; "c" -> {"", "c"}.
+std::pair<std::string_view, std::string> split_parent(std::string_view relative) {
+  auto slash = relative.rfind('/');
+  if (slash == std::string_view::npos) return {{}, std::string(relative)};
+  return {relative.substr(0, slash), std::string(relative.substr(slash + 1))};
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool copy_all(int from, int to) {
+  char buffer[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(from, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    if (!write_all(to, std::string_view(buffer, static_cast<std::size_t>(n)))) return false;
+  }
+}
+
+std::string media_type_of(int fd, std::string_view path) {
+  char buffer[VERBD_MEDIA_TYPE_CAPACITY];
+  ssize_t n = ::fgetxattr(fd, media_type_attribute, buffer, sizeof buffer - 1);
+  if (n > 0) return std::string(buffer, static_cast<std::size_t>(n));
+  return std::string(guess_media_type(path));
+}
+
+void fill_resource(const struct stat& st, std::string_view media_type, Entry& entry) {
+  entry.kind = VERBD_ENTRY_RESOURCE;
+  entry.size = static_cast<std::uint64_t>(st.st_size);
+  entry.modified_unix = st.st_mtim.tv_sec;
+  // Inode, size and nanosecond mtime: every rename brings a new inode, so
+  // two versions never share an ETag.
+  char etag[VERBD_ETAG_CAPACITY];
+  std::snprintf(etag, sizeof etag, "\"%lx-%lx-%lx\"", static_cast<unsigned long>(st.st_ino),
+                static_cast<unsigned long>(st.st_size),
+                static_cast<unsigned long>(st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec));
+  copy_field(entry.etag, etag);
+  copy_field(entry.media_type, media_type);
+}
+
+// Removes `name` below `directory`, and everything in it when it is a folder.
+void remove_tree(int directory, const std::string& name) {
+  if (::unlinkat(directory, name.c_str(), 0) == 0 || errno != EISDIR) return;
+  Fd folder(::openat(directory, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (folder.ok()) {
+    DIR* stream = ::fdopendir(::fcntl(folder.get(), F_DUPFD_CLOEXEC, 0));
+    std::vector<std::string> members;
+    while (dirent* item = stream ? ::readdir(stream) : nullptr)
+      if (std::strcmp(item->d_name, ".") != 0 && std::strcmp(item->d_name, "..") != 0)
+        members.emplace_back(item->d_name);
+    if (stream) ::closedir(stream);
+    for (const auto& member : members) remove_tree(folder.get(), member);
+  }
+  ::unlinkat(directory, name.c_str(), AT_REMOVEDIR);
+}
+
+class FilesStore final : public Store {
+ public:
+  explicit FilesStore(const FilesOptions& options) : fsync_(options.fsync) {
+    std::error_code error;
+    std::filesystem::create_directories(options.root, error);
+    root_ = Fd(::open(options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_.ok())
+      throw std::runtime_error("cannot open store root " + options.root.string() + ": " +
+                               std::strerror(errno));
+    std::string scratch(scratch_folder);
+    ::mkdirat(root_.get(), scratch.c_str(), 0700);
+    scratch_ = Fd(::openat(root_.get(), scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!scratch_.ok())
+      throw std::runtime_error("cannot use " + (options.root / scratch).string() + ": " +
+                               std::strerror(errno));
+    clear_scratch();
+  }
+
+  Status stat(std::string_view path, Entry& entry) override {
+    entry = Entry{};
+    Fd fd;
+    if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
+    return describe(fd.get(), path, entry);
+  }
+
+  Status read(std::string_view path, std::string* bytes, Entry& entry) override {
+    entry = Entry{};
+    Fd fd;
+    if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
+    if (Status status = describe(fd.get(), path, entry); status != VERBD_OK) return status;
+    if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
+    if (bytes == nullptr) return VERBD_OK;
+    return read_bytes(fd.get(), path, entry.size, *bytes);
+  }
+
+  Status write(const Write& write, Entry& entry, bool& created) override {
+    entry = Entry{};
+    if (!is_clean_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
+    if (names_collection(write.path)) return VERBD_IS_COLLECTION;
+    if (!write.media_type.empty() && !is_storable_media_type(write.media_type))
+      return VERBD_BAD_ARGUMENT;
+    std::lock_guard lock(stripe(write.path));
+    auto [parent_path, name] = split_parent(relative(write.path));
+    Fd parent;
+    if (Status status = open_parents(parent_path, parent); status != VERBD_OK) return status;
+
+    struct stat existing {};
+    created = ::fstatat(parent.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
+    if (created && errno != ENOENT) return from_errno(errno, "stat", write.path);
+    if (!created && S_ISDIR(existing.st_mode)) return VERBD_IS_COLLECTION;
+    if (!created && write.mode == WriteMode::create) return VERBD_EXISTS;
+    if (!created && !S_ISREG(existing.st_mode)) return VERBD_DENIED;  // a symlink or a device
+
+    Fd old;
+    if (!created) {
+      old = Fd(::openat(parent.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!old.ok()) return from_errno(errno, "open", write.path);
+    }
+    std::string media_type(write.media_type);
+    if (media_type.empty())
+      media_type = old.ok() ? media_type_of(old.get(), write.path) : std::string(guess_media_type(write.path));
+    return replace(parent.get(), name, write, old, media_type, entry);
+  }
+
+  Status remove(std::string_view path) override {
+    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (relative(path).empty()) return empty_root();
+    std::lock_guard lock(stripe(path));
+    auto [parent_path, name] = split_parent(relative(path));
+    Fd parent(open_beneath(root_.get(), parent_path, O_RDONLY | O_DIRECTORY));
+    if (!parent.ok()) return from_errno(errno, "open", path);
+    struct stat st {};
+    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return from_errno(errno, "stat", path);
+    if (names_collection(path) && !S_ISDIR(st.st_mode)) return VERBD_NOT_FOUND;
+    if (S_ISDIR(st.st_mode)) {
+      // Renamed away first, so nobody sees a half-deleted collection.
+      std::string doomed = scratch_name();
+      if (::renameat(parent.get(), name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+        return from_errno(errno, "rename", path);
+      remove_tree(scratch_.get(), doomed);
+    } else if (::unlinkat(parent.get(), name.c_str(), 0) != 0) {
+      return from_errno(errno, "unlink", path);
+    }
+    sync_directory(parent.get());
+    return VERBD_OK;
+  }
+
+  Status list(std::string_view path, std::string& lines) override {
+    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    Fd folder(open_beneath(root_.get(), relative(path), O_RDONLY | O_DIRECTORY));
+    if (!folder.ok()) return from_errno(errno, "open", path);
+    std::vector<std::string> members = list_members(folder.get(), relative(path).empty());
+    for (const auto& member : members) lines.append(member).append("\n");
+    return VERBD_OK;
+  }
+
+ private:
+  Status open_existing(std::string_view path, Fd& fd) {
+    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    int flags = O_RDONLY | O_NONBLOCK | (names_collection(path) ? O_DIRECTORY : 0);
+    fd = Fd(open_beneath(root_.get(), relative(path), flags));
+    return fd.ok() ? VERBD_OK : from_errno(errno, "open", path);
+  }
+
+  static Status describe(int fd, std::string_view path, Entry& entry) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return from_errno(errno, "stat", path);
+    if (S_ISDIR(st.st_mode)) {
+      entry.kind = VERBD_ENTRY_COLLECTION;
+      entry.modified_unix = st.st_mtim.tv_sec;
+      return VERBD_OK;
+    }
+    if (!S_ISREG(st.st_mode)) return VERBD_DENIED;
+    fill_resource(st, media_type_of(fd, path), entry);
+    return VERBD_OK;
+  }
+
+  static Status read_bytes(int fd, std::string_view path, std::uint64_t size, std::string& bytes) {
+    auto start = bytes.size();
+    bytes.resize(start + size);
+    std::size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd, bytes.data() + start + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return from_errno(errno, "read", path);
+      if (n == 0) break;  // shrunk by someone editing it in place
+      done += static_cast<std::size_t>(n);
+    }
+    bytes.resize(start + done);
+    return VERBD_OK;
+  }
+
+  // Opens the folder `relative` below the root, creating what is missing.
+  Status open_parents(std::string_view relative_path, Fd& parent) {
+    parent = Fd(open_beneath(root_.get(), relative_path, O_RDONLY | O_DIRECTORY));
+    if (parent.ok()) return VERBD_OK;
+    if (errno != ENOENT) return errno == ENOTDIR ? VERBD_NOT_COLLECTION : from_errno(errno, "open", relative_path);
+    Fd current(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+    while (!relative_path.empty()) {
+      auto slash = relative_path.find('/');
+      std::string segment(relative_path.substr(0, slash));
+      bool made = ::mkdirat(current.get(), segment.c_str(), 0755) == 0;
+      Fd next(open_beneath(current.get(), segment, O_RDONLY | O_DIRECTORY));
+      if (!next.ok()) return errno == ENOTDIR ? VERBD_NOT_COLLECTION : from_errno(errno, "mkdir", segment);
+      if (made) sync_directory(current.get());
+      current = std::move(next);
+      relative_path = slash == std::string_view::npos ? std::string_view{} : relative_path.substr(slash + 1);
+    }
+    parent = std::move(current);
+    return VERBD_OK;
+  }
+
+  // Writes the new version in the scratch folder and renames it into place.
+  Status replace(int parent, const std::string& name, const Write& write, const Fd& old,
+                 const std::string& media_type, Entry& entry) {
+    std::string temporary = scratch_name();
+    Fd file(::openat(scratch_.get(), temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!file.ok()) return from_errno(errno, "create", write.path);
+    bool written = (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
+                   write_all(file.get(), write.body);
+    // Without xattr support (some filesystems) the type is guessed on read.
+    if (written) ::fsetxattr(file.get(), media_type_attribute, media_type.data(), media_type.size(), 0);
+    struct stat st {};
+    written = written && (!fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
+    int flags = write.mode == WriteMode::create ? RENAME_NOREPLACE : 0;
+    if (!written || ::renameat2(scratch_.get(), temporary.c_str(), parent, name.c_str(), flags) != 0) {
+      int error = errno;
+      ::unlinkat(scratch_.get(), temporary.c_str(), 0);
+      return from_errno(error, "write", write.path);
+    }
+    sync_directory(parent);
+    fill_resource(st, media_type, entry);
+    return VERBD_OK;
+  }
+
+  Status empty_root() {
+    for (const auto& member : list_members(root_.get(), true)) {
+      std::string name = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
+      std::string doomed = scratch_name();
+      if (::renameat(root_.get(), name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+        return from_errno(errno, "rename", "/" + name);
+      remove_tree(scratch_.get(), doomed);
+    }
+    sync_directory(root_.get());
+    return VERBD_OK;
+  }
+
+  // Regular files and folders, sorted; symlinks and the scratch folder are left out.
+  std::vector<std::string> list_members(int folder, bool is_root) const {
+    std::vector<std::string> members;
+    DIR* stream = ::fdopendir(::fcntl(folder, F_DUPFD_CLOEXEC, 0));
+    if (stream == nullptr) return members;
+    while (dirent* item = ::readdir(stream)) {
+      std::string_view name = item->d_name;
+      if (name == "." || name == ".." || (is_root && name == scratch_folder)) continue;
+      struct stat st {};
+      if (::fstatat(folder, item->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISDIR(st.st_mode)) members.push_back(std::string(name) + "/");
+      if (S_ISREG(st.st_mode)) members.emplace_back(name);
+    }
+    ::closedir(stream);
+    std::sort(members.begin(), members.end());
+    return members;
+  }
+
+  void clear_scratch() {
+    for (const auto& member : list_members(scratch_.get(), false)) {
+      remove_tree(scratch_.get(), member.back() == '/' ? member.substr(0, member.size() - 1) : member);
+    }
+  }
+
+  std::string scratch_name() {
+    return std::to_string(::getpid()) + "-" + std::to_string(scratch_counter_.fetch_add(1));
+  }
+
+  void sync_directory(int directory) const {
+    if (fsync_) ::fsync(directory);
+  }
+
+  std::mutex& stripe(std::string_view path) {
+    return stripes_[std::hash<std::string_view>{}(path) % stripes_.size()];
+  }
+
+  bool fsync_;
+  Fd root_;
+  Fd scratch_;
+  std::atomic<std::uint64_t> scratch_counter_{0};
+  std::array<std::mutex, 64> stripes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_files_store(const FilesOptions& options) {
+  return std::make_unique<FilesStore>(options);
+}
+
+}  // namespace verbd::store

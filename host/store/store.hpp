@@ -1,0 +1,56 @@
+// The resource store: maps clean paths to resources (bytes, a media type, a
+// modification time, a strong ETag) and collections (paths ending in '/').
+//
+// Every backend behaves identically; tests/unit/store_test.cpp runs one
+// suite against each. All calls are safe from any thread, and each call is
+// atomic on its own: a reader sees a resource's old or new bytes, never a mix.
+#pragma once
+
+#include <verbd/plugin.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace verbd::store {
+
+using Entry = verbd_entry;
+using Status = verbd_status;
+
+enum class WriteMode { replace = VERBD_WRITE_REPLACE, append = VERBD_WRITE_APPEND, create = VERBD_WRITE_CREATE };
+
+struct Write {
+  std::string_view path;
+  std::string_view body;
+  std::string_view media_type;  // empty: keep the current one, else guess from the path
+  WriteMode mode = WriteMode::replace;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status stat(std::string_view path, Entry& entry) = 0;
+  // Appends the resource's bytes to `bytes` (skipped when null) and fills
+  // `entry` from that same version.
+  virtual Status read(std::string_view path, std::string* bytes, Entry& entry) = 0;
+  // Missing parent collections are created. `created`: nothing was there.
+  virtual Status write(const Write& write, Entry& entry, bool& created) = 0;
+  // A collection goes with everything in it; "/" empties the store.
+  virtual Status remove(std::string_view path) = 0;
+  // One member a line, sorted, "name/" for a collection.
+  virtual Status list(std::string_view path, std::string& lines) = 0;
+};
+
+struct FilesOptions {
+  std::filesystem::path root;
+  bool fsync = true;
+};
+
+// Throws std::runtime_error when the root cannot be created or opened.
+std::unique_ptr<Store> make_files_store(const FilesOptions& options);
+std::unique_ptr<Store> make_memory_store();
+
+}  // namespace verbd::store

@@ -1,0 +1,24 @@
+// GET: sends the representation of a resource, or of a collection (its
+// index resource, else a listing). Conditional requests answer 304.
+// Settings ([plugins.get]): index = "index.html".
+#include "representation.hpp"
+
+#include <verbd/plugin.hpp>
+
+namespace {
+
+class GetPlugin {
+ public:
+  explicit GetPlugin(verbd::Host& host) : representation_(host) {}
+
+  void handle(const verbd::Request& request, verbd::Response& response) const {
+    representation_.answer(request, response);
+  }
+
+ private:
+  verbd::standard::Representation representation_;
+};
+
+}  // namespace
+
+VERBD_PLUGIN(GetPlugin, "get", "1.0.0", "GET");

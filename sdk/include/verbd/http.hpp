@@ -1,0 +1,109 @@
+// Small HTTP helpers for plugin authors (and the host): HTTP-dates and
+// entity-tag lists as RFC 9110 §5.6.7 and §8.8.3 define them. Header-only.
+#ifndef VERBD_HTTP_HPP
+#define VERBD_HTTP_HPP
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace verbd {
+
+// IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". Writes 29 bytes.
+inline void format_http_date(std::int64_t unix_seconds, char out[29]) noexcept {
+  static constexpr char days[] = "SunMonTueWedThuFriSat";
+  static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  auto two = [](char* p, int v) {
+    p[0] = char('0' + v / 10);
+    p[1] = char('0' + v % 10);
+  };
+  int year = tm.tm_year + 1900;
+  char* p = out;
+  p[0] = days[tm.tm_wday * 3], p[1] = days[tm.tm_wday * 3 + 1], p[2] = days[tm.tm_wday * 3 + 2];
+  p[3] = ',', p[4] = ' ';
+  two(p + 5, tm.tm_mday);
+  p[7] = ' ';
+  p[8] = months[tm.tm_mon * 3], p[9] = months[tm.tm_mon * 3 + 1], p[10] = months[tm.tm_mon * 3 + 2];
+  p[11] = ' ';
+  two(p + 12, (year / 100) % 100);
+  two(p + 14, year % 100);
+  p[16] = ' ';
+  two(p + 17, tm.tm_hour);
+  p[19] = ':';
+  two(p + 20, tm.tm_min);
+  p[22] = ':';
+  two(p + 23, tm.tm_sec);
+  p[25] = ' ', p[26] = 'G', p[27] = 'M', p[28] = 'T';
+}
+
+inline std::string http_date(std::int64_t unix_seconds) {
+  char buffer[29];
+  format_http_date(unix_seconds, buffer);
+  return std::string(buffer, sizeof buffer);
+}
+
+// Accepts the three formats RFC 9110 §5.6.7 obliges a recipient to accept.
+inline std::optional<std::int64_t> parse_http_date(std::string_view text) {
+  static constexpr const char* formats[] = {
+      "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
+      "%A, %d-%b-%y %H:%M:%S GMT",  // obsolete RFC 850
+      "%a %b %e %H:%M:%S %Y",       // obsolete asctime
+  };
+  std::string copy(text);
+  for (const char* format : formats) {
+    std::tm tm{};
+    const char* end = strptime(copy.c_str(), format, &tm);
+    if (end != nullptr && *end == '\0') return static_cast<std::int64_t>(timegm(&tm));
+  }
+  return std::nullopt;
+}
+
+// Does a list of entity-tags (If-Match, If-None-Match) match `etag`?
+// "*" matches any existing representation. Weak comparison ignores "W/".
+inline bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  auto strip_weak = [](std::string_view s) { return s.substr(0, 2) == "W/" ? s.substr(2) : s; };
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (item == "*") return true;
+    bool item_weak = item.substr(0, 2) == "W/";
+    if (weak ? strip_weak(item) == strip_weak(etag) : (!item_weak && item == etag)) return true;
+  }
+  return false;
+}
+
+// A clean path as a URI path (for Location): every byte outside RFC 3986's
+// unreserved set, '/' and the sub-delimiters is percent-encoded.
+inline std::string percent_encode_path(std::string_view path) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kept = "-._~/!$&'()*+,;=:@";
+  std::string out;
+  out.reserve(path.size());
+  for (unsigned char c : path) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 kept.find(static_cast<char>(c)) != std::string_view::npos;
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace verbd
+
+#endif  // VERBD_HTTP_HPP

@@ -1,0 +1,206 @@
+/* verbd plugin ABI — the C boundary between the verbd host and a method plugin.
+ *
+ * This header is the contract. It is plain C so that neither side depends on
+ * the other's compiler, standard library or exception model.
+ *
+ * A plugin is a shared library that exports one object by name:
+ *
+ *     const verbd_plugin_descriptor verbd_plugin;     (Required)
+ *
+ * The host reads the descriptor before calling anything: it checks `magic`,
+ * then `abi_major` (must equal the host's), then `abi_minor` (must not be
+ * newer than the host's), then `struct_size`. Only then does it call
+ * `create`. Every host service reaches the plugin through `verbd_host`.
+ *
+ * Compatibility rules, for the authors of both sides:
+ *   - Structs only grow at the end; fields are never reordered or removed.
+ *     Each struct that can grow carries its own size, and a reader uses only
+ *     the fields that fit in the size it was given.
+ *   - A new field or service raises ABI_MINOR; anything else raises ABI_MAJOR.
+ *   - No C++ exception, longjmp or signal ever crosses this boundary. The C++
+ *     layer in <verbd/plugin.hpp> catches everything at the edge.
+ *
+ * Strings are `verbd_str`: a pointer and a length, not NUL-terminated unless
+ * a comment says so. Strings the host hands to a plugin stay valid for the
+ * duration of the call that handed them over, unless a comment says longer.
+ */
+#ifndef VERBD_PLUGIN_H
+#define VERBD_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VERBD_PLUGIN_MAGIC 0x56524244u /* "VRBD" */
+#define VERBD_ABI_MAJOR 1
+#define VERBD_ABI_MINOR 0
+
+/* The exported symbol the host looks up. */
+#define VERBD_DESCRIPTOR_SYMBOL "verbd_plugin"
+
+#if defined(_WIN32)
+#define VERBD_EXPORT __declspec(dllexport)
+#else
+#define VERBD_EXPORT __attribute__((visibility("default")))
+#endif
+
+typedef struct verbd_str {
+  const char* data;
+  size_t size;
+} verbd_str;
+
+typedef struct verbd_header {
+  verbd_str name;
+  verbd_str value;
+} verbd_header;
+
+/* Results of host services. 0 is success; every failure is negative. */
+typedef enum verbd_status {
+  VERBD_OK = 0,
+  VERBD_NOT_FOUND = -1,       /* no resource or collection at that path */
+  VERBD_IS_COLLECTION = -2,   /* the path names a collection, a resource was needed */
+  VERBD_NOT_COLLECTION = -3,  /* a parent in the path is a resource, not a collection */
+  VERBD_EXISTS = -4,          /* VERBD_WRITE_CREATE, and something is already there */
+  VERBD_NO_SPACE = -5,        /* the store is out of space or over a size limit */
+  VERBD_DENIED = -6,          /* the store may not touch that path (permissions, symlink out of root) */
+  VERBD_BAD_ARGUMENT = -7,    /* a malformed path, key, media type or header */
+  VERBD_IO_ERROR = -8,        /* any other failure of the store; the host has logged it */
+  VERBD_PLUGIN_FAILED = -9    /* returned by a plugin's handle(): the host answers 500 */
+} verbd_status;
+
+typedef enum verbd_log_level {
+  VERBD_LOG_TRACE = 0,
+  VERBD_LOG_DEBUG = 1,
+  VERBD_LOG_INFO = 2,
+  VERBD_LOG_WARN = 3,
+  VERBD_LOG_ERROR = 4
+} verbd_log_level;
+
+/* What the store knows about one path. Filled by the host. */
+typedef enum verbd_entry_kind {
+  VERBD_ENTRY_NONE = 0,
+  VERBD_ENTRY_RESOURCE = 1,
+  VERBD_ENTRY_COLLECTION = 2
+} verbd_entry_kind;
+
+#define VERBD_ETAG_CAPACITY 64
+#define VERBD_MEDIA_TYPE_CAPACITY 128
+
+typedef struct verbd_entry {
+  int32_t kind;                                /* verbd_entry_kind */
+  uint64_t size;                               /* bytes; 0 for a collection */
+  int64_t modified_unix;                       /* seconds since the epoch, UTC */
+  char etag[VERBD_ETAG_CAPACITY];              /* strong ETag with its quotes, NUL-terminated */
+  char media_type[VERBD_MEDIA_TYPE_CAPACITY];  /* NUL-terminated; empty for a collection */
+} verbd_entry;
+
+/* A destination for bytes the host produces (a listing, a resource's body).
+ * `append` is called zero or more times; it never fails. */
+typedef struct verbd_sink {
+  void* target;
+  void (*append)(void* target, const char* data, size_t size);
+} verbd_sink;
+
+typedef enum verbd_write_mode {
+  VERBD_WRITE_REPLACE = 0, /* create or replace the whole resource */
+  VERBD_WRITE_APPEND = 1,  /* create, or append to the existing bytes */
+  VERBD_WRITE_CREATE = 2   /* create only; VERBD_EXISTS if anything is there */
+} verbd_write_mode;
+
+typedef struct verbd_write {
+  uint32_t struct_size; /* sizeof(verbd_write) as the caller saw it */
+  int32_t mode;         /* verbd_write_mode */
+  verbd_str path;       /* a clean resource path, as in verbd_request.path */
+  verbd_str body;
+  verbd_str media_type; /* empty: keep the current one, or guess from the path */
+} verbd_write;
+
+/* One request, as the host parsed and cleaned it. */
+typedef struct verbd_request {
+  uint32_t struct_size;  /* sizeof(verbd_request) as the host saw it */
+  int32_t version;       /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+  verbd_str method;      /* the method token, case-sensitive */
+  verbd_str target;      /* the request-target exactly as received */
+  verbd_str path;        /* percent-decoded, normalised, starts with '/';
+                            never holds "..", "." or "//" segments, NUL or a
+                            segment with '/'; ends with '/' for a collection */
+  verbd_str query;       /* the raw query, without '?'; empty when absent */
+  const verbd_header* headers; /* in the order received, names as sent */
+  size_t header_count;
+  verbd_str body;        /* de-chunked; empty when there is none */
+} verbd_request;
+
+/* The response under construction. Opaque: only the host touches it. */
+typedef struct verbd_response verbd_response;
+
+/* The services the host offers a plugin instance. `context` identifies the
+ * plugin instance to the host and goes first in every call that needs it.
+ * The table and the context stay valid until the host calls `destroy`. */
+typedef struct verbd_host {
+  uint32_t struct_size; /* sizeof(verbd_host) as the host saw it */
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  void* context;
+
+  /* Logging: the host prefixes every line with the plugin's name. */
+  void (*log)(void* context, int32_t level, verbd_str message);
+
+  /* Settings from the config file's [plugins.<method>] table.
+   * Each returns VERBD_OK, VERBD_NOT_FOUND, or VERBD_BAD_ARGUMENT when the
+   * setting exists with another type. A string stays valid until destroy. */
+  int32_t (*setting_string)(void* context, verbd_str key, verbd_str* value);
+  int32_t (*setting_int)(void* context, verbd_str key, int64_t* value);
+  int32_t (*setting_bool)(void* context, verbd_str key, int32_t* value);
+
+  /* The resource store. Paths are clean paths (see verbd_request.path).
+   * The store is shared by every request and every thread; each call is
+   * atomic on its own. */
+  int32_t (*store_stat)(void* context, verbd_str path, verbd_entry* entry);
+  int32_t (*store_read)(void* context, verbd_str path, verbd_sink* sink, verbd_entry* entry);
+  int32_t (*store_write)(void* context, const verbd_write* write, verbd_entry* entry,
+                         int32_t* created);
+  int32_t (*store_remove)(void* context, verbd_str path);
+  /* Writes one member name a line, "name/" for a collection, sorted. */
+  int32_t (*store_list)(void* context, verbd_str path, verbd_sink* sink);
+
+  /* Building the response. The host owns Content-Length, Transfer-Encoding,
+   * Connection, Date and Server: a plugin that sets one of them, or a header
+   * whose name is not a token or whose value holds CR, LF or NUL, makes the
+   * host answer 500 instead. */
+  void (*response_status)(verbd_response* response, int32_t status);
+  void (*response_header)(verbd_response* response, verbd_str name, verbd_str value);
+  void (*response_append)(verbd_response* response, verbd_str bytes);
+  /* Makes the resource at `path` the body, read by the host as it sees fit
+   * (not at all for HEAD), and fills `entry` from the same version of it. */
+  int32_t (*response_resource)(verbd_response* response, verbd_str path, verbd_entry* entry);
+} verbd_host;
+
+/* The descriptor a plugin exports as `verbd_plugin`. */
+typedef struct verbd_plugin_descriptor {
+  uint32_t magic;       /* Required: VERBD_PLUGIN_MAGIC */
+  uint16_t abi_major;   /* Required: VERBD_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;   /* Required: VERBD_ABI_MINOR the plugin was built with */
+  uint32_t struct_size; /* Required: sizeof(verbd_plugin_descriptor) */
+  const char* name;     /* Required: short name for logs, NUL-terminated */
+  const char* version;  /* Required: the plugin's own version, NUL-terminated */
+  const char* const* methods; /* Required: NULL-terminated list of method tokens */
+
+  /* Required: makes an instance. On failure returns non-zero and may write a
+   * NUL-terminated reason of at most `error_size` bytes into `error`. */
+  int32_t (*create)(const verbd_host* host, void** instance, char* error, size_t error_size);
+  /* Required: ends an instance; no call on it follows. */
+  void (*destroy)(void* instance);
+  /* Required: answers one request. Called from any host thread, possibly
+   * from several at once. Returns VERBD_OK, or VERBD_PLUGIN_FAILED after
+   * logging why (the host then answers 500). */
+  int32_t (*handle)(void* instance, const verbd_request* request, verbd_response* response);
+} verbd_plugin_descriptor;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VERBD_PLUGIN_H */

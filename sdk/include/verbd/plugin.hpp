@@ -1,0 +1,299 @@
+// The C++ layer over <verbd/plugin.h>: what a plugin author writes against.
+//
+// A plugin is one class with a constructor taking `verbd::Host&` and a
+// member `void handle(const verbd::Request&, verbd::Response&)`, exported
+// with one line:
+//
+//     VERBD_PLUGIN(EchoPlugin, "echo", "1.0.0", "ECHO");
+//
+// Header-only. Exceptions thrown by the class are caught at the C boundary:
+// from the constructor they refuse the plugin with the exception's text,
+// from handle() they make the host answer 500 and log the text.
+//
+// Thread-safety: the host calls handle() from several threads at once on
+// one instance. Keep the class free of mutable state, or guard it.
+#ifndef VERBD_PLUGIN_HPP
+#define VERBD_PLUGIN_HPP
+
+#include <verbd/plugin.h>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace verbd {
+
+inline std::string_view view(verbd_str s) noexcept { return {s.data, s.size}; }
+inline verbd_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+// ASCII case-insensitive comparison, as HTTP field names need.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+enum class Status : std::int32_t {
+  ok = VERBD_OK,
+  not_found = VERBD_NOT_FOUND,
+  is_collection = VERBD_IS_COLLECTION,
+  not_collection = VERBD_NOT_COLLECTION,
+  exists = VERBD_EXISTS,
+  no_space = VERBD_NO_SPACE,
+  denied = VERBD_DENIED,
+  bad_argument = VERBD_BAD_ARGUMENT,
+  io_error = VERBD_IO_ERROR,
+};
+
+// The HTTP status that answers a failed store call, the same in every plugin.
+inline int http_status(Status s) noexcept {
+  switch (s) {
+    case Status::ok: return 200;
+    case Status::not_found: return 404;
+    case Status::is_collection:
+    case Status::not_collection:
+    case Status::exists: return 409;
+    case Status::denied: return 403;
+    case Status::no_space: return 507;
+    case Status::bad_argument: return 400;
+    case Status::io_error: return 500;
+  }
+  return 500;
+}
+
+// What the store knows about one path.
+class Entry {
+ public:
+  bool exists() const noexcept { return raw_.kind != VERBD_ENTRY_NONE; }
+  bool is_resource() const noexcept { return raw_.kind == VERBD_ENTRY_RESOURCE; }
+  bool is_collection() const noexcept { return raw_.kind == VERBD_ENTRY_COLLECTION; }
+  std::uint64_t size() const noexcept { return raw_.size; }
+  std::int64_t modified_unix() const noexcept { return raw_.modified_unix; }
+  std::string_view etag() const noexcept { return raw_.etag; }
+  std::string_view media_type() const noexcept { return raw_.media_type; }
+  verbd_entry* raw() noexcept { return &raw_; }
+
+ private:
+  verbd_entry raw_{};
+};
+
+class Request {
+ public:
+  explicit Request(const verbd_request& raw) noexcept : raw_(raw) {}
+  std::string_view method() const noexcept { return view(raw_.method); }
+  std::string_view target() const noexcept { return view(raw_.target); }
+  std::string_view path() const noexcept { return view(raw_.path); }
+  std::string_view query() const noexcept { return view(raw_.query); }
+  std::string_view body() const noexcept { return view(raw_.body); }
+  int version() const noexcept { return raw_.version; }
+  bool names_collection() const noexcept { return !path().empty() && path().back() == '/'; }
+
+  // The first field with this name (any case), or nothing.
+  std::optional<std::string_view> header(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < raw_.header_count; ++i)
+      if (iequals(view(raw_.headers[i].name), name)) return view(raw_.headers[i].value);
+    return std::nullopt;
+  }
+
+ private:
+  const verbd_request& raw_;
+};
+
+namespace detail {
+inline void append_to_string(void* target, const char* data, std::size_t size) {
+  static_cast<std::string*>(target)->append(data, size);
+}
+}  // namespace detail
+
+class Response {
+ public:
+  Response(const verbd_host& host, verbd_response* raw) noexcept : host_(host), raw_(raw) {}
+  void status(int code) noexcept { host_.response_status(raw_, code); }
+  void header(std::string_view name, std::string_view value) noexcept {
+    host_.response_header(raw_, str(name), str(value));
+  }
+  void append(std::string_view bytes) noexcept { host_.response_append(raw_, str(bytes)); }
+  // Sends the stored resource at `path` as the body; `entry` describes it.
+  Status resource(std::string_view path, Entry& entry) noexcept {
+    return Status(host_.response_resource(raw_, str(path), entry.raw()));
+  }
+
+ private:
+  const verbd_host& host_;
+  verbd_response* raw_;
+};
+
+enum class WriteMode : std::int32_t {
+  replace = VERBD_WRITE_REPLACE,
+  append = VERBD_WRITE_APPEND,
+  create = VERBD_WRITE_CREATE,
+};
+
+class Store {
+ public:
+  explicit Store(const verbd_host& host) noexcept : host_(host) {}
+
+  Status stat(std::string_view path, Entry& entry) const noexcept {
+    return Status(host_.store_stat(host_.context, str(path), entry.raw()));
+  }
+  Status read(std::string_view path, std::string& bytes, Entry& entry) const {
+    verbd_sink sink{&bytes, &detail::append_to_string};
+    return Status(host_.store_read(host_.context, str(path), &sink, entry.raw()));
+  }
+  // `created` tells whether the path named nothing before the write.
+  Status write(std::string_view path, std::string_view body, std::string_view media_type,
+               WriteMode mode, Entry& entry, bool& created) const noexcept {
+    verbd_write w{sizeof(verbd_write), std::int32_t(mode), str(path), str(body), str(media_type)};
+    std::int32_t was_created = 0;
+    auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
+    created = was_created != 0;
+    return s;
+  }
+  Status remove(std::string_view path) const noexcept {
+    return Status(host_.store_remove(host_.context, str(path)));
+  }
+  // One member a line, "name/" for a collection.
+  Status list(std::string_view path, std::string& lines) const {
+    verbd_sink sink{&lines, &detail::append_to_string};
+    return Status(host_.store_list(host_.context, str(path), &sink));
+  }
+
+ private:
+  const verbd_host& host_;
+};
+
+enum class LogLevel : std::int32_t {
+  trace = VERBD_LOG_TRACE,
+  debug = VERBD_LOG_DEBUG,
+  info = VERBD_LOG_INFO,
+  warn = VERBD_LOG_WARN,
+  error = VERBD_LOG_ERROR,
+};
+
+// The host as a plugin sees it: store, settings, log.
+class Host {
+ public:
+  explicit Host(const verbd_host& raw) noexcept : raw_(raw), store_(raw) {}
+  const verbd_host& raw() const noexcept { return raw_; }
+  const Store& store() const noexcept { return store_; }
+
+  void log(LogLevel level, std::string_view message) const noexcept {
+    raw_.log(raw_.context, std::int32_t(level), str(message));
+  }
+
+  // Typed settings: a setting of the wrong type throws, which refuses the
+  // plugin at load time with a message naming the key.
+  std::string setting(std::string_view key, std::string_view fallback) const {
+    verbd_str value{};
+    return fetched(raw_.setting_string(raw_.context, str(key), &value), key, "a string")
+               ? std::string(view(value))
+               : std::string(fallback);
+  }
+  std::int64_t setting(std::string_view key, std::int64_t fallback) const {
+    std::int64_t value = 0;
+    return fetched(raw_.setting_int(raw_.context, str(key), &value), key, "an integer") ? value
+                                                                                          : fallback;
+  }
+  bool setting(std::string_view key, bool fallback) const {
+    std::int32_t value = 0;
+    return fetched(raw_.setting_bool(raw_.context, str(key), &value), key, "a boolean")
+               ? value != 0
+               : fallback;
+  }
+
+ private:
+  static bool fetched(std::int32_t status, std::string_view key, const char* wanted) {
+    if (status == VERBD_BAD_ARGUMENT)
+      throw std::invalid_argument("setting '" + std::string(key) + "' must be " + wanted);
+    return status == VERBD_OK;
+  }
+
+  const verbd_host& raw_;
+  Store store_;
+};
+
+namespace detail {
+
+template <class Plugin>
+struct Instance {
+  explicit Instance(const verbd_host& raw) : host(raw), plugin(host) {}
+  Host host;
+  Plugin plugin;
+};
+
+inline void copy_error(const char* what, char* error, std::size_t error_size) noexcept {
+  if (error == nullptr || error_size == 0) return;
+  std::strncpy(error, what, error_size - 1);
+  error[error_size - 1] = '\0';
+}
+
+template <class Plugin>
+std::int32_t create(const verbd_host* host, void** instance, char* error,
+                    std::size_t error_size) noexcept {
+  try {
+    *instance = new Instance<Plugin>(*host);
+    return VERBD_OK;
+  } catch (const std::exception& e) {
+    copy_error(e.what(), error, error_size);
+  } catch (...) {
+    copy_error("an exception that is not a std::exception", error, error_size);
+  }
+  return VERBD_PLUGIN_FAILED;
+}
+
+template <class Plugin>
+void destroy(void* instance) noexcept {
+  delete static_cast<Instance<Plugin>*>(instance);
+}
+
+template <class Plugin>
+std::int32_t handle(void* instance, const verbd_request* request,
+                    verbd_response* response) noexcept {
+  auto& self = *static_cast<Instance<Plugin>*>(instance);
+  const char* what = "an exception that is not a std::exception";
+  try {
+    Response writer(self.host.raw(), response);
+    self.plugin.handle(Request(*request), writer);
+    return VERBD_OK;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  verbd_str message{what, std::strlen(what)};
+  self.host.raw().log(self.host.raw().context, VERBD_LOG_ERROR, message);
+  return VERBD_PLUGIN_FAILED;
+}
+
+template <class Plugin>
+constexpr verbd_plugin_descriptor describe(const char* name, const char* version,
+                                           const char* const* methods) noexcept {
+  return verbd_plugin_descriptor{VERBD_PLUGIN_MAGIC,
+                                 VERBD_ABI_MAJOR,
+                                 VERBD_ABI_MINOR,
+                                 sizeof(verbd_plugin_descriptor),
+                                 name,
+                                 version,
+                                 methods,
+                                 &create<Plugin>,
+                                 &destroy<Plugin>,
+                                 &handle<Plugin>};
+}
+
+}  // namespace detail
+}  // namespace verbd
+
+// Exports PluginClass as the plugin `name` (a short word for logs) at
+// `version`, serving the method tokens that follow.
+#define VERBD_PLUGIN(PluginClass, name, version, ...)                                     \
+  static const char* const verbd_plugin_methods_[] = {__VA_ARGS__, nullptr};            \
+  extern "C" VERBD_EXPORT const verbd_plugin_descriptor verbd_plugin =                  \
+      ::verbd::detail::describe<PluginClass>(name, version, verbd_plugin_methods_)
+
+#endif  // VERBD_PLUGIN_HPP
