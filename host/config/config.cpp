@@ -30,11 +30,11 @@ class Section {
     const toml::node* node = table_ ? table_->get(key) : nullptr;
     if (node == nullptr) return;
     if constexpr (std::is_same_v<T, bool>) {
-      auto value = node->value<bool>();
+      auto value = node->is_boolean() ? node->value<bool>() : std::nullopt;
       if (!value) fail(*node, key, "must be true or false");
       target = *value;
     } else if constexpr (std::is_same_v<T, std::string>) {
-      auto value = node->value<std::string>();
+      auto value = node->is_string() ? node->value<std::string>() : std::nullopt;
       if (!value) fail(*node, key, "must be a string");
       target = *value;
     } else {

@@ -5,6 +5,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+
 namespace verbd::http {
 
 namespace beast = boost::beast;
@@ -36,6 +38,7 @@ std::size_t Parser::feed(std::string_view buffered) {
   beast::error_code ec;
   std::size_t used = put(boost::asio::const_buffer(buffered.data(), buffered.size()), ec);
   if (ec == error::need_more) ec = {};
+  if (ec == error::bad_version && well_formed_version(buffered)) refusal_ = {505, "only HTTP/1.0 and HTTP/1.1 are served"};
   if (ec) {
     refuse_for(ec);
   } else if (is_done()) {
@@ -50,6 +53,18 @@ bool Parser::request_line_too_long(std::string_view buffered) const {
   auto end = buffered.find('\n');
   auto length = end == std::string_view::npos ? buffered.size() : end;
   return length > limits_.max_request_line_bytes;
+}
+
+// Beast refuses any version but 1.0 and 1.1 alike; RFC 9110 §15.6.6 wants
+// 505 for a well-formed version it does not serve, 400 for a malformed one.
+bool Parser::well_formed_version(std::string_view buffered) {
+  auto line = buffered.substr(0, buffered.find("\r\n"));
+  if (line.size() < 9 || line[line.size() - 9] != ' ') return false;
+  auto version = line.substr(line.size() - 8);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  bool served = version == "HTTP/1.0" || version == "HTTP/1.1";  // then something else was wrong
+  return !served && std::count(line.begin(), line.end(), ' ') == 2 && version.substr(0, 5) == "HTTP/" &&
+         digit(version[5]) && version[6] == '.' && digit(version[7]);
 }
 
 void Parser::refuse(int status, const char* reason, beast::error_code& ec) {

@@ -61,6 +61,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   void refuse(int status, const char* reason, boost::beast::error_code& ec);
   void refuse_for(const boost::beast::error_code& ec);
   bool request_line_too_long(std::string_view buffered) const;
+  static bool well_formed_version(std::string_view buffered);
   void check_transfer_coding(boost::beast::error_code& ec);
   void check_host(boost::beast::error_code& ec);
   void check_expectation(boost::beast::error_code& ec);

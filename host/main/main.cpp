@@ -45,25 +45,6 @@ config::Config load_config(const std::string& file, const Overrides& overrides) 
   return config;
 }
 
-std::unique_ptr<store::Store> open_store(const config::Config& config) {
-  if (config.store.backend == "memory") return store::make_memory_store();
-  return store::make_files_store({config.store.root, config.store.fsync});
-}
-
-net::ServerSettings server_settings(const config::Config& config) {
-  net::ServerSettings settings;
-  settings.host = config.server.host;
-  settings.port = config.server.port;
-  settings.workers = config.server.workers;
-  settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
-                                config.limits.max_body_bytes};
-  settings.connection.header_timeout = config.limits.header_timeout;
-  settings.connection.idle_timeout = config.limits.idle_timeout;
-  settings.connection.server_name = config.server.name;
-  settings.connection.access_log = config.log.access;
-  return settings;
-}
-
 // `verbd --check`: the plugin table on stdout, each problem on stderr.
 int check(const plugin::LoadReport& report) {
   std::printf("%-10s %-32s %-12s %-10s %s\n", "METHOD", "FILE", "PLUGIN", "VERSION", "ABI");
@@ -96,7 +77,7 @@ void reload(const std::string& file, const Overrides& overrides, plugin::Loader&
 int serve(const std::string& file, const Overrides& overrides, const config::Config& config,
           store::Store& store, plugin::Loader& loader, plugin::Registry& registry) {
   static auto& log = verbd::log::get("server");
-  net::Server server(server_settings(config), store, registry);
+  net::Server server(net::settings_from(config), store, registry);
   server.start();
   log.info("listening on http://{}:{}/ with {} worker(s), {} store at {}", config.server.host, server.port(),
            config.server.workers, config.store.backend,
@@ -157,7 +138,7 @@ int main(int argc, char** argv) {
   verbd::log::setup(config.log.level);
 
   try {
-    auto store = open_store(config);
+    auto store = store::make_store(config.store);
     plugin::Loader loader(*store);
     plugin::Registry registry;
     auto report = loader.load(config.plugins, 1);

@@ -71,6 +71,7 @@ asio::awaitable<void> Connection::run() {
 asio::awaitable<void> Connection::watch_deadline() {
   while (socket_.is_open()) {
     timer_.expires_at(deadline_);
+    armed_until_ = deadline_;
     co_await timer_.async_wait(no_throw);
     if (!socket_.is_open()) break;
     if (Clock::now() < deadline_) continue;
@@ -83,6 +84,13 @@ asio::awaitable<void> Connection::watch_deadline() {
     deadline_ = Clock::now() + final_write_grace;
     socket_.cancel(ignored);
   }
+}
+
+// Moving the deadline later costs nothing: the watchdog wakes at the old one
+// and sleeps again. Moving it earlier (a head arriving in pieces) wakes it now.
+void Connection::set_deadline(Clock::time_point deadline) {
+  deadline_ = deadline;
+  if (deadline < armed_until_) timer_.cancel();
 }
 
 asio::awaitable<bool> Connection::read_more() {
@@ -98,9 +106,8 @@ asio::awaitable<bool> Connection::read_more() {
   }
   idle_ = !parser_ && begin_ == end_;
   if (idle_ && stopping_) co_return false;
-  auto now = Clock::now();
-  deadline_ = parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
-                                                  : now + settings_.idle_timeout;
+  set_deadline(parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
+                                                   : Clock::now() + settings_.idle_timeout);
   auto [error, n] = co_await socket_.async_read_some(
       asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
   idle_ = false;
@@ -111,7 +118,7 @@ asio::awaitable<bool> Connection::read_more() {
 }
 
 asio::awaitable<bool> Connection::flush() {
-  deadline_ = Clock::now() + settings_.idle_timeout;
+  set_deadline(Clock::now() + settings_.idle_timeout);
   auto [error, n] = co_await asio::async_write(socket_, asio::buffer(output_), no_throw);
   output_.clear();
   co_return !error;

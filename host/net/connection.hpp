@@ -58,6 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next on_request_done();
   Next refuse(int status, std::string_view why);
   void queue(const http::Response& response, bool keep_alive, int version);
+  void set_deadline(Clock::time_point deadline);
   void log_access(int status, std::uint64_t bytes) const;
   void log_head() const;
   std::string_view buffered() const noexcept { return {input_.data() + begin_, end_ - begin_}; }
@@ -79,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool continue_answered_ = false;
 
   Clock::time_point deadline_;
+  Clock::time_point armed_until_ = Clock::time_point::max();  // what the watchdog sleeps until
   bool idle_ = false;
   bool timed_out_ = false;
   bool stopping_ = false;

@@ -110,6 +110,20 @@ class Server::Worker {
   std::thread thread_;
 };
 
+ServerSettings settings_from(const config::Config& config) {
+  ServerSettings settings;
+  settings.host = config.server.host;
+  settings.port = config.server.port;
+  settings.workers = config.server.workers;
+  settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
+                                config.limits.max_body_bytes};
+  settings.connection.header_timeout = config.limits.header_timeout;
+  settings.connection.idle_timeout = config.limits.idle_timeout;
+  settings.connection.server_name = config.server.name;
+  settings.connection.access_log = config.log.access;
+  return settings;
+}
+
 Server::Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins)
     : settings_(std::move(settings)), store_(store), plugins_(plugins) {}
 

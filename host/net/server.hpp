@@ -3,6 +3,7 @@
 // thread and no lock is shared between workers on the request path.
 #pragma once
 
+#include "config/config.hpp"
 #include "net/connection.hpp"
 #include "plugin/generation.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,9 @@ struct ServerSettings {
   unsigned workers = 1;
   ConnectionSettings connection;
 };
+
+// The listening side's share of the configuration.
+ServerSettings settings_from(const config::Config& config);
 
 class Server {
  public:

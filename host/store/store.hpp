@@ -6,6 +6,8 @@
 // atomic on its own: a reader sees a resource's old or new bytes, never a mix.
 #pragma once
 
+#include "config/config.hpp"
+
 #include <verbd/plugin.h>
 
 #include <cstdint>
@@ -52,5 +54,7 @@ struct FilesOptions {
 // Throws std::runtime_error when the root cannot be created or opened.
 std::unique_ptr<Store> make_files_store(const FilesOptions& options);
 std::unique_ptr<Store> make_memory_store();
+// The backend the [store] section names.
+std::unique_ptr<Store> make_store(const config::Store& config);
 
 }  // namespace verbd::store

@@ -1,0 +1,56 @@
+// A deliberately plain HTTP client over a blocking socket to 127.0.0.1, for
+// tests that must see exactly what went over the wire: raw bytes out, one
+// parsed response back, and whether the server closed the connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace verbd::testing {
+
+struct Reply {
+  int status = 0;
+  std::string status_line;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first field with this name (any case); "" when absent.
+  std::string header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+  std::size_t count_header(std::string_view name) const;
+};
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void send(std::string_view bytes);
+  // Reads one response; `to_head` says it answers HEAD (no body follows).
+  // Throws std::runtime_error when the connection ends before a whole one.
+  Reply read_reply(bool to_head = false);
+  // Sends a request with Host and, for a body, Content-Length; reads the reply.
+  Reply request(std::string_view method, std::string_view target, std::string_view body = {},
+                const std::vector<std::string>& extra_headers = {});
+  // True when the server has closed its side (read returns 0 or a reset)
+  // within `wait_ms`, once nothing else is left to read.
+  bool closed_by_server(int wait_ms = 2000);
+
+ private:
+  bool fill(int wait_ms);  // reads more into buffered_; false on EOF/timeout
+  std::string take_line();
+
+  int fd_ = -1;
+  std::string buffered_;
+};
+
+// A new connection, one request, one reply.
+Reply fetch(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body = {},
+            const std::vector<std::string>& extra_headers = {});
+
+}  // namespace verbd::testing

@@ -1,0 +1,36 @@
+#include "test_server.hpp"
+
+#include "log/log.hpp"
+
+namespace verbd::testing {
+
+config::Config test_config(const std::string& backend, const std::filesystem::path& data_root,
+                           const std::filesystem::path& plugin_folder) {
+  config::Config config;
+  config.server.port = 0;
+  config.plugins.directory = plugin_folder;
+  config.plugins.watch = false;
+  config.store.backend = backend;
+  config.store.root = data_root;
+  config.store.fsync = false;
+  config.log.level = spdlog::level::warn;
+  config.log.access = false;
+  return config;
+}
+
+TestServer::TestServer(const config::Config& config) {
+  verbd::log::setup(config.log.level);
+  store_ = store::make_store(config.store);
+  loader_ = std::make_unique<plugin::Loader>(*store_);
+  report_ = loader_->load(config.plugins, 1);
+  registry_.publish(report_.generation);
+  server_ = std::make_unique<net::Server>(net::settings_from(config), *store_, registry_);
+  server_->start();
+}
+
+TestServer::~TestServer() {
+  server_->stop(std::chrono::milliseconds(1000));
+  server_->wait();
+}
+
+}  // namespace verbd::testing

@@ -1,0 +1,118 @@
+#include "config/config.hpp"
+
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+namespace verbd::config {
+namespace {
+
+using verbd::testing::TempFolder;
+
+std::string error_of(const TempFolder& folder, const std::string& text) {
+  folder.write("verbd.toml", text);
+  try {
+    load(folder / "verbd.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Config, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
+  TempFolder folder;
+  folder.write("conf/verbd.toml", R"(
+[server]
+host = "0.0.0.0"
+port = 9090
+workers = 2
+name = "test-server"
+[limits]
+max_request_line_bytes = 1000
+max_header_bytes = 2000
+max_body_bytes = 3000
+header_timeout_ms = 4000
+idle_timeout_ms = 5000
+[plugins]
+directory = "../build/plugins"
+watch = false
+[plugins.get]
+index = "home.html"
+listing = true
+depth = 3
+[store]
+backend = "memory"
+root = "../data"
+fsync = false
+[log]
+level = "debug"
+access = false
+)");
+  Config config = load(folder / "conf/verbd.toml");
+  EXPECT_EQ(config.server.host, "0.0.0.0");
+  EXPECT_EQ(config.server.port, 9090);
+  EXPECT_EQ(config.server.workers, 2u);
+  EXPECT_EQ(config.server.name, "test-server");
+  EXPECT_EQ(config.limits.max_request_line_bytes, 1000u);
+  EXPECT_EQ(config.limits.max_header_bytes, 2000u);
+  EXPECT_EQ(config.limits.max_body_bytes, 3000u);
+  EXPECT_EQ(config.limits.header_timeout.count(), 4000);
+  EXPECT_EQ(config.limits.idle_timeout.count(), 5000);
+  EXPECT_EQ(config.plugins.directory, folder / "conf/../build/plugins");
+  EXPECT_FALSE(config.plugins.watch);
+  EXPECT_EQ(std::get<std::string>(config.plugins.settings.at("get").at("index")), "home.html");
+  EXPECT_EQ(std::get<bool>(config.plugins.settings.at("get").at("listing")), true);
+  EXPECT_EQ(std::get<std::int64_t>(config.plugins.settings.at("get").at("depth")), 3);
+  EXPECT_EQ(config.store.backend, "memory");
+  EXPECT_EQ(config.store.root, folder / "conf/../data");
+  EXPECT_FALSE(config.store.fsync);
+  EXPECT_EQ(config.log.level, spdlog::level::debug);
+  EXPECT_FALSE(config.log.access);
+}
+
+TEST(Config, AnEmptyFileGivesTheDefaults) {
+  TempFolder folder;
+  folder.write("verbd.toml", "");
+  Config config = load(folder / "verbd.toml");
+  EXPECT_EQ(config.server.port, 8080);
+  EXPECT_EQ(config.server.workers, 1u);
+  EXPECT_EQ(config.store.backend, "files");
+  EXPECT_EQ(config.limits.max_body_bytes, 10u * 1024 * 1024);
+}
+
+TEST(Config, WorkersZeroMeansOnePerCore) {
+  TempFolder folder;
+  folder.write("verbd.toml", "[server]\nworkers = 0\n");
+  EXPECT_GE(load(folder / "verbd.toml").server.workers, 1u);
+}
+
+TEST(Config, ErrorsNameFileLineAndColumn) {
+  TempFolder folder;
+  std::string file = (folder / "verbd.toml").string();
+  EXPECT_EQ(error_of(folder, "[server]\nport = \"eighty\"\n"),
+            file + ":2:8: server.port must be an integer from 0 to 65535");
+  EXPECT_EQ(error_of(folder, "[server]\nport = 70000\n"), file + ":2:8: server.port must be an integer from 0 to 65535");
+  EXPECT_EQ(error_of(folder, "[server]\nprot = 80\n"), file + ":2:1: unknown key 'prot' in [server]");
+  EXPECT_EQ(error_of(folder, "[sever]\n"), file + ":1:2: unknown section [sever]");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"disk\"\n"),
+            file + ":2:11: store.backend must be \"files\" or \"memory\"");
+  EXPECT_EQ(error_of(folder, "[log]\nlevel = \"loud\"\n"),
+            file + ":2:9: log.level must be one of trace, debug, info, warn, error");
+  EXPECT_EQ(error_of(folder, "[plugins]\nwatch = 1\n"), file + ":2:9: plugins.watch must be true or false");
+  EXPECT_EQ(error_of(folder, "[limits]\nidle_timeout_ms = 0\n"),
+            file + ":2:19: limits.idle_timeout_ms must be an integer from 1 to 86400000");
+}
+
+TEST(Config, SyntaxErrorsNameTheirPlace) {
+  TempFolder folder;
+  std::string message = error_of(folder, "[server]\nport = = 3\n");
+  EXPECT_EQ(message.rfind((folder / "verbd.toml").string() + ":2:", 0), 0u) << message;
+}
+
+TEST(Config, AMissingFileIsAnError) {
+  TempFolder folder;
+  EXPECT_THROW(load(folder / "absent.toml"), Error);
+}
+
+}  // namespace
+}  // namespace verbd::config

@@ -1,0 +1,144 @@
+#include "http/parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace verbd::http {
+namespace {
+
+struct Parsed {
+  Parser::State state;
+  int refusal;
+  std::size_t used;
+};
+
+// Feeds `bytes` in one piece, as one read would deliver them.
+Parsed parse(const std::string& bytes, Request& request, const ParserLimits& limits = {}) {
+  Parser parser(limits, request);
+  std::size_t used = parser.feed(bytes);
+  return {parser.state(), parser.refusal().status, used};
+}
+
+TEST(Parser, ReadsRequestLineFieldsAndLength) {
+  Request request;
+  std::string bytes = "PUT /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-One: 1\r\n\r\nhello";
+  auto parsed = parse(bytes, request);
+  ASSERT_EQ(parsed.state, Parser::State::complete);
+  EXPECT_EQ(parsed.used, bytes.size());
+  EXPECT_EQ(request.method, "PUT");
+  EXPECT_EQ(request.target, "/a/b?x=1");
+  EXPECT_EQ(request.version, 11);
+  EXPECT_EQ(request.host, "example.com");
+  EXPECT_EQ(request.header("x-one"), "1");
+  EXPECT_EQ(request.body, "hello");
+  EXPECT_TRUE(request.keep_alive);
+}
+
+TEST(Parser, DecodesChunkedBodiesAndDropsTrailers) {
+  Request request;
+  auto parsed = parse(
+      "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+      request);
+  ASSERT_EQ(parsed.state, Parser::State::complete);
+  EXPECT_EQ(request.body, "hello world");
+  EXPECT_EQ(request.header("X-Trailer"), "");
+}
+
+TEST(Parser, WaitsForMoreInput) {
+  Request request;
+  Parser parser({}, request);
+  std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab";
+  std::size_t used = parser.feed(bytes);
+  EXPECT_EQ(parser.state(), Parser::State::body);
+  EXPECT_EQ(used, bytes.size());
+  parser.feed("cd");
+  EXPECT_EQ(parser.state(), Parser::State::complete);
+  EXPECT_EQ(request.body, "abcd");
+}
+
+TEST(Parser, KeepsTheHeadWhenTheInputBufferIsReused) {
+  Request request;
+  Parser parser({}, request);
+  std::string first = "GET /path HTTP/1.1\r\n";
+  parser.feed(first);
+  first.assign(first.size(), 'x');  // the connection reuses its buffer
+  parser.feed("Host: h\r\n\r\n");
+  ASSERT_EQ(parser.state(), Parser::State::complete);
+  EXPECT_EQ(request.target, "/path");
+  EXPECT_EQ(request.method, "GET");
+}
+
+TEST(Parser, ConnectionCloseAndHttp10KeepAlive) {
+  Request request;
+  parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", request);
+  EXPECT_FALSE(request.keep_alive);
+  parse("GET / HTTP/1.0\r\n\r\n", request);
+  EXPECT_FALSE(request.keep_alive);
+  parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", request);
+  EXPECT_TRUE(request.keep_alive);
+}
+
+TEST(Parser, ExpectContinue) {
+  Request request;
+  auto parsed = parse("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", request);
+  EXPECT_EQ(parsed.state, Parser::State::body);
+  EXPECT_TRUE(request.expects_continue);
+  EXPECT_EQ(parse("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: magic\r\n\r\n", request).refusal, 417);
+}
+
+struct Malformed {
+  const char* name;
+  std::string bytes;
+  int status;
+};
+
+void PrintTo(const Malformed& malformed, std::ostream* out) { *out << malformed.name; }
+
+class Refuses : public ::testing::TestWithParam<Malformed> {};
+
+TEST_P(Refuses, WithTheRightStatus) {
+  Request request;
+  ParserLimits limits{64, 256, 16};
+  auto parsed = parse(GetParam().bytes, request, limits);
+  EXPECT_EQ(parsed.state, Parser::State::refused);
+  EXPECT_EQ(parsed.refusal, GetParam().status);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Parser, Refuses,
+    ::testing::Values(
+        Malformed{"garbage_line", "NOT A REQUEST\r\n\r\n", 400},
+        Malformed{"space_in_target", "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+        Malformed{"bad_version", "GET / HTTQ/1.1\r\nHost: h\r\n\r\n", 400},
+        Malformed{"version_2", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
+        Malformed{"version_1_2", "GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505},
+        Malformed{"version_letters", "GET / HTTP/x.1\r\nHost: h\r\n\r\n", 400},
+        Malformed{"lowercase_http", "GET / http/1.1\r\nHost: h\r\n\r\n", 400},
+        Malformed{"no_host", "GET / HTTP/1.1\r\n\r\n", 400},
+        Malformed{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        Malformed{"bad_host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+        Malformed{"space_before_colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
+        Malformed{"negative_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+        Malformed{"two_lengths", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                  400},
+        Malformed{"length_and_chunked",
+                  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        Malformed{"gzip_coding", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        Malformed{"chunked_not_last", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501},
+        Malformed{"chunked_twice", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                  400},
+        Malformed{"chunked_in_1_0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        Malformed{"bad_chunk_size", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+        Malformed{"long_request_line", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},
+        Malformed{"long_line_unfinished", "GET /" + std::string(100, 'a'), 414},
+        Malformed{"large_header", "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(300, 'a') + "\r\n\r\n", 431},
+        Malformed{"large_body", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n", 413},
+        Malformed{"large_chunked_body",
+                  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n" + std::string(17, 'a'),
+                  413}),
+    [](const auto& test) { return std::string(test.param.name); });
+
+}  // namespace
+}  // namespace verbd::http

@@ -1,0 +1,232 @@
+// One suite, run against every backend: they must behave identically.
+#include "store/path.hpp"
+#include "store/store.hpp"
+
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+namespace verbd::store {
+namespace {
+
+using verbd::testing::TempFolder;
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    config::Store config;
+    config.backend = GetParam();
+    config.root = folder_.path() / "root";
+    config.fsync = false;
+    store_ = make_store(config);
+  }
+
+  Status put(std::string_view path, std::string_view body, std::string_view type = {},
+             WriteMode mode = WriteMode::replace, bool* created = nullptr) {
+    Entry entry;
+    bool was_created = false;
+    Status status = store_->write({path, body, type, mode}, entry, was_created);
+    if (created) *created = was_created;
+    return status;
+  }
+
+  std::string get(std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store_->read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  }
+
+  std::string list(std::string_view path) {
+    std::string lines;
+    Status status = store_->list(path, lines);
+    return status == VERBD_OK ? lines : "status " + std::to_string(status);
+  }
+
+  Entry stat(std::string_view path, Status* status = nullptr) {
+    Entry entry;
+    Status result = store_->stat(path, entry);
+    if (status) *status = result;
+    return entry;
+  }
+
+  TempFolder folder_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, WritesAndReadsResources) {
+  bool created = false;
+  ASSERT_EQ(put("/notes.txt", "hello", {}, WriteMode::replace, &created), VERBD_OK);
+  EXPECT_TRUE(created);
+  EXPECT_EQ(get("/notes.txt"), "hello");
+  Entry entry = stat("/notes.txt");
+  EXPECT_EQ(entry.kind, VERBD_ENTRY_RESOURCE);
+  EXPECT_EQ(entry.size, 5u);
+  EXPECT_EQ(std::string(entry.media_type), "text/plain; charset=utf-8");
+  EXPECT_EQ(entry.etag[0], '"');
+  EXPECT_GT(entry.modified_unix, 0);
+}
+
+TEST_P(StoreTest, ReplacingChangesTheETagAndReportsNotCreated) {
+  ASSERT_EQ(put("/a", "one"), VERBD_OK);
+  std::string before = stat("/a").etag;
+  bool created = true;
+  ASSERT_EQ(put("/a", "two", {}, WriteMode::replace, &created), VERBD_OK);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(get("/a"), "two");
+  EXPECT_NE(std::string(stat("/a").etag), before);
+}
+
+TEST_P(StoreTest, AppendsAndCreatesOnFirstAppend) {
+  bool created = false;
+  ASSERT_EQ(put("/board", "Computer Network\n", {}, WriteMode::append, &created), VERBD_OK);
+  EXPECT_TRUE(created);
+  ASSERT_EQ(put("/board", "Socket\n", {}, WriteMode::append, &created), VERBD_OK);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(get("/board"), "Computer Network\nSocket\n");
+}
+
+TEST_P(StoreTest, CreateOnlyRefusesWhatExists) {
+  ASSERT_EQ(put("/once", "1", {}, WriteMode::create), VERBD_OK);
+  EXPECT_EQ(put("/once", "2", {}, WriteMode::create), VERBD_EXISTS);
+  EXPECT_EQ(get("/once"), "1");
+}
+
+TEST_P(StoreTest, KeepsTheMediaTypeGivenAndKeepsItOnReplace) {
+  ASSERT_EQ(put("/data.bin", "{}", "application/json"), VERBD_OK);
+  EXPECT_EQ(std::string(stat("/data.bin").media_type), "application/json");
+  ASSERT_EQ(put("/data.bin", "[]"), VERBD_OK);
+  EXPECT_EQ(std::string(stat("/data.bin").media_type), "application/json");
+  ASSERT_EQ(put("/blob", "x"), VERBD_OK);
+  EXPECT_EQ(std::string(stat("/blob").media_type), "application/octet-stream");
+  EXPECT_EQ(put("/bad", "x", "text/plain\r\nX: y"), VERBD_BAD_ARGUMENT);
+}
+
+TEST_P(StoreTest, CreatesParentsAndListsMembers) {
+  ASSERT_EQ(put("/db/name", "kang"), VERBD_OK);
+  ASSERT_EQ(put("/db/sub/deep", "x"), VERBD_OK);
+  EXPECT_EQ(stat("/db/").kind, VERBD_ENTRY_COLLECTION);
+  EXPECT_EQ(stat("/db").kind, VERBD_ENTRY_COLLECTION);
+  EXPECT_EQ(list("/db/"), "name\nsub/\n");
+  EXPECT_EQ(list("/"), "db/\n");
+}
+
+TEST_P(StoreTest, RefusesConflictsBetweenResourcesAndCollections) {
+  ASSERT_EQ(put("/file", "x"), VERBD_OK);
+  EXPECT_EQ(put("/file/child", "y"), VERBD_NOT_COLLECTION);
+  ASSERT_EQ(put("/folder/child", "y"), VERBD_OK);
+  EXPECT_EQ(put("/folder", "z"), VERBD_IS_COLLECTION);
+  EXPECT_EQ(put("/folder/", "z"), VERBD_IS_COLLECTION);
+  Entry entry;
+  EXPECT_EQ(store_->read("/folder", nullptr, entry), VERBD_IS_COLLECTION);
+  Status status;
+  stat("/file/", &status);
+  EXPECT_EQ(status, VERBD_NOT_FOUND);
+  EXPECT_EQ(list("/file/"), "status " + std::to_string(VERBD_NOT_FOUND));
+}
+
+TEST_P(StoreTest, ReportsMissingPaths) {
+  Status status;
+  stat("/nothing", &status);
+  EXPECT_EQ(status, VERBD_NOT_FOUND);
+  EXPECT_EQ(get("/nothing"), "status " + std::to_string(VERBD_NOT_FOUND));
+  EXPECT_EQ(list("/nothing/"), "status " + std::to_string(VERBD_NOT_FOUND));
+  EXPECT_EQ(store_->remove("/nothing"), VERBD_NOT_FOUND);
+}
+
+TEST_P(StoreTest, RemovesResourcesAndCollectionsRecursively) {
+  ASSERT_EQ(put("/a/b/c", "1"), VERBD_OK);
+  ASSERT_EQ(put("/a/d", "2"), VERBD_OK);
+  ASSERT_EQ(put("/e", "3"), VERBD_OK);
+  EXPECT_EQ(store_->remove("/a/d"), VERBD_OK);
+  EXPECT_EQ(list("/a/"), "b/\n");
+  EXPECT_EQ(store_->remove("/a/"), VERBD_OK);
+  EXPECT_EQ(list("/"), "e\n");
+  ASSERT_EQ(put("/x/y", "4"), VERBD_OK);
+  EXPECT_EQ(store_->remove("/"), VERBD_OK);
+  EXPECT_EQ(list("/"), "");
+  EXPECT_EQ(put("/again", "5"), VERBD_OK);
+}
+
+TEST_P(StoreTest, RefusesPathsThatAreNotClean) {
+  using namespace std::string_view_literals;
+  for (auto bad : {""sv, "relative"sv, "/a/../b"sv, "/./a"sv, "/a//b"sv, "/.verbd-tmp/x"sv, "/a\0b"sv}) {
+    Entry entry;
+    EXPECT_EQ(store_->stat(bad, entry), VERBD_BAD_ARGUMENT) << bad;
+    EXPECT_EQ(put(bad, "x"), VERBD_BAD_ARGUMENT) << bad;
+    EXPECT_EQ(store_->remove(bad), VERBD_BAD_ARGUMENT) << bad;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("files", "memory"));
+
+// What only the files backend has: a real folder, durability, symlinks.
+class FilesStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> open() { return make_files_store({folder_ / "root", true}); }
+  TempFolder folder_;
+};
+
+TEST_F(FilesStoreTest, ServesFilesDroppedIntoTheRoot) {
+  folder_.write("root/index.html", "HTTP GET Method (Success)\n");
+  auto store = open();
+  std::string bytes;
+  Entry entry;
+  ASSERT_EQ(store->read("/index.html", &bytes, entry), VERBD_OK);
+  EXPECT_EQ(bytes, "HTTP GET Method (Success)\n");
+  EXPECT_EQ(std::string(entry.media_type), "text/html; charset=utf-8");
+}
+
+TEST_F(FilesStoreTest, DataSurvivesReopening) {
+  {
+    auto store = open();
+    Entry entry;
+    bool created;
+    ASSERT_EQ(store->write({"/kept/value", "42", "text/x-answer", WriteMode::replace}, entry, created), VERBD_OK);
+  }
+  auto store = open();
+  std::string bytes;
+  Entry entry;
+  ASSERT_EQ(store->read("/kept/value", &bytes, entry), VERBD_OK);
+  EXPECT_EQ(bytes, "42");
+  EXPECT_EQ(std::string(entry.media_type), "text/x-answer");
+}
+
+TEST_F(FilesStoreTest, ClearsLeftoversOfACrashOnStart) {
+  folder_.write("root/.verbd-tmp/123-4", "half a write");
+  auto store = open();
+  EXPECT_FALSE(std::filesystem::exists(folder_ / "root/.verbd-tmp/123-4"));
+  std::string lines;
+  ASSERT_EQ(store->list("/", lines), VERBD_OK);
+  EXPECT_EQ(lines, "");
+}
+
+TEST_F(FilesStoreTest, NeverFollowsASymlinkOutOfTheRoot) {
+  folder_.write("outside/secret", "top secret");
+  auto store = open();
+  std::filesystem::create_directory_symlink(folder_ / "outside", folder_ / "root/escape");
+  std::filesystem::create_symlink(folder_ / "outside/secret", folder_ / "root/link");
+  std::string bytes;
+  Entry entry;
+  bool created;
+  EXPECT_EQ(store->read("/escape/secret", &bytes, entry), VERBD_DENIED);
+  EXPECT_EQ(store->read("/link", &bytes, entry), VERBD_DENIED);
+  EXPECT_EQ(store->write({"/escape/new", "x", {}, WriteMode::replace}, entry, created), VERBD_DENIED);
+  EXPECT_EQ(store->write({"/link", "x", {}, WriteMode::append}, entry, created), VERBD_DENIED);
+  EXPECT_EQ(bytes, "");
+  EXPECT_FALSE(std::filesystem::exists(folder_ / "outside/new"));
+  std::ifstream secret(folder_ / "outside/secret");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(secret), {}), "top secret");
+  EXPECT_EQ(store->remove("/escape/secret"), VERBD_DENIED);
+  EXPECT_TRUE(std::filesystem::exists(folder_ / "outside/secret"));
+}
+
+}  // namespace
+}  // namespace verbd::store
