@@ -68,7 +68,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   std::size_t keep(std::string_view text);
   void point_views_into_head();
 
-  const ParserLimits& limits_;
+  ParserLimits limits_;
   Request& request_;
   State state_ = State::header;
   Refusal refusal_;

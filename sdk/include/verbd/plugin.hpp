@@ -253,21 +253,24 @@ void destroy(void* instance) noexcept {
   delete static_cast<Instance<Plugin>*>(instance);
 }
 
+inline void log_failure(const verbd_host& host, const char* what) noexcept {
+  verbd_str message{what, std::strlen(what)};
+  host.log(host.context, VERBD_LOG_ERROR, message);
+}
+
 template <class Plugin>
 std::int32_t handle(void* instance, const verbd_request* request,
                     verbd_response* response) noexcept {
   auto& self = *static_cast<Instance<Plugin>*>(instance);
-  const char* what = "an exception that is not a std::exception";
   try {
     Response writer(self.host.raw(), response);
     self.plugin.handle(Request(*request), writer);
     return VERBD_OK;
   } catch (const std::exception& e) {
-    what = e.what();
+    log_failure(self.host.raw(), e.what());  // here: e.what() dies with e
   } catch (...) {
+    log_failure(self.host.raw(), "an exception that is not a std::exception");
   }
-  verbd_str message{what, std::strlen(what)};
-  self.host.raw().log(self.host.raw().context, VERBD_LOG_ERROR, message);
   return VERBD_PLUGIN_FAILED;
 }
 
