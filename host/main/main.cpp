@@ -10,6 +10,7 @@
 #include "log/log.hpp"
 #include "net/server.hpp"
 #include "plugin/loader.hpp"
+#include "plugin/watcher.hpp"
 #include "store/store.hpp"
 
 #include <verbd/plugin.h>
@@ -58,24 +59,43 @@ int check(const plugin::LoadReport& report) {
   return report.refused.empty() && !report.generation->plugins().empty() ? 0 : 1;
 }
 
-// SIGHUP: read the config again and load a new plugin generation. Settings
-// that shape the listening side (host, port, workers, limits) need a restart.
-void reload(const std::string& file, const Overrides& overrides, plugin::Loader& loader,
-            plugin::Registry& registry) {
-  static auto& log = verbd::log::get("server");
-  try {
-    config::Config config = load_config(file, overrides);
-    log.info("SIGHUP: reloading plugins from {}", config.plugins.directory.string());
-    auto report = loader.load(config.plugins, registry.number() + 1);
-    registry.publish(report.generation);
-    plugin::log_generation(*report.generation);
-  } catch (const std::exception& e) {
-    log.error("SIGHUP: config not reloaded, the old one stays in force: {}", e.what());
-  }
-}
+// The live plugin set: rebuilt when the folder changes (watch) or on SIGHUP,
+// which also reads the config again. Settings that shape the listening side
+// (host, port, workers, limits) take effect on restart.
+class LivePlugins {
+ public:
+  LivePlugins(std::string file, Overrides overrides, config::Plugins plugins, plugin::Loader& loader,
+              plugin::Registry& registry)
+      : file_(std::move(file)), overrides_(std::move(overrides)), plugins_(std::move(plugins)),
+        loader_(loader), registry_(registry) {}
 
-int serve(const std::string& file, const Overrides& overrides, const config::Config& config,
-          store::Store& store, plugin::Loader& loader, plugin::Registry& registry) {
+  void reload_folder() {
+    auto report = loader_.load(plugins_, registry_.number() + 1);
+    registry_.publish(report.generation);
+    plugin::log_generation(*report.generation);
+  }
+
+  void reload_config() {
+    static auto& log = verbd::log::get("server");
+    try {
+      plugins_ = load_config(file_, overrides_).plugins;
+    } catch (const std::exception& e) {
+      log.error("SIGHUP: config not reloaded, the old one stays in force: {}", e.what());
+      return;
+    }
+    log.info("SIGHUP: reloading plugins from {}", plugins_.directory.string());
+    reload_folder();
+  }
+
+ private:
+  std::string file_;
+  Overrides overrides_;
+  config::Plugins plugins_;
+  plugin::Loader& loader_;
+  plugin::Registry& registry_;
+};
+
+int serve(const config::Config& config, store::Store& store, plugin::Registry& registry, LivePlugins& live) {
   static auto& log = verbd::log::get("server");
   net::Server server(net::settings_from(config), store, registry);
   server.start();
@@ -83,23 +103,29 @@ int serve(const std::string& file, const Overrides& overrides, const config::Con
            config.server.workers, config.store.backend,
            config.store.backend == "files" ? config.store.root.string() : "(memory)");
 
-  boost::asio::io_context signals_context;
-  boost::asio::signal_set stops(signals_context, SIGINT, SIGTERM);
-  boost::asio::signal_set hangups(signals_context, SIGHUP);
+  boost::asio::io_context main_context;  // signals and the plugin folder watcher
+  plugin::Watcher watcher(main_context, config.plugins.directory, [&] { live.reload_folder(); });
+  std::string watch_error;
+  if (config.plugins.watch && !watcher.start(watch_error))
+    log.warn("{}: plugin changes need SIGHUP", watch_error);
+
+  boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(main_context, SIGHUP);
   stops.async_wait([&](boost::system::error_code error, int signal) {
     if (error) return;
     log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,
              config.limits.shutdown_drain.count());
     server.stop(config.limits.shutdown_drain);
     hangups.cancel();
+    watcher.stop();
   });
   std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code error, int) {
     if (error) return;
-    reload(file, overrides, loader, registry);
+    live.reload_config();
     hangups.async_wait(on_hangup);
   };
   hangups.async_wait(on_hangup);
-  signals_context.run();
+  main_context.run();
   server.wait();
   log.info("stopped");
   return 0;
@@ -145,7 +171,8 @@ int main(int argc, char** argv) {
     if (check_only) return check(report);
     registry.publish(report.generation);
     plugin::log_generation(*report.generation);
-    return serve(file, overrides, config, *store, loader, registry);
+    LivePlugins live(file, overrides, config.plugins, loader, registry);
+    return serve(config, *store, registry, live);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "verbd: %s\n", e.what());
     return 1;

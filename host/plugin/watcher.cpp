@@ -1,0 +1,82 @@
+#include "plugin/watcher.hpp"
+
+#include "log/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/inotify.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace verbd::plugin {
+
+namespace asio = boost::asio;
+
+// Long enough to coalesce a burst (copying several plugins, a package
+// upgrade), short enough that a change takes effect well within a second.
+constexpr std::chrono::milliseconds quiet_period{150};
+
+Watcher::Watcher(asio::io_context& context, std::filesystem::path folder, std::function<void()> changed)
+    : events_(context), quiet_(context), folder_(std::move(folder)), changed_(std::move(changed)) {}
+
+bool Watcher::start(std::string& error) {
+  int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("inotify: ") + std::strerror(errno);
+    return false;
+  }
+  events_.assign(fd);
+  std::uint32_t mask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
+  if (::inotify_add_watch(fd, folder_.c_str(), mask) < 0) {
+    error = "cannot watch " + folder_.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  asio::co_spawn(events_.get_executor(), run(), asio::detached);
+  return true;
+}
+
+void Watcher::stop() {
+  boost::system::error_code ignored;
+  events_.close(ignored);
+  quiet_.cancel();
+}
+
+asio::awaitable<void> Watcher::run() {
+  alignas(inotify_event) char buffer[8192];
+  while (true) {
+    auto [error, size] = co_await events_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;
+    for (std::size_t at = 0; at < size;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      if (event->len > 0) note(event->mask, event->name);
+      at += sizeof(inotify_event) + event->len;
+    }
+    settle();
+  }
+}
+
+void Watcher::note(std::uint32_t mask, const std::string& name) {
+  if (std::filesystem::path(name).extension() != ".so") return;
+  if (mask & (IN_CREATE | IN_MODIFY)) being_written_.insert(name);
+  if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)) {
+    being_written_.erase(name);
+    pending_ = true;
+  }
+}
+
+// (Re)starts the quiet period; a later event restarts it again.
+void Watcher::settle() {
+  if (!pending_ || !being_written_.empty()) return;
+  quiet_.expires_after(quiet_period);
+  quiet_.async_wait([this](boost::system::error_code error) {
+    if (error || !being_written_.empty() || !pending_) return;
+    pending_ = false;
+    changed_();
+  });
+}
+
+}  // namespace verbd::plugin
