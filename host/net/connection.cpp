@@ -48,9 +48,13 @@ void Connection::stop_when_idle() {
 }
 
 asio::awaitable<void> Connection::run() {
+  bool answered_last = false;  // whether the connection ends with a response of ours
   while (true) {
     Next next = serve_buffered();
-    if (next == Next::close) break;
+    if (next == Next::close) {
+      answered_last = true;
+      break;
+    }
     if (next == Next::send_continue) {
       output_.append("HTTP/1.1 100 Continue\r\n\r\n");
       if (!co_await flush()) break;
@@ -59,11 +63,11 @@ asio::awaitable<void> Connection::run() {
     if (!output_.empty() && !co_await flush()) break;
     if (!co_await read_more()) {
       // A request begun and not finished in time gets its 408.
-      if (timed_out_ && parser_) refuse(408, "the request did not arrive in time");
+      if (timed_out_ && parser_) answered_last = refuse(408, "the request did not arrive in time") == Next::close;
       break;
     }
   }
-  co_await close_gracefully();
+  co_await close(answered_last);
 }
 
 // Sleeps until the deadline; past it, cancels the socket once (so run() can
@@ -124,15 +128,16 @@ asio::awaitable<bool> Connection::flush() {
   co_return !error;
 }
 
-// Sends what is queued, then half-closes and drains what the client still
-// sends for a moment, so that its unread request bytes do not make the
-// kernel reset the connection before it reads our last response.
-asio::awaitable<void> Connection::close_gracefully() {
+// Sends what is queued and closes. After a final response, it half-closes
+// first and drains what the client still sends for a moment, so that unread
+// request bytes do not make the kernel reset the connection before the
+// client has read that response.
+asio::awaitable<void> Connection::close(bool linger) {
   boost::system::error_code ignored;
   if (!output_.empty() && socket_.is_open()) co_await flush();
-  if (socket_.is_open()) {
+  if (linger && socket_.is_open()) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    deadline_ = Clock::now() + final_write_grace;
+    set_deadline(Clock::now() + final_write_grace);
     char sink[4096];
     while (true) {
       auto [error, n] = co_await socket_.async_read_some(asio::buffer(sink), no_throw);

@@ -51,7 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> watch_deadline();
   boost::asio::awaitable<bool> read_more();
   boost::asio::awaitable<bool> flush();
-  boost::asio::awaitable<void> close_gracefully();
+  boost::asio::awaitable<void> close(bool linger);
 
   Next serve_buffered();
   Next on_header_done();
