@@ -9,8 +9,8 @@ namespace verbd::config {
 namespace {
 
 std::string where(const std::filesystem::path& file, const toml::source_region& region) {
-  return file.string() + ":" + std::to_string(region.begin.line) + ":" +
-         std::to_string(region.begin.column) + ": ";
+  return file.string() + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column) +
+         ": ";
 }
 
 // Reads one table's keys, each with its own check; refuses keys it does not know.
@@ -62,8 +62,8 @@ class Section {
     if (table_ == nullptr) return;
     for (const auto& [key, node] : *table_) {
       if (known_.count(std::string(key.str())) || (allow_tables && node.is_table())) continue;
-      throw Error(where(file_, key.source()) + "unknown key '" + std::string(key.str()) + "' in [" +
-                  name_ + "]");
+      throw Error(where(file_, key.source()) + "unknown key '" + std::string(key.str()) + "' in [" + name_ +
+                  "]");
     }
   }
 
@@ -156,8 +156,10 @@ void read_log(const std::filesystem::path& file, const toml::table& root, Log& l
 }  // namespace
 
 spdlog::level::level_enum parse_level(const std::string& name) {
-  for (auto [text, level] : {std::pair{"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-                             {"info", spdlog::level::info}, {"warn", spdlog::level::warn},
+  for (auto [text, level] : {std::pair{"trace", spdlog::level::trace},
+                             {"debug", spdlog::level::debug},
+                             {"info", spdlog::level::info},
+                             {"warn", spdlog::level::warn},
                              {"error", spdlog::level::err}}) {
     if (name == text) return level;
   }

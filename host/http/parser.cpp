@@ -23,8 +23,8 @@ Parser::Parser(const ParserLimits& limits, Request& request) : limits_(limits), 
   eager(true);
   // Beast applies its limit to the request line and to the fields apart;
   // the tighter per-part limits are checked here, with their own statuses.
-  header_limit(static_cast<std::uint32_t>(
-      std::max(limits.max_request_line_bytes, limits.max_header_bytes) + 4));
+  header_limit(
+      static_cast<std::uint32_t>(std::max(limits.max_request_line_bytes, limits.max_header_bytes) + 4));
   body_limit(limits.max_body_bytes);
 }
 
@@ -38,7 +38,8 @@ std::size_t Parser::feed(std::string_view buffered) {
   beast::error_code ec;
   std::size_t used = put(boost::asio::const_buffer(buffered.data(), buffered.size()), ec);
   if (ec == error::need_more) ec = {};
-  if (ec == error::bad_version && well_formed_version(buffered)) refusal_ = {505, "only HTTP/1.0 and HTTP/1.1 are served"};
+  if (ec == error::bad_version && well_formed_version(buffered))
+    refusal_ = {505, "only HTTP/1.0 and HTTP/1.1 are served"};
   if (ec) {
     refuse_for(ec);
   } else if (is_done()) {
@@ -76,8 +77,8 @@ void Parser::refuse_for(const beast::error_code& ec) {
   state_ = State::refused;
   if (refusal_.status != 0) return;
   if (ec == error::header_limit) {
-    refusal_ = got_request_line_ ? Refusal{431, "header section too large"}
-                                 : Refusal{414, "request line too long"};
+    refusal_ =
+        got_request_line_ ? Refusal{431, "header section too large"} : Refusal{414, "request line too long"};
   } else if (ec == error::body_limit) {
     refusal_ = {413, "body too large"};
   } else if (ec == error::bad_content_length || ec == error::multiple_content_length) {
@@ -99,8 +100,8 @@ std::size_t Parser::keep(std::string_view text) {
   return at;
 }
 
-void Parser::on_request_impl(beast::http::verb, boost::beast::string_view method, boost::beast::string_view target,
-                             int version, beast::error_code& ec) {
+void Parser::on_request_impl(beast::http::verb, boost::beast::string_view method,
+                             boost::beast::string_view target, int version, beast::error_code& ec) {
   got_request_line_ = true;
   request_.version = version;
   // Field 0 and 1 of fields_at hold the method and the target.
@@ -108,8 +109,8 @@ void Parser::on_request_impl(beast::http::verb, boost::beast::string_view method
   if (version / 10 != 1) return refuse(505, "HTTP version not supported", ec);
 }
 
-void Parser::on_field_impl(beast::http::field field, boost::beast::string_view name, boost::beast::string_view value,
-                           beast::error_code& ec) {
+void Parser::on_field_impl(beast::http::field field, boost::beast::string_view name,
+                           boost::beast::string_view value, beast::error_code& ec) {
   if (got_header_) return;  // a trailer after a chunked body: dropped, as RFC 9112 §7.1.2 allows
   header_bytes_ += name.size() + value.size() + 4;
   if (header_bytes_ > limits_.max_header_bytes) return refuse(431, "header section too large", ec);

@@ -44,14 +44,13 @@ class Parser final : private boost::beast::http::basic_parser<true> {
  private:
   using Base = boost::beast::http::basic_parser<true>;
 
-  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method, boost::beast::string_view target,
-                       int version, boost::beast::error_code& ec) override;
+  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method,
+                       boost::beast::string_view target, int version, boost::beast::error_code& ec) override;
   void on_response_impl(int, boost::beast::string_view, int, boost::beast::error_code&) override {}
-  void on_field_impl(boost::beast::http::field field, boost::beast::string_view name, boost::beast::string_view value,
-                     boost::beast::error_code& ec) override;
+  void on_field_impl(boost::beast::http::field field, boost::beast::string_view name,
+                     boost::beast::string_view value, boost::beast::error_code& ec) override;
   void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(boost::optional<std::uint64_t> const& length,
-                         boost::beast::error_code& ec) override;
+  void on_body_init_impl(boost::optional<std::uint64_t> const& length, boost::beast::error_code& ec) override;
   std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
   void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,

@@ -8,8 +8,7 @@ namespace {
 
 // Appends one decoded segment to `path`, or resolves it as a dot-segment
 // (which, like an empty segment, leaves the path naming a collection).
-TargetError push_segment(boost::urls::pct_string_view encoded, std::string& path,
-                         bool& names_collection) {
+TargetError push_segment(boost::urls::pct_string_view encoded, std::string& path, bool& names_collection) {
   auto mark = path.size();
   path.push_back('/');
   for (char c : *encoded) {
@@ -70,11 +69,16 @@ TargetError clean_target(std::string_view target, std::string_view method, Targe
 
 const char* describe(TargetError error) noexcept {
   switch (error) {
-    case TargetError::none: return "";
-    case TargetError::malformed: return "malformed request target";
-    case TargetError::escapes_root: return "path leads outside the root";
-    case TargetError::bad_segment: return "path holds an encoded '/' or NUL";
-    case TargetError::wrong_form_for_method: return "this target form is not allowed with this method";
+    case TargetError::none:
+      return "";
+    case TargetError::malformed:
+      return "malformed request target";
+    case TargetError::escapes_root:
+      return "path leads outside the root";
+    case TargetError::bad_segment:
+      return "path holds an encoded '/' or NUL";
+    case TargetError::wrong_form_for_method:
+      return "this target form is not allowed with this method";
   }
   return "";
 }

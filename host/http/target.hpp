@@ -10,8 +10,8 @@
 namespace verbd::http {
 
 struct Target {
-  std::string path;          // "/", "/a/b", "/a/b/"; "*" for asterisk-form; "" for authority-form
-  std::string_view query;    // raw, without '?'
+  std::string path;            // "/", "/a/b", "/a/b/"; "*" for asterisk-form; "" for authority-form
+  std::string_view query;      // raw, without '?'
   std::string_view authority;  // from absolute-form or authority-form, else empty
 };
 

@@ -66,8 +66,11 @@ class LivePlugins {
  public:
   LivePlugins(std::string file, Overrides overrides, config::Plugins plugins, plugin::Loader& loader,
               plugin::Registry& registry)
-      : file_(std::move(file)), overrides_(std::move(overrides)), plugins_(std::move(plugins)),
-        loader_(loader), registry_(registry) {}
+      : file_(std::move(file)),
+        overrides_(std::move(overrides)),
+        plugins_(std::move(plugins)),
+        loader_(loader),
+        registry_(registry) {}
 
   void reload_folder() {
     auto report = loader_.load(plugins_, registry_.number() + 1);

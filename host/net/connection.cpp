@@ -20,8 +20,8 @@ constexpr std::size_t initial_input_bytes = 8 * 1024;
 constexpr std::size_t flush_threshold_bytes = 64 * 1024;
 constexpr std::chrono::seconds final_write_grace{2};
 
-Connection::Connection(asio::ip::tcp::socket socket, const ConnectionSettings& settings,
-                       store::Store& store, const plugin::Registry& plugins)
+Connection::Connection(asio::ip::tcp::socket socket, const ConnectionSettings& settings, store::Store& store,
+                       const plugin::Registry& plugins)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       settings_(settings),
@@ -36,9 +36,10 @@ Connection::Connection(asio::ip::tcp::socket socket, const ConnectionSettings& s
 
 void Connection::start() {
   deadline_ = Clock::now() + settings_.idle_timeout;
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->watch_deadline(); },
-                 asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self = shared_from_this()] { return self->watch_deadline(); }, asio::detached);
 }
 
 void Connection::stop_when_idle() {
@@ -63,7 +64,8 @@ asio::awaitable<void> Connection::run() {
     if (!output_.empty() && !co_await flush()) break;
     if (!co_await read_more()) {
       // A request begun and not finished in time gets its 408.
-      if (timed_out_ && parser_) answered_last = refuse(408, "the request did not arrive in time") == Next::close;
+      if (timed_out_ && parser_)
+        answered_last = refuse(408, "the request did not arrive in time") == Next::close;
       break;
     }
   }
@@ -112,8 +114,8 @@ asio::awaitable<bool> Connection::read_more() {
   if (idle_ && stopping_) co_return false;
   set_deadline(parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
                                                    : Clock::now() + settings_.idle_timeout);
-  auto [error, n] = co_await socket_.async_read_some(
-      asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
+  auto [error, n] =
+      co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
   idle_ = false;
   if (error) co_return false;
   timed_out_ = false;  // it arrived after all
@@ -160,7 +162,8 @@ Connection::Next Connection::serve_buffered() {
     bool had_header = parser_->state() != http::Parser::State::header;
     begin_ += parser_->feed(buffered());
     switch (parser_->state()) {
-      case http::Parser::State::header: return Next::read;
+      case http::Parser::State::header:
+        return Next::read;
       case http::Parser::State::refused:
         return refuse(parser_->refusal().status, parser_->refusal().reason);
       case http::Parser::State::body:
@@ -226,7 +229,10 @@ void Connection::log_head() const {
   std::string head = std::string(request_.method) + " " + std::string(request_.target) + " HTTP/" +
                      std::to_string(request_.version / 10) + "." + std::to_string(request_.version % 10);
   for (const auto& field : request_.headers)
-    head.append("\n").append(field.name.data, field.name.size).append(": ").append(field.value.data, field.value.size);
+    head.append("\n")
+        .append(field.name.data, field.name.size)
+        .append(": ")
+        .append(field.value.data, field.value.size);
   log.debug("{} sent:\n{}\n", peer_, head);
 }
 

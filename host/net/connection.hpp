@@ -37,8 +37,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(boost::asio::ip::tcp::socket socket, const ConnectionSettings& settings,
-             store::Store& store, const plugin::Registry& plugins);
+  Connection(boost::asio::ip::tcp::socket socket, const ConnectionSettings& settings, store::Store& store,
+             const plugin::Registry& plugins);
 
   void start();
   // Graceful shutdown: close now if idle, else after the response in progress.

@@ -70,7 +70,8 @@ class Server::Worker {
         continue;
       }
       socket.set_option(tcp::no_delay(true), error);
-      auto connection = std::make_shared<Connection>(std::move(socket), settings_.connection, store_, plugins_);
+      auto connection =
+          std::make_shared<Connection>(std::move(socket), settings_.connection, store_, plugins_);
       forget_closed();
       connections_[connection.get()] = connection;
       connection->start();

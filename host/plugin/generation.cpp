@@ -22,7 +22,8 @@ const Plugin* Generation::find(std::string_view method) const noexcept {
   return nullptr;
 }
 
-Registry::Registry() : current_(std::make_shared<Generation>(0, std::vector<std::shared_ptr<const Plugin>>{})) {}
+Registry::Registry()
+    : current_(std::make_shared<Generation>(0, std::vector<std::shared_ptr<const Plugin>>{})) {}
 
 void Registry::publish(std::shared_ptr<const Generation> generation) {
   std::lock_guard lock(mutex_);

@@ -20,7 +20,10 @@ bool has_elf_header(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   char magic[4] = {};
   in.read(magic, sizeof magic);
-  return in && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+  return in && std::memcmp(magic,
+                           "\x7f"
+                           "ELF",
+                           4) == 0;
 }
 
 // Boost.DLL keeps dlerror()'s text to itself; ask the loader again for it.
@@ -111,7 +114,8 @@ LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number) {
   std::error_code error;
   for (const auto& item : fs::directory_iterator(plugins.directory, error))
     if (item.path().extension() == ".so") files.push_back(item.path());
-  if (error) report.refused.push_back({plugins.directory, "cannot read the plugin folder: " + error.message()});
+  if (error)
+    report.refused.push_back({plugins.directory, "cannot read the plugin folder: " + error.message()});
   std::sort(files.begin(), files.end());
 
   std::vector<std::shared_ptr<const Plugin>> loaded;

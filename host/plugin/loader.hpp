@@ -42,8 +42,8 @@ class Loader {
   LoadReport load(const config::Plugins& plugins, std::uint64_t number);
 
  private:
-  std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file,
-                                          const config::Plugins& plugins, std::string& refusal);
+  std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file, const config::Plugins& plugins,
+                                          std::string& refusal);
   std::filesystem::path private_copy(const std::filesystem::path& file, std::string& refusal);
 
   store::Store& store_;

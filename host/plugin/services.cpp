@@ -13,9 +13,7 @@ namespace {
 
 Services& services_of(void* context) { return *static_cast<Services*>(context); }
 std::string_view view(verbd_str s) { return {s.data, s.size}; }
-http::Response& response_of(verbd_response* response) {
-  return *reinterpret_cast<http::Response*>(response);
-}
+http::Response& response_of(verbd_response* response) { return *reinterpret_cast<http::Response*>(response); }
 
 void log(void* context, std::int32_t level, verbd_str message) noexcept {
   static constexpr spdlog::level::level_enum levels[] = {spdlog::level::trace, spdlog::level::debug,

@@ -48,7 +48,8 @@ void Watcher::stop() {
 asio::awaitable<void> Watcher::run() {
   alignas(inotify_event) char buffer[8192];
   while (true) {
-    auto [error, size] = co_await events_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    auto [error, size] =
+        co_await events_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     if (error) co_return;
     for (std::size_t at = 0; at < size;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);

@@ -93,17 +93,22 @@ int open_beneath(int directory, std::string_view relative, int flags, mode_t mod
 Status from_errno(int error, const char* doing, std::string_view path) {
   switch (error) {
     case ENOENT:
-    case ENOTDIR: return VERBD_NOT_FOUND;
-    case EISDIR: return VERBD_IS_COLLECTION;
+    case ENOTDIR:
+      return VERBD_NOT_FOUND;
+    case EISDIR:
+      return VERBD_IS_COLLECTION;
     case EEXIST:
-    case ENOTEMPTY: return VERBD_EXISTS;
+    case ENOTEMPTY:
+      return VERBD_EXISTS;
     case EXDEV:  // RESOLVE_BENEATH: the path would leave the root
     case ELOOP:  // a symlink where none may be
     case EACCES:
-    case EPERM: return VERBD_DENIED;
+    case EPERM:
+      return VERBD_DENIED;
     case ENOSPC:
     case EDQUOT:
-    case EFBIG: return VERBD_NO_SPACE;
+    case EFBIG:
+      return VERBD_NO_SPACE;
     default:
       static auto& log = verbd::log::get("store");
       log.error("{} {}: {}", doing, path, std::strerror(error));
@@ -215,8 +220,7 @@ class FilesStore final : public Store {
     entry = Entry{};
     if (!is_clean_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
-    if (!write.media_type.empty() && !is_storable_media_type(write.media_type))
-      return VERBD_BAD_ARGUMENT;
+    if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(stripe(write.path));
     auto [parent_path, name] = split_parent(relative(write.path));
     Fd parent;
@@ -236,7 +240,8 @@ class FilesStore final : public Store {
     }
     std::string media_type(write.media_type);
     if (media_type.empty())
-      media_type = old.ok() ? media_type_of(old.get(), write.path) : std::string(guess_media_type(write.path));
+      media_type =
+          old.ok() ? media_type_of(old.get(), write.path) : std::string(guess_media_type(write.path));
     return replace(parent.get(), name, write, old, media_type, entry);
   }
 
@@ -313,7 +318,8 @@ class FilesStore final : public Store {
   Status open_parents(std::string_view relative_path, Fd& parent) {
     parent = Fd(open_beneath(root_.get(), relative_path, O_RDONLY | O_DIRECTORY));
     if (parent.ok()) return VERBD_OK;
-    if (errno != ENOENT) return errno == ENOTDIR ? VERBD_NOT_COLLECTION : from_errno(errno, "open", relative_path);
+    if (errno != ENOENT)
+      return errno == ENOTDIR ? VERBD_NOT_COLLECTION : from_errno(errno, "open", relative_path);
     Fd current(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
     while (!relative_path.empty()) {
       auto slash = relative_path.find('/');

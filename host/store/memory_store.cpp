@@ -50,8 +50,7 @@ class MemoryStore final : public Store {
   Status write(const Write& write, Entry& entry, bool& created) override {
     if (!is_clean_path(write.path)) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
-    if (!write.media_type.empty() && !is_storable_media_type(write.media_type))
-      return VERBD_BAD_ARGUMENT;
+    if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
     std::unique_lock lock(mutex_);
     std::string key(write.path);
     if (collections_.count(key + "/")) return VERBD_IS_COLLECTION;
@@ -63,8 +62,8 @@ class MemoryStore final : public Store {
     if (!created && write.mode == WriteMode::append) next->bytes = existing->second->bytes;
     next->bytes.append(write.body);
     next->media_type = !write.media_type.empty() ? std::string(write.media_type)
-                       : !created               ? existing->second->media_type
-                                                : std::string(guess_media_type(key));
+                       : !created                ? existing->second->media_type
+                                                 : std::string(guess_media_type(key));
     next->modified_unix = std::time(nullptr);
     next->version = ++versions_;
     resources_[key] = next;
@@ -92,9 +91,11 @@ class MemoryStore final : public Store {
     if (!names_collection(prefix)) prefix += '/';
     if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
     std::set<std::string> members;
-    for (auto it = resources_.lower_bound(prefix); it != resources_.end() && starts_with(it->first, prefix); ++it)
+    for (auto it = resources_.lower_bound(prefix); it != resources_.end() && starts_with(it->first, prefix);
+         ++it)
       members.insert(member_name(it->first, prefix));
-    for (auto it = collections_.upper_bound(prefix); it != collections_.end() && starts_with(*it, prefix); ++it)
+    for (auto it = collections_.upper_bound(prefix); it != collections_.end() && starts_with(*it, prefix);
+         ++it)
       members.insert(member_name(*it, prefix));
     for (const auto& member : members) lines.append(member).append("\n");
     return VERBD_OK;

@@ -60,8 +60,7 @@ std::string_view guess_media_type(std::string_view path) noexcept {
     for (auto [known, type] : by_extension)
       if (known.size() == extension.size()) {
         bool same = true;
-        for (std::size_t i = 0; i < known.size(); ++i)
-          same = same && known[i] == (extension[i] | 0x20);
+        for (std::size_t i = 0; i < known.size(); ++i) same = same && known[i] == (extension[i] | 0x20);
         if (same) return type;
       }
   }

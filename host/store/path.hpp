@@ -16,9 +16,7 @@ namespace verbd::store {
 // store's own scratch folder.
 bool is_clean_path(std::string_view path) noexcept;
 
-inline bool names_collection(std::string_view path) noexcept {
-  return !path.empty() && path.back() == '/';
-}
+inline bool names_collection(std::string_view path) noexcept { return !path.empty() && path.back() == '/'; }
 
 // "/a/b/" -> "a/b", "/" -> "": the path relative to the root.
 std::string_view relative(std::string_view path) noexcept;

@@ -21,7 +21,11 @@ namespace verbd::store {
 using Entry = verbd_entry;
 using Status = verbd_status;
 
-enum class WriteMode { replace = VERBD_WRITE_REPLACE, append = VERBD_WRITE_APPEND, create = VERBD_WRITE_CREATE };
+enum class WriteMode {
+  replace = VERBD_WRITE_REPLACE,
+  append = VERBD_WRITE_APPEND,
+  create = VERBD_WRITE_CREATE
+};
 
 struct Write {
   std::string_view path;

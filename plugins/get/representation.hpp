@@ -21,7 +21,8 @@ class Representation {
 
   void answer(const Request& request, Response& response) const {
     Entry entry;
-    Status status = request.names_collection() ? Status::is_collection : response.resource(request.path(), entry);
+    Status status =
+        request.names_collection() ? Status::is_collection : response.resource(request.path(), entry);
     if (status == Status::is_collection) return answer_collection(request, response);
     if (status != Status::ok) return response.status(http_status(status));
     answer_resource(request, response, entry);
@@ -33,7 +34,8 @@ class Representation {
     std::string folder(request.path());
     if (folder.back() != '/') folder += '/';
     Entry entry;
-    if (response.resource(folder + index_, entry) == Status::ok) return answer_resource(request, response, entry);
+    if (response.resource(folder + index_, entry) == Status::ok)
+      return answer_resource(request, response, entry);
     std::string listing;
     Status status = store_.list(folder, listing);
     if (status != Status::ok) return response.status(http_status(status));

@@ -28,8 +28,8 @@ class PostPlugin {
     if (status != Status::ok && status != Status::not_found) return response.status(http_status(status));
     Entry written;
     bool created = false;
-    status = store_.write(request.path(), request.body(), media_type(request), verbd::WriteMode::append, written,
-                          created);
+    status = store_.write(request.path(), request.body(), media_type(request), verbd::WriteMode::append,
+                          written, created);
     if (status != Status::ok) return response.status(http_status(status));
     response.header("ETag", written.etag());
     if (!created) return response.status(200);
@@ -45,8 +45,8 @@ class PostPlugin {
       std::string path = folder + unique_name();
       Entry written;
       bool created = false;
-      Status status = store_.write(path, request.body(), media_type(request), verbd::WriteMode::create, written,
-                                   created);
+      Status status =
+          store_.write(path, request.body(), media_type(request), verbd::WriteMode::create, written, created);
       if (status == Status::exists) continue;  // a name clash: draw again
       if (status != Status::ok) return response.status(http_status(status));
       response.status(201);

@@ -26,8 +26,9 @@ class PutPlugin {
     bool create_only = request.header("If-None-Match").value_or("") == "*";
     Entry written;
     bool created = false;
-    status = store_.write(request.path(), request.body(), request.header("Content-Type").value_or(""),
-                          create_only ? verbd::WriteMode::create : verbd::WriteMode::replace, written, created);
+    status =
+        store_.write(request.path(), request.body(), request.header("Content-Type").value_or(""),
+                     create_only ? verbd::WriteMode::create : verbd::WriteMode::replace, written, created);
     if (status == Status::exists) return response.status(412);
     if (status != Status::ok) return response.status(http_status(status));
     response.header("ETag", written.etag());

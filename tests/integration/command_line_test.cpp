@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,16 +32,29 @@ std::string slurp(const fs::path& file) {
 // verbd started with `arguments`, its stdout and stderr going to files.
 class Process {
  public:
-  Process(const TempFolder& folder, std::vector<std::string> arguments) : folder_(folder) {
+  // `max_files`: the child's RLIMIT_NOFILE, when not 0.
+  Process(const TempFolder& folder, std::vector<std::string> arguments, rlim_t max_files = 0)
+      : folder_(folder) {
     arguments.insert(arguments.begin(), VERBD_BINARY);
     std::vector<char*> argv;
     for (auto& argument : arguments) argv.push_back(argument.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, (folder / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (folder / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, (folder / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (folder / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    // posix_spawn cannot set limits, but the child inherits ours: lower the
+    // soft limit around the spawn (this test runs no other thread).
+    rlimit saved{};
+    ::getrlimit(RLIMIT_NOFILE, &saved);
+    if (max_files != 0) {
+      rlimit lowered{max_files, saved.rlim_max};
+      ::setrlimit(RLIMIT_NOFILE, &lowered);
+    }
     EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    ::setrlimit(RLIMIT_NOFILE, &saved);
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Process() {
@@ -57,6 +71,16 @@ class Process {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   void signal(int number) { ::kill(pid_, number); }
+  // CPU seconds the process has used so far (user + system).
+  double cpu_seconds() const {
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+    std::string field;
+    for (int i = 1; i <= 13 && stat >> field; ++i) {
+    }
+    long user = 0, system = 0;
+    stat >> user >> system;
+    return double(user + system) / double(::sysconf(_SC_CLK_TCK));
+  }
   std::string out() const { return slurp(folder_ / "stdout"); }
   std::string err() const { return slurp(folder_ / "stderr"); }
 
@@ -80,7 +104,8 @@ class Process {
 class CommandLine : public ::testing::Test {
  protected:
   CommandLine() {
-    folder_.write("verbd.toml", "[server]\nport = 0\n[plugins]\ndirectory = \"" + std::string(VERBD_PLUGIN_DIR) +
+    folder_.write("verbd.toml", "[server]\nport = 0\n[plugins]\ndirectory = \"" +
+                                    std::string(VERBD_PLUGIN_DIR) +
                                     "\"\n[store]\nroot = \"data\"\nfsync = false\n");
     folder_.write("data/index.html", "HTTP GET Method (Success)\n");
   }
@@ -113,8 +138,8 @@ TEST_F(CommandLine, CheckPrintsThePluginTable) {
   EXPECT_EQ(verbd.exit_code(), 0);
   std::string table = verbd.out();
   EXPECT_EQ(table.rfind("METHOD", 0), 0u);
-  for (const char* row : {"GET        get.so", "HEAD       head.so", "POST       post.so", "PUT        put.so",
-                          "DELETE     delete.so"})
+  for (const char* row : {"GET        get.so", "HEAD       head.so", "POST       post.so",
+                          "PUT        put.so", "DELETE     delete.so"})
     EXPECT_NE(table.find(row), std::string::npos) << row << "\n" << table;
   EXPECT_NE(table.find("1.0.0      1.0"), std::string::npos) << table;
 }
@@ -166,8 +191,32 @@ TEST_F(CommandLine, DebugLevelPrintsTheRequestHead) {
   fetch(port, "GET", "/index.html", {}, {"X-Student: socket"});
   verbd.signal(SIGTERM);
   EXPECT_EQ(verbd.exit_code(), 0);
-  EXPECT_NE(verbd.err().find("GET /index.html HTTP/1.1\nHost: 127.0.0.1\nX-Student: socket\n"), std::string::npos)
+  EXPECT_NE(verbd.err().find("GET /index.html HTTP/1.1\nHost: 127.0.0.1\nX-Student: socket\n"),
+            std::string::npos)
       << verbd.err();
+}
+
+TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
+  Process verbd(folder_, {"--config", config()}, 48);
+  std::uint16_t port = verbd.port();
+  ASSERT_NE(port, 0) << verbd.err();
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 60; ++i)
+    clients.push_back(std::make_unique<Client>(port));  // more than verbd can accept
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double cpu_before = verbd.cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LT(verbd.cpu_seconds() - cpu_before, 0.5);  // a busy accept loop would use the whole second
+
+  Client& waiting = *clients.back();
+  waiting.send("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+  clients.erase(clients.begin(), clients.begin() + 40);  // frees descriptors in verbd
+  Reply reply = waiting.read_reply();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_NE(verbd.err().find("accept failed: Too many open files; retrying in 100 ms"), std::string::npos);
+  clients.clear();
+  verbd.signal(SIGTERM);
+  EXPECT_EQ(verbd.exit_code(), 0);
 }
 
 }  // namespace

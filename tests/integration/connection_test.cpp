@@ -58,8 +58,8 @@ TEST_F(ConnectionTest, AnswersPipelinedRequestsInOrder) {
   std::string burst;
   for (int i = 0; i < 100; ++i) {
     std::string body = std::to_string(i);
-    burst += "PUT /p/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n" + body;
+    burst += "PUT /p/" + std::to_string(i) +
+             " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     burst += "GET /p/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   }
   client.send(burst);
@@ -177,7 +177,8 @@ TEST_F(ConnectionTest, WithoutThePutPluginPutIs405AndAllowOmitsIt) {
 TEST_F(ConnectionTest, FilesStoreDataSurvivesARestart) {
   {
     TestServer server(config());
-    ASSERT_EQ(fetch(server.port(), "PUT", "/kept/note", "still here", {"Content-Type: text/x-note"}).status, 201);
+    ASSERT_EQ(fetch(server.port(), "PUT", "/kept/note", "still here", {"Content-Type: text/x-note"}).status,
+              201);
   }
   TestServer again(config());
   Reply reply = fetch(again.port(), "GET", "/kept/note");

@@ -70,15 +70,19 @@ TEST_F(LoaderTest, RefusesEachBadPluginWithAReasonAndKeepsTheRest) {
   TestServer server(config());
   const auto& report = server.report();
   EXPECT_EQ(report.refused.size(), 6u);
-  EXPECT_EQ(refusal_for(report, "wrong_abi.so"), "built for SDK ABI 2, this host speaks ABI 1: rebuild it against this SDK");
-  EXPECT_EQ(refusal_for(report, "newer_minor.so"),
-            "built for SDK ABI 1.9, newer than this host's 1.0: upgrade verbd, or rebuild it against this SDK");
-  EXPECT_EQ(refusal_for(report, "wrong_magic.so"),
-            "its descriptor has magic 0xdeadbeef, not 0x56524244: it is not a verbd plugin, or it is damaged");
+  EXPECT_EQ(refusal_for(report, "wrong_abi.so"),
+            "built for SDK ABI 2, this host speaks ABI 1: rebuild it against this SDK");
+  EXPECT_EQ(
+      refusal_for(report, "newer_minor.so"),
+      "built for SDK ABI 1.9, newer than this host's 1.0: upgrade verbd, or rebuild it against this SDK");
+  EXPECT_EQ(
+      refusal_for(report, "wrong_magic.so"),
+      "its descriptor has magic 0xdeadbeef, not 0x56524244: it is not a verbd plugin, or it is damaged");
   EXPECT_EQ(refusal_for(report, "no_descriptor.so"),
             "exports no 'verbd_plugin' descriptor: build it with VERBD_PLUGIN(...) from <verbd/plugin.hpp>");
   EXPECT_EQ(refusal_for(report, "factory_throws.so"), "its factory failed: no database configured");
-  EXPECT_EQ(refusal_for(report, "junk.so"), "not a shared library (no ELF header): remove it from the plugin folder");
+  EXPECT_EQ(refusal_for(report, "junk.so"),
+            "not a shared library (no ELF header): remove it from the plugin folder");
   EXPECT_EQ(methods(report), std::vector<std::string>{"ECHO"});
   EXPECT_EQ(fetch(server.port(), "ECHO", "/").status, 200);
   EXPECT_EQ(fetch(server.port(), "BROKEN", "/").status, 405);
@@ -89,9 +93,9 @@ TEST_F(LoaderTest, RefusesASecondPluginForOneMethodNamingBothFiles) {
   TestServer server(config());
   ASSERT_EQ(server.report().refused.size(), 1u);
   EXPECT_EQ(server.report().refused.front().file.filename(), "good.so");
-  EXPECT_EQ(server.report().refused.front().reason,
-            "serves ECHO, which " + (folder_ / "plugins/duplicate.so").string() +
-                " serves already: remove one of the two files");
+  EXPECT_EQ(server.report().refused.front().reason, "serves ECHO, which " +
+                                                        (folder_ / "plugins/duplicate.so").string() +
+                                                        " serves already: remove one of the two files");
   EXPECT_EQ(methods(server.report()), std::vector<std::string>{"ECHO"});
   EXPECT_EQ(fetch(server.port(), "ECHO", "/").body, "");  // duplicate.so answers, with no body
 }

@@ -49,7 +49,8 @@ TEST_P(MethodsTest, GetConditionalAnswers304) {
   EXPECT_EQ(send("GET", "/doc", {}, {"If-Modified-Since: " + first.header("Last-Modified")}).status, 304);
   EXPECT_EQ(send("GET", "/doc", {}, {"If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"}).status, 200);
   // If-None-Match decides when both are present (RFC 9110 §13.2.2).
-  EXPECT_EQ(send("GET", "/doc", {}, {"If-None-Match: \"other\"", "If-Modified-Since: " + first.header("Last-Modified")})
+  EXPECT_EQ(send("GET", "/doc", {},
+                 {"If-None-Match: \"other\"", "If-Modified-Since: " + first.header("Last-Modified")})
                 .status,
             200);
 }

@@ -6,10 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <strings.h>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <strings.h>
 
 namespace verbd::testing {
 
@@ -17,7 +17,8 @@ constexpr int reply_timeout_ms = 5000;
 
 std::string Reply::header(std::string_view name) const {
   for (const auto& [field, value] : headers)
-    if (field.size() == name.size() && ::strncasecmp(field.data(), name.data(), name.size()) == 0) return value;
+    if (field.size() == name.size() && ::strncasecmp(field.data(), name.data(), name.size()) == 0)
+      return value;
   return {};
 }
 

@@ -91,7 +91,8 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
   std::string file = (folder / "verbd.toml").string();
   EXPECT_EQ(error_of(folder, "[server]\nport = \"eighty\"\n"),
             file + ":2:8: server.port must be an integer from 0 to 65535");
-  EXPECT_EQ(error_of(folder, "[server]\nport = 70000\n"), file + ":2:8: server.port must be an integer from 0 to 65535");
+  EXPECT_EQ(error_of(folder, "[server]\nport = 70000\n"),
+            file + ":2:8: server.port must be an integer from 0 to 65535");
   EXPECT_EQ(error_of(folder, "[server]\nprot = 80\n"), file + ":2:1: unknown key 'prot' in [server]");
   EXPECT_EQ(error_of(folder, "[sever]\n"), file + ":1:2: unknown section [sever]");
   EXPECT_EQ(error_of(folder, "[store]\nbackend = \"disk\"\n"),

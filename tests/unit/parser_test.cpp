@@ -22,7 +22,8 @@ Parsed parse(const std::string& bytes, Request& request, const ParserLimits& lim
 
 TEST(Parser, ReadsRequestLineFieldsAndLength) {
   Request request;
-  std::string bytes = "PUT /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-One: 1\r\n\r\nhello";
+  std::string bytes =
+      "PUT /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-One: 1\r\n\r\nhello";
   auto parsed = parse(bytes, request);
   ASSERT_EQ(parsed.state, Parser::State::complete);
   EXPECT_EQ(parsed.used, bytes.size());
@@ -82,7 +83,8 @@ TEST(Parser, ConnectionCloseAndHttp10KeepAlive) {
 
 TEST(Parser, ExpectContinue) {
   Request request;
-  auto parsed = parse("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", request);
+  auto parsed =
+      parse("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", request);
   EXPECT_EQ(parsed.state, Parser::State::body);
   EXPECT_TRUE(request.expects_continue);
   EXPECT_EQ(parse("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: magic\r\n\r\n", request).refusal, 417);
@@ -121,23 +123,29 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"bad_host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
         Malformed{"space_before_colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
         Malformed{"negative_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
-        Malformed{"two_lengths", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-                  400},
+        Malformed{"two_lengths",
+                  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
         Malformed{"length_and_chunked",
-                  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        Malformed{"gzip_coding", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-        Malformed{"chunked_not_last", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501},
-        Malformed{"chunked_twice", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
                   400},
+        Malformed{"gzip_coding", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                  501},
+        Malformed{"chunked_not_last",
+                  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501},
+        Malformed{"chunked_twice",
+                  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
         Malformed{"chunked_in_1_0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        Malformed{"bad_chunk_size", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+        Malformed{"bad_chunk_size", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                  400},
         Malformed{"long_request_line", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},
         Malformed{"long_line_unfinished", "GET /" + std::string(100, 'a'), 414},
-        Malformed{"large_header", "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(300, 'a') + "\r\n\r\n", 431},
+        Malformed{"large_header", "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(300, 'a') + "\r\n\r\n",
+                  431},
         Malformed{"large_body", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n", 413},
-        Malformed{"large_chunked_body",
-                  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n" + std::string(17, 'a'),
-                  413}),
+        Malformed{
+            "large_chunked_body",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n" + std::string(17, 'a'),
+            413}),
     [](const auto& test) { return std::string(test.param.name); });
 
 }  // namespace

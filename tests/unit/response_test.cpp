@@ -67,7 +67,8 @@ TEST(Response, FlagsWhatBreaksTheContract) {
   EXPECT_EQ(problem([](Response& r) { r.add_header("Server", "x"); }), "header Server belongs to the host");
   EXPECT_EQ(problem([](Response& r) { r.add_header("X-A", "a\r\nB: c"); }),
             "header X-A has CR, LF or NUL in its value");
-  EXPECT_EQ(problem([](Response& r) { r.add_header("Bad Name", "x"); }), "header name 'Bad Name' is not a token");
+  EXPECT_EQ(problem([](Response& r) { r.add_header("Bad Name", "x"); }),
+            "header name 'Bad Name' is not a token");
   EXPECT_EQ(problem([](Response& r) { r.add_header("X-Fine", "ok\tvalue"); }), "");
 }
 

@@ -1,6 +1,6 @@
 // One suite, run against every backend: they must behave identically.
-#include "store/path.hpp"
 #include "store/store.hpp"
+#include "store/path.hpp"
 
 #include "../support/temp_folder.hpp"
 
@@ -189,7 +189,8 @@ TEST_F(FilesStoreTest, DataSurvivesReopening) {
     auto store = open();
     Entry entry;
     bool created;
-    ASSERT_EQ(store->write({"/kept/value", "42", "text/x-answer", WriteMode::replace}, entry, created), VERBD_OK);
+    ASSERT_EQ(store->write({"/kept/value", "42", "text/x-answer", WriteMode::replace}, entry, created),
+              VERBD_OK);
   }
   auto store = open();
   std::string bytes;

@@ -60,15 +60,15 @@ typedef struct verbd_header {
 /* Results of host services. 0 is success; every failure is negative. */
 typedef enum verbd_status {
   VERBD_OK = 0,
-  VERBD_NOT_FOUND = -1,       /* no resource or collection at that path */
-  VERBD_IS_COLLECTION = -2,   /* the path names a collection, a resource was needed */
-  VERBD_NOT_COLLECTION = -3,  /* a parent in the path is a resource, not a collection */
-  VERBD_EXISTS = -4,          /* VERBD_WRITE_CREATE, and something is already there */
-  VERBD_NO_SPACE = -5,        /* the store is out of space or over a size limit */
-  VERBD_DENIED = -6,          /* the store may not touch that path (permissions, symlink out of root) */
-  VERBD_BAD_ARGUMENT = -7,    /* a malformed path, key, media type or header */
-  VERBD_IO_ERROR = -8,        /* any other failure of the store; the host has logged it */
-  VERBD_PLUGIN_FAILED = -9    /* returned by a plugin's handle(): the host answers 500 */
+  VERBD_NOT_FOUND = -1,      /* no resource or collection at that path */
+  VERBD_IS_COLLECTION = -2,  /* the path names a collection, a resource was needed */
+  VERBD_NOT_COLLECTION = -3, /* a parent in the path is a resource, not a collection */
+  VERBD_EXISTS = -4,         /* VERBD_WRITE_CREATE, and something is already there */
+  VERBD_NO_SPACE = -5,       /* the store is out of space or over a size limit */
+  VERBD_DENIED = -6,         /* the store may not touch that path (permissions, symlink out of root) */
+  VERBD_BAD_ARGUMENT = -7,   /* a malformed path, key, media type or header */
+  VERBD_IO_ERROR = -8,       /* any other failure of the store; the host has logged it */
+  VERBD_PLUGIN_FAILED = -9   /* returned by a plugin's handle(): the host answers 500 */
 } verbd_status;
 
 typedef enum verbd_log_level {
@@ -90,11 +90,11 @@ typedef enum verbd_entry_kind {
 #define VERBD_MEDIA_TYPE_CAPACITY 128
 
 typedef struct verbd_entry {
-  int32_t kind;                                /* verbd_entry_kind */
-  uint64_t size;                               /* bytes; 0 for a collection */
-  int64_t modified_unix;                       /* seconds since the epoch, UTC */
-  char etag[VERBD_ETAG_CAPACITY];              /* strong ETag with its quotes, NUL-terminated */
-  char media_type[VERBD_MEDIA_TYPE_CAPACITY];  /* NUL-terminated; empty for a collection */
+  int32_t kind;                               /* verbd_entry_kind */
+  uint64_t size;                              /* bytes; 0 for a collection */
+  int64_t modified_unix;                      /* seconds since the epoch, UTC */
+  char etag[VERBD_ETAG_CAPACITY];             /* strong ETag with its quotes, NUL-terminated */
+  char media_type[VERBD_MEDIA_TYPE_CAPACITY]; /* NUL-terminated; empty for a collection */
 } verbd_entry;
 
 /* A destination for bytes the host produces (a listing, a resource's body).
@@ -120,17 +120,17 @@ typedef struct verbd_write {
 
 /* One request, as the host parsed and cleaned it. */
 typedef struct verbd_request {
-  uint32_t struct_size;  /* sizeof(verbd_request) as the host saw it */
-  int32_t version;       /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
-  verbd_str method;      /* the method token, case-sensitive */
-  verbd_str target;      /* the request-target exactly as received */
-  verbd_str path;        /* percent-decoded, normalised, starts with '/';
-                            never holds "..", "." or "//" segments, NUL or a
-                            segment with '/'; ends with '/' for a collection */
-  verbd_str query;       /* the raw query, without '?'; empty when absent */
+  uint32_t struct_size;        /* sizeof(verbd_request) as the host saw it */
+  int32_t version;             /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+  verbd_str method;            /* the method token, case-sensitive */
+  verbd_str target;            /* the request-target exactly as received */
+  verbd_str path;              /* percent-decoded, normalised, starts with '/';
+                                  never holds "..", "." or "//" segments, NUL or a
+                                  segment with '/'; ends with '/' for a collection */
+  verbd_str query;             /* the raw query, without '?'; empty when absent */
   const verbd_header* headers; /* in the order received, names as sent */
   size_t header_count;
-  verbd_str body;        /* de-chunked; empty when there is none */
+  verbd_str body; /* de-chunked; empty when there is none */
 } verbd_request;
 
 /* The response under construction. Opaque: only the host touches it. */
@@ -160,8 +160,7 @@ typedef struct verbd_host {
    * atomic on its own. */
   int32_t (*store_stat)(void* context, verbd_str path, verbd_entry* entry);
   int32_t (*store_read)(void* context, verbd_str path, verbd_sink* sink, verbd_entry* entry);
-  int32_t (*store_write)(void* context, const verbd_write* write, verbd_entry* entry,
-                         int32_t* created);
+  int32_t (*store_write)(void* context, const verbd_write* write, verbd_entry* entry, int32_t* created);
   int32_t (*store_remove)(void* context, verbd_str path);
   /* Writes one member name a line, "name/" for a collection, sorted. */
   int32_t (*store_list)(void* context, verbd_str path, verbd_sink* sink);
@@ -180,12 +179,12 @@ typedef struct verbd_host {
 
 /* The descriptor a plugin exports as `verbd_plugin`. */
 typedef struct verbd_plugin_descriptor {
-  uint32_t magic;       /* Required: VERBD_PLUGIN_MAGIC */
-  uint16_t abi_major;   /* Required: VERBD_ABI_MAJOR the plugin was built with */
-  uint16_t abi_minor;   /* Required: VERBD_ABI_MINOR the plugin was built with */
-  uint32_t struct_size; /* Required: sizeof(verbd_plugin_descriptor) */
-  const char* name;     /* Required: short name for logs, NUL-terminated */
-  const char* version;  /* Required: the plugin's own version, NUL-terminated */
+  uint32_t magic;             /* Required: VERBD_PLUGIN_MAGIC */
+  uint16_t abi_major;         /* Required: VERBD_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;         /* Required: VERBD_ABI_MINOR the plugin was built with */
+  uint32_t struct_size;       /* Required: sizeof(verbd_plugin_descriptor) */
+  const char* name;           /* Required: short name for logs, NUL-terminated */
+  const char* version;        /* Required: the plugin's own version, NUL-terminated */
   const char* const* methods; /* Required: NULL-terminated list of method tokens */
 
   /* Required: makes an instance. On failure returns non-zero and may write a

@@ -55,15 +55,22 @@ enum class Status : std::int32_t {
 // The HTTP status that answers a failed store call, the same in every plugin.
 inline int http_status(Status s) noexcept {
   switch (s) {
-    case Status::ok: return 200;
-    case Status::not_found: return 404;
+    case Status::ok:
+      return 200;
+    case Status::not_found:
+      return 404;
     case Status::is_collection:
     case Status::not_collection:
-    case Status::exists: return 409;
-    case Status::denied: return 403;
-    case Status::no_space: return 507;
-    case Status::bad_argument: return 400;
-    case Status::io_error: return 500;
+    case Status::exists:
+      return 409;
+    case Status::denied:
+      return 403;
+    case Status::no_space:
+      return 507;
+    case Status::bad_argument:
+      return 400;
+    case Status::io_error:
+      return 500;
   }
   return 500;
 }
@@ -148,8 +155,8 @@ class Store {
     return Status(host_.store_read(host_.context, str(path), &sink, entry.raw()));
   }
   // `created` tells whether the path named nothing before the write.
-  Status write(std::string_view path, std::string_view body, std::string_view media_type,
-               WriteMode mode, Entry& entry, bool& created) const noexcept {
+  Status write(std::string_view path, std::string_view body, std::string_view media_type, WriteMode mode,
+               Entry& entry, bool& created) const noexcept {
     verbd_write w{sizeof(verbd_write), std::int32_t(mode), str(path), str(body), str(media_type)};
     std::int32_t was_created = 0;
     auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
@@ -198,14 +205,12 @@ class Host {
   }
   std::int64_t setting(std::string_view key, std::int64_t fallback) const {
     std::int64_t value = 0;
-    return fetched(raw_.setting_int(raw_.context, str(key), &value), key, "an integer") ? value
-                                                                                          : fallback;
+    return fetched(raw_.setting_int(raw_.context, str(key), &value), key, "an integer") ? value : fallback;
   }
   bool setting(std::string_view key, bool fallback) const {
     std::int32_t value = 0;
-    return fetched(raw_.setting_bool(raw_.context, str(key), &value), key, "a boolean")
-               ? value != 0
-               : fallback;
+    return fetched(raw_.setting_bool(raw_.context, str(key), &value), key, "a boolean") ? value != 0
+                                                                                        : fallback;
   }
 
  private:
@@ -235,8 +240,7 @@ inline void copy_error(const char* what, char* error, std::size_t error_size) no
 }
 
 template <class Plugin>
-std::int32_t create(const verbd_host* host, void** instance, char* error,
-                    std::size_t error_size) noexcept {
+std::int32_t create(const verbd_host* host, void** instance, char* error, std::size_t error_size) noexcept {
   try {
     *instance = new Instance<Plugin>(*host);
     return VERBD_OK;
@@ -259,8 +263,7 @@ inline void log_failure(const verbd_host& host, const char* what) noexcept {
 }
 
 template <class Plugin>
-std::int32_t handle(void* instance, const verbd_request* request,
-                    verbd_response* response) noexcept {
+std::int32_t handle(void* instance, const verbd_request* request, verbd_response* response) noexcept {
   auto& self = *static_cast<Instance<Plugin>*>(instance);
   try {
     Response writer(self.host.raw(), response);
@@ -294,9 +297,9 @@ constexpr verbd_plugin_descriptor describe(const char* name, const char* version
 
 // Exports PluginClass as the plugin `name` (a short word for logs) at
 // `version`, serving the method tokens that follow.
-#define VERBD_PLUGIN(PluginClass, name, version, ...)                                     \
-  static const char* const verbd_plugin_methods_[] = {__VA_ARGS__, nullptr};            \
-  extern "C" VERBD_EXPORT const verbd_plugin_descriptor verbd_plugin =                  \
+#define VERBD_PLUGIN(PluginClass, name, version, ...)                        \
+  static const char* const verbd_plugin_methods_[] = {__VA_ARGS__, nullptr}; \
+  extern "C" VERBD_EXPORT const verbd_plugin_descriptor verbd_plugin =       \
       ::verbd::detail::describe<PluginClass>(name, version, verbd_plugin_methods_)
 
 #endif  // VERBD_PLUGIN_HPP
