@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev
+  libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -1,0 +1,95 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+extern char** environ;
+
+namespace verbd::testing {
+
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Process::Process(const TempFolder& folder, const std::string& program, std::vector<std::string> arguments,
+                 const std::string& input, rlim_t max_files)
+    : folder_(folder) {
+  static std::atomic<int> count{0};
+  tag_ = "process-" + std::to_string(++count);
+  arguments.insert(arguments.begin(), program);
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  std::string out = (folder / (tag_ + ".out")).string(), err = (folder / (tag_ + ".err")).string();
+  posix_spawn_file_actions_addopen(&actions, 0, input.empty() ? "/dev/null" : input.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // posix_spawn cannot set limits, but the child inherits ours: lower the
+  // soft limit around the spawn (tests that use this run no other thread).
+  rlimit saved{};
+  ::getrlimit(RLIMIT_NOFILE, &saved);
+  if (max_files != 0) {
+    rlimit lowered{max_files, saved.rlim_max};
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+  }
+  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+int Process::exit_code() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void Process::signal(int number) {
+  if (pid_ > 0) ::kill(pid_, number);
+}
+
+std::string Process::out() const { return slurp(folder_ / (tag_ + ".out")); }
+std::string Process::err() const { return slurp(folder_ / (tag_ + ".err")); }
+
+double Process::cpu_seconds() const {
+  std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+  std::string field;
+  for (int i = 1; i <= 13 && stat >> field; ++i) {
+  }
+  long user = 0, system = 0;
+  stat >> user >> system;
+  return double(user + system) / double(::sysconf(_SC_CLK_TCK));
+}
+
+std::uint16_t Process::port() const {
+  std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
+  for (int i = 0; i < 200; ++i) {
+    std::smatch match;
+    std::string log = err();
+    if (std::regex_search(log, match, listening)) return static_cast<std::uint16_t>(std::stoi(match[1]));
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return 0;
+}
+
+}  // namespace verbd::testing

@@ -1,0 +1,43 @@
+// A program of this project (verbd, verb) run as a child process, its
+// stdout and stderr going to files in a test folder.
+#pragma once
+
+#include "temp_folder.hpp"
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace verbd::testing {
+
+std::string slurp(const std::filesystem::path& file);
+
+class Process {
+ public:
+  // `program` gets `arguments`; `input`, when not empty, is a file for its
+  // stdin; `max_files`, when not 0, its RLIMIT_NOFILE.
+  Process(const TempFolder& folder, const std::string& program, std::vector<std::string> arguments,
+          const std::string& input = {}, rlim_t max_files = 0);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  int exit_code();  // waits for it
+  void signal(int number);
+  std::string out() const;
+  std::string err() const;
+  double cpu_seconds() const;  // user + system so far
+  // The port from verbd's "listening on http://127.0.0.1:PORT/" line; 0 if none came.
+  std::uint16_t port() const;
+
+ private:
+  const TempFolder& folder_;
+  std::string tag_;  // names this process's output files
+  pid_t pid_ = -1;
+};
+
+}  // namespace verbd::testing
