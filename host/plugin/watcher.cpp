@@ -46,17 +46,23 @@ void Watcher::stop() {
 }
 
 asio::awaitable<void> Watcher::run() {
-  alignas(inotify_event) char buffer[8192];
+  char buffer[8192];  // in the coroutine frame, whose alignment is not inotify_event's
   while (true) {
     auto [error, size] =
         co_await events_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     if (error) co_return;
-    for (std::size_t at = 0; at < size;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
-      if (event->len > 0) note(event->mask, event->name);
-      at += sizeof(inotify_event) + event->len;
-    }
+    take(buffer, size);
     settle();
+  }
+}
+
+// The events in one read: a header each, then its NUL-padded name.
+void Watcher::take(const char* buffer, std::size_t size) {
+  for (std::size_t at = 0; at + sizeof(inotify_event) <= size;) {
+    inotify_event event;
+    std::memcpy(&event, buffer + at, sizeof event);
+    if (event.len > 0) note(event.mask, buffer + at + sizeof event);
+    at += sizeof event + event.len;
   }
 }
 

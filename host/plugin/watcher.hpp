@@ -28,6 +28,7 @@ class Watcher {
 
  private:
   boost::asio::awaitable<void> run();
+  void take(const char* buffer, std::size_t size);
   void note(std::uint32_t mask, const std::string& name);
   void settle();
 

@@ -113,6 +113,11 @@ TEST_F(CommandLine, DebugLevelPrintsTheRequestHead) {
 }
 
 TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check reads /proc/self/maps, which fails when verbd has no
+  // descriptor left, and then reports a bad vptr that is not there.
+  GTEST_SKIP() << "the sanitizers need free descriptors themselves; the normal build runs this";
+#endif
   Process verbd(folder_, VERBD_BINARY, {"--config", config()}, {}, 48);
   std::uint16_t port = verbd.port();
   ASSERT_NE(port, 0) << verbd.err();
