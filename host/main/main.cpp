@@ -73,9 +73,10 @@ class LivePlugins {
         registry_(registry) {}
 
   void reload_folder() {
-    auto report = loader_.load(plugins_, registry_.number() + 1);
+    auto before = registry_.current();
+    auto report = loader_.load(plugins_, before->number() + 1, before.get());
     registry_.publish(report.generation);
-    plugin::log_generation(*report.generation);
+    plugin::log_generation(report);
   }
 
   void reload_config() {
@@ -173,7 +174,7 @@ int main(int argc, char** argv) {
     auto report = loader.load(config.plugins, 1);
     if (check_only) return check(report);
     registry.publish(report.generation);
-    plugin::log_generation(*report.generation);
+    plugin::log_generation(report);
     LivePlugins live(file, overrides, config.plugins, loader, registry);
     return serve(config, *store, registry, live);
   } catch (const std::exception& e) {

@@ -22,6 +22,12 @@ const Plugin* Generation::find(std::string_view method) const noexcept {
   return nullptr;
 }
 
+std::shared_ptr<const Plugin> Generation::from_file(const std::filesystem::path& file) const {
+  for (const auto& plugin : plugins_)
+    if (plugin->file() == file) return plugin;
+  return nullptr;
+}
+
 Registry::Registry()
     : current_(std::make_shared<Generation>(0, std::vector<std::shared_ptr<const Plugin>>{})) {}
 

@@ -26,6 +26,8 @@ class Generation {
   const Plugin* find(std::string_view method) const noexcept;
   // "DELETE, GET, HEAD, POST, PUT": the Allow field's value.
   const std::string& allow() const noexcept { return allow_; }
+  // The plugin loaded from `file`, or null.
+  std::shared_ptr<const Plugin> from_file(const std::filesystem::path& file) const;
   std::uint64_t number() const noexcept { return number_; }
   const std::vector<std::shared_ptr<const Plugin>>& plugins() const noexcept { return plugins_; }
 

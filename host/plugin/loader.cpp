@@ -5,11 +5,13 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 
 namespace verbd::plugin {
 namespace {
@@ -83,13 +85,47 @@ std::string lower(std::string text) {
 }
 
 // The settings for a plugin: [plugins.<method>] of each method it serves.
-config::Settings settings_for(const verbd_plugin_descriptor& d, const config::Plugins& plugins) {
+config::Settings settings_for(const std::vector<std::string>& methods, const config::Plugins& plugins) {
   config::Settings merged;
-  for (const char* const* method = d.methods; *method != nullptr; ++method) {
-    auto found = plugins.settings.find(lower(*method));
+  for (const auto& method : methods) {
+    auto found = plugins.settings.find(lower(method));
     if (found != plugins.settings.end()) merged.insert(found->second.begin(), found->second.end());
   }
   return merged;
+}
+
+std::vector<std::string> methods_of(const verbd_plugin_descriptor& d) {
+  std::vector<std::string> methods;
+  for (const char* const* method = d.methods; *method != nullptr; ++method) methods.emplace_back(*method);
+  return methods;
+}
+
+std::optional<FileIdentity> identify(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                      static_cast<std::uint64_t>(st.st_size),
+                      st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec};
+}
+
+// "+echo.so ~get.so -patch.so": added, replaced, removed since `before`.
+std::string describe_changes(const Generation* before, const Generation& now) {
+  std::string changes;
+  auto add = [&](char mark, const fs::path& file) {
+    if (!changes.empty()) changes += ' ';
+    changes += mark + file.filename().string();
+  };
+  for (const auto& plugin : now.plugins()) {
+    auto previous = before ? before->from_file(plugin->file()) : nullptr;
+    if (!previous)
+      add('+', plugin->file());
+    else if (previous != plugin)
+      add('~', plugin->file());
+  }
+  if (before)
+    for (const auto& plugin : before->plugins())
+      if (!now.from_file(plugin->file())) add('-', plugin->file());
+  return changes.empty() ? "none" : changes;
 }
 
 }  // namespace
@@ -107,7 +143,7 @@ Loader::~Loader() {
   fs::remove_all(private_folder_, ignored);
 }
 
-LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number) {
+LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number, const Generation* before) {
   static auto& log = verbd::log::get("plugins");
   LoadReport report;
   std::vector<fs::path> files;
@@ -122,7 +158,7 @@ LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number) {
   std::map<std::string, fs::path> owner;  // method -> file that serves it
   for (const auto& file : files) {
     std::string refusal;
-    auto plugin = load_file(file, plugins, refusal);
+    auto plugin = reuse_or_load(file, plugins, before, refusal);
     for (const auto& method : plugin ? plugin->methods() : std::vector<std::string>{}) {
       if (auto [at, fresh] = owner.emplace(method, file); !fresh) {
         refusal = "serves " + method + ", which " + at->second.string() +
@@ -136,7 +172,22 @@ LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number) {
   }
   for (const auto& refused : report.refused) log.error("{}: {}", refused.file.string(), refused.reason);
   report.generation = std::make_shared<Generation>(number, std::move(loaded));
+  report.changes = describe_changes(before, *report.generation);
   return report;
+}
+
+std::shared_ptr<const Plugin> Loader::reuse_or_load(const fs::path& file, const config::Plugins& plugins,
+                                                    const Generation* before, std::string& refusal) {
+  auto previous = before ? before->from_file(file) : nullptr;
+  auto identity = identify(file);
+  if (previous && identity && previous->identity() == *identity &&
+      previous->settings() == settings_for(previous->methods(), plugins))
+    return previous;
+  auto plugin = identity ? load_file(file, *identity, plugins, refusal) : nullptr;
+  if (!identity) refusal = "cannot read it";
+  if (plugin || !previous) return plugin;
+  refusal += "; the version loaded before stays in force";
+  return previous;
 }
 
 fs::path Loader::private_copy(const fs::path& file, std::string& refusal) {
@@ -147,8 +198,8 @@ fs::path Loader::private_copy(const fs::path& file, std::string& refusal) {
   return copy;
 }
 
-std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const config::Plugins& plugins,
-                                                std::string& refusal) {
+std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const FileIdentity& identity,
+                                                const config::Plugins& plugins, std::string& refusal) {
   if (!has_elf_header(file)) {
     refusal = "not a shared library (no ELF header): remove it from the plugin folder";
     return nullptr;
@@ -174,9 +225,9 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const conf
 
   Services services;
   services.log = &verbd::log::get(std::string("plugin ") + descriptor.name);
-  services.settings = settings_for(descriptor, plugins);
+  services.settings = settings_for(methods_of(descriptor), plugins);
   services.store = &store_;
-  auto plugin = std::make_shared<Plugin>(std::move(library), descriptor, file, std::move(services));
+  auto plugin = std::make_shared<Plugin>(std::move(library), descriptor, file, identity, std::move(services));
   std::string failure;
   if (!plugin->start(failure)) {
     refusal = "its factory failed: " + failure;
@@ -185,10 +236,12 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const conf
   return plugin;
 }
 
-void log_generation(const Generation& generation) {
+void log_generation(const LoadReport& report) {
   static auto& log = verbd::log::get("plugins");
-  log.info("generation {}: {} plugin(s), methods {}", generation.number(), generation.plugins().size(),
-           generation.allow().empty() ? "(none)" : generation.allow());
+  const Generation& generation = *report.generation;
+  log.info("generation {}: {} plugin(s), methods {}; changes: {}", generation.number(),
+           generation.plugins().size(), generation.allow().empty() ? "(none)" : generation.allow(),
+           report.changes);
   for (const auto& plugin : generation.plugins())
     for (const auto& method : plugin->methods())
       log.info("  {:<8} {:<36} {} {} (ABI {})", method, plugin->file().filename().string(), plugin->name(),

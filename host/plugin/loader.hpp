@@ -29,6 +29,7 @@ struct Refusal {
 struct LoadReport {
   std::shared_ptr<const Generation> generation;
   std::vector<Refusal> refused;
+  std::string changes;  // against the generation before: "+echo.so ~get.so -patch.so", or "none"
 };
 
 class Loader {
@@ -38,12 +39,18 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // Loads the folder as generation `number`. Refusals are logged and reported.
-  LoadReport load(const config::Plugins& plugins, std::uint64_t number);
+  // Loads the folder as generation `number`. A file unchanged since
+  // `before` keeps its loaded plugin (same instance); a file that fails to
+  // load keeps the version `before` had, if any, so a bad copy never takes a
+  // method away. Refusals are logged and reported.
+  LoadReport load(const config::Plugins& plugins, std::uint64_t number, const Generation* before = nullptr);
 
  private:
-  std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file, const config::Plugins& plugins,
-                                          std::string& refusal);
+  std::shared_ptr<const Plugin> reuse_or_load(const std::filesystem::path& file,
+                                              const config::Plugins& plugins, const Generation* before,
+                                              std::string& refusal);
+  std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file, const FileIdentity& identity,
+                                          const config::Plugins& plugins, std::string& refusal);
   std::filesystem::path private_copy(const std::filesystem::path& file, std::string& refusal);
 
   store::Store& store_;
@@ -51,7 +58,8 @@ class Loader {
   std::uint64_t copies_ = 0;
 };
 
-// Logs the generation's plugins as a table: method, file, plugin, version, ABI.
-void log_generation(const Generation& generation);
+// Logs the generation, what changed, and its plugins as a table: method,
+// file, plugin, version, ABI.
+void log_generation(const LoadReport& report);
 
 }  // namespace verbd::plugin

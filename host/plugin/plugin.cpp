@@ -5,10 +5,11 @@
 namespace verbd::plugin {
 
 Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor,
-               std::filesystem::path file, Services services)
+               std::filesystem::path file, FileIdentity identity, Services services)
     : library_(std::move(library)),
       descriptor_(descriptor),
       file_(std::move(file)),
+      identity_(identity),
       name_(descriptor.name),
       version_(descriptor.version),
       services_(std::move(services)) {

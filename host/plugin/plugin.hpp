@@ -27,6 +27,13 @@ class Response;
 
 namespace verbd::plugin {
 
+// Which version of a file was loaded: a `cp` over it changes size or mtime.
+struct FileIdentity {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
 // What `verbd_host.context` points at: the host as one plugin sees it.
 struct Services {
   spdlog::logger* log = nullptr;  // named "plugin <name>"
@@ -37,7 +44,7 @@ struct Services {
 class Plugin {
  public:
   Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor,
-         std::filesystem::path file, Services services);
+         std::filesystem::path file, FileIdentity identity, Services services);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -50,13 +57,16 @@ class Plugin {
   const std::string& name() const noexcept { return name_; }
   const std::string& version() const noexcept { return version_; }
   const std::filesystem::path& file() const noexcept { return file_; }
+  const FileIdentity& identity() const noexcept { return identity_; }
   const std::vector<std::string>& methods() const noexcept { return methods_; }
+  const config::Settings& settings() const noexcept { return services_.settings; }
   std::string abi() const;
 
  private:
   boost::dll::shared_library library_;
   const verbd_plugin_descriptor& descriptor_;
   std::filesystem::path file_;
+  FileIdentity identity_;
   std::string name_;
   std::string version_;
   std::vector<std::string> methods_;

@@ -16,8 +16,9 @@ namespace verbd::plugin {
 
 namespace asio = boost::asio;
 
-// Long enough to coalesce a burst (copying several plugins, a package
-// upgrade), short enough that a change takes effect well within a second.
+// Long enough to gather a burst (copying several plugins, a package
+// upgrade) into one reload, short enough that a change takes effect well
+// within a second.
 constexpr std::chrono::milliseconds quiet_period{150};
 
 Watcher::Watcher(asio::io_context& context, std::filesystem::path folder, std::function<void()> changed)
@@ -75,12 +76,16 @@ void Watcher::note(std::uint32_t mask, const std::string& name) {
   }
 }
 
-// (Re)starts the quiet period; a later event restarts it again.
+// The first change arms the timer; changes within its period join that
+// reload, so a steady stream of changes still reloads every period.
 void Watcher::settle() {
-  if (!pending_ || !being_written_.empty()) return;
+  if (!pending_ || !being_written_.empty() || armed_) return;
+  armed_ = true;
   quiet_.expires_after(quiet_period);
   quiet_.async_wait([this](boost::system::error_code error) {
-    if (error || !being_written_.empty() || !pending_) return;
+    armed_ = false;
+    if (error) return;
+    if (!being_written_.empty() || !pending_) return;
     pending_ = false;
     changed_();
   });

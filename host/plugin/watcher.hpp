@@ -37,7 +37,8 @@ class Watcher {
   std::filesystem::path folder_;
   std::function<void()> changed_;
   std::set<std::string> being_written_;
-  bool pending_ = false;
+  bool pending_ = false;  // a change not yet reloaded
+  bool armed_ = false;    // the timer runs
 };
 
 }  // namespace verbd::plugin
