@@ -42,6 +42,7 @@ void Exchange::call_plugin(const plugin::Plugin& plugin, const Request& request,
   c_request.headers = request.headers.data();
   c_request.header_count = request.headers.size();
   c_request.body = str(request.body);
+  c_request.allow = str(generation_->allow());
 
   if (plugin.handle(c_request, response) != VERBD_OK) {
     log.error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),

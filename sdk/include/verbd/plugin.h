@@ -130,7 +130,9 @@ typedef struct verbd_request {
   verbd_str query;             /* the raw query, without '?'; empty when absent */
   const verbd_header* headers; /* in the order received, names as sent */
   size_t header_count;
-  verbd_str body; /* de-chunked; empty when there is none */
+  verbd_str body;  /* de-chunked; empty when there is none */
+  verbd_str allow; /* the methods served for this request, as the Allow field
+                      lists them: "DELETE, GET, HEAD" */
 } verbd_request;
 
 /* The response under construction. Opaque: only the host touches it. */

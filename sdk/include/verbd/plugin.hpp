@@ -99,6 +99,8 @@ class Request {
   std::string_view path() const noexcept { return view(raw_.path); }
   std::string_view query() const noexcept { return view(raw_.query); }
   std::string_view body() const noexcept { return view(raw_.body); }
+  // The methods this server serves for this request, as an Allow field lists them.
+  std::string_view allow() const noexcept { return view(raw_.allow); }
   int version() const noexcept { return raw_.version; }
   bool names_collection() const noexcept { return !path().empty() && path().back() == '/'; }
 
