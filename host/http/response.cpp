@@ -9,30 +9,6 @@
 namespace verbd::http {
 namespace {
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text)
-    if (!is_token_char(c)) return false;
-  return true;
-}
-
-bool is_field_value(std::string_view text) {
-  for (char c : text)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-bool is_host_owned(std::string_view name) {
-  for (auto owned : {"Content-Length", "Transfer-Encoding", "Connection", "Date", "Server"})
-    if (iequals(name, owned)) return true;
-  return false;
-}
-
 // The Date field's text, formatted once a second per thread.
 std::string_view current_date() {
   thread_local std::time_t cached_second = -1;
@@ -144,7 +120,7 @@ void Response::reset(bool answers_head, store::Store* store) {
 }
 
 void Response::set_status(int status) {
-  if (status < 200 || status > 599) {
+  if (!is_plugin_status(status)) {
     problem_ = "status " + std::to_string(status) + " is outside 200-599";
     return;
   }
@@ -152,12 +128,8 @@ void Response::set_status(int status) {
 }
 
 void Response::add_header(std::string_view name, std::string_view value) {
-  if (!is_token(name)) {
-    problem_ = "header name '" + std::string(name) + "' is not a token";
-  } else if (!is_field_value(value)) {
-    problem_ = "header " + std::string(name) + " has CR, LF or NUL in its value";
-  } else if (is_host_owned(name)) {
-    problem_ = "header " + std::string(name) + " belongs to the host";
+  if (std::string problem = field_problem(name, value); !problem.empty()) {
+    problem_ = std::move(problem);
   } else {
     add_trusted_header(name, value);
   }

@@ -2,6 +2,8 @@
 
 #include "log/log.hpp"
 
+#include <verbd/http.hpp>
+
 #include <boost/dll/shared_library.hpp>
 
 #include <dlfcn.h>
@@ -39,16 +41,6 @@ std::string loader_error(const fs::path& file) {
   return text != nullptr ? text : "unknown reason";
 }
 
-bool is_token(const char* text) {
-  if (text == nullptr || *text == '\0') return false;
-  for (; *text != '\0'; ++text) {
-    char c = *text;
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && std::strchr("!#$%&'*+-.^_`|~", c) == nullptr) return false;
-  }
-  return true;
-}
-
 // The descriptor's fields, checked in the order the ABI promises they exist.
 std::string check_descriptor(const verbd_plugin_descriptor& d) {
   char hex[16];
@@ -73,7 +65,7 @@ std::string check_descriptor(const verbd_plugin_descriptor& d) {
     return "its descriptor lacks create, destroy or handle";
   if (d.methods == nullptr || d.methods[0] == nullptr) return "it serves no method";
   for (const char* const* method = d.methods; *method != nullptr; ++method)
-    if (!is_token(*method))
+    if (!verbd::is_token(*method))
       return std::string("it serves '") + (*method ? *method : "") + "', which is not a method token";
   return {};
 }

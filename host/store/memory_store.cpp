@@ -1,174 +1,32 @@
-// The memory backend: volatile, for tests and for trying verbd out.
-//
-// Resources are immutable once stored (a write makes a new one), so a
-// reader copies bytes out of a version no writer will touch. One
-// reader-writer lock guards the two maps; writes are short.
-#include "store/path.hpp"
+// The memory backend: volatile, for tests and for trying verbd out. The
+// store itself is the SDK's <verbd/memory_store.hpp>, which plugin authors
+// also test against; this adapts it to the host's Store interface.
 #include "store/store.hpp"
 
-#include <atomic>
-#include <cstdio>
-#include <ctime>
-#include <map>
-#include <mutex>
-#include <random>
-#include <set>
-#include <shared_mutex>
+#include <verbd/memory_store.hpp>
 
 namespace verbd::store {
 namespace {
 
-struct Resource {
-  std::string bytes;
-  std::string media_type;
-  std::int64_t modified_unix = 0;
-  std::uint64_t version = 0;
-};
-
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-class MemoryStore final : public Store {
+class MemoryBackend final : public Store {
  public:
-  MemoryStore() : epoch_(std::random_device{}()) { collections_.insert("/"); }
-
-  Status stat(std::string_view path, Entry& entry) override {
-    std::shared_lock lock(mutex_);
-    return describe(path, entry);
-  }
-
+  Status stat(std::string_view path, Entry& entry) override { return store_.stat(path, entry); }
   Status read(std::string_view path, std::string* bytes, Entry& entry) override {
-    std::shared_lock lock(mutex_);
-    Status status = describe(path, entry);
-    if (status != VERBD_OK) return status;
-    if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
-    if (bytes != nullptr) bytes->append(resources_.find(std::string(path))->second->bytes);
-    return VERBD_OK;
+    return store_.read(path, bytes, entry);
   }
-
   Status write(const Write& write, Entry& entry, bool& created) override {
-    if (!is_clean_path(write.path)) return VERBD_BAD_ARGUMENT;
-    if (names_collection(write.path)) return VERBD_IS_COLLECTION;
-    if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
-    std::unique_lock lock(mutex_);
-    std::string key(write.path);
-    if (collections_.count(key + "/")) return VERBD_IS_COLLECTION;
-    if (Status status = make_parents(key); status != VERBD_OK) return status;
-    auto existing = resources_.find(key);
-    created = existing == resources_.end();
-    if (!created && write.mode == WriteMode::create) return VERBD_EXISTS;
-    auto next = std::make_shared<Resource>();
-    if (!created && write.mode == WriteMode::append) next->bytes = existing->second->bytes;
-    next->bytes.append(write.body);
-    next->media_type = !write.media_type.empty() ? std::string(write.media_type)
-                       : !created                ? existing->second->media_type
-                                                 : std::string(guess_media_type(key));
-    next->modified_unix = std::time(nullptr);
-    next->version = ++versions_;
-    resources_[key] = next;
-    fill(*next, entry);
-    return VERBD_OK;
+    return store_.write(write.path, write.body, write.media_type, static_cast<verbd_write_mode>(write.mode), entry,
+                        created);
   }
-
-  Status remove(std::string_view path) override {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    std::unique_lock lock(mutex_);
-    std::string key(path);
-    if (!names_collection(path) && resources_.erase(key)) return VERBD_OK;
-    std::string prefix = names_collection(path) ? key : key + "/";
-    if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
-    erase_prefix(resources_, prefix);
-    erase_prefix(collections_, prefix);
-    collections_.insert("/");
-    return VERBD_OK;
-  }
-
-  Status list(std::string_view path, std::string& lines) override {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    std::shared_lock lock(mutex_);
-    std::string prefix(path);
-    if (!names_collection(prefix)) prefix += '/';
-    if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
-    std::set<std::string> members;
-    for (auto it = resources_.lower_bound(prefix); it != resources_.end() && starts_with(it->first, prefix);
-         ++it)
-      members.insert(member_name(it->first, prefix));
-    for (auto it = collections_.upper_bound(prefix); it != collections_.end() && starts_with(*it, prefix);
-         ++it)
-      members.insert(member_name(*it, prefix));
-    for (const auto& member : members) lines.append(member).append("\n");
-    return VERBD_OK;
-  }
+  Status remove(std::string_view path) override { return store_.remove(path); }
+  Status list(std::string_view path, std::string& lines) override { return store_.list(path, lines); }
 
  private:
-  // The first segment below `prefix`, with '/' kept when more follows.
-  static std::string member_name(const std::string& key, const std::string& prefix) {
-    auto rest = std::string_view(key).substr(prefix.size());
-    auto slash = rest.find('/');
-    return std::string(slash == std::string_view::npos ? rest : rest.substr(0, slash + 1));
-  }
-
-  Status describe(std::string_view path, Entry& entry) const {
-    entry = Entry{};
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    std::string key(path);
-    if (!names_collection(path)) {
-      if (auto it = resources_.find(key); it != resources_.end()) {
-        fill(*it->second, entry);
-        return VERBD_OK;
-      }
-      key += '/';
-    }
-    if (!collections_.count(key)) return VERBD_NOT_FOUND;
-    entry.kind = VERBD_ENTRY_COLLECTION;
-    return VERBD_OK;
-  }
-
-  // Creates every collection above `key`; fails where a resource is in the way.
-  Status make_parents(const std::string& key) {
-    for (auto slash = key.find('/', 1); slash != std::string::npos; slash = key.find('/', slash + 1)) {
-      if (resources_.count(key.substr(0, slash))) return VERBD_NOT_COLLECTION;
-    }
-    for (auto slash = key.find('/', 1); slash != std::string::npos; slash = key.find('/', slash + 1))
-      collections_.insert(key.substr(0, slash + 1));
-    return VERBD_OK;
-  }
-
-  template <class Container>
-  static void erase_prefix(Container& container, const std::string& prefix) {
-    auto first = container.lower_bound(prefix);
-    auto last = first;
-    while (last != container.end() && starts_with(key_of(*last), prefix)) ++last;
-    container.erase(first, last);
-  }
-  static const std::string& key_of(const std::string& key) { return key; }
-  template <class Value>
-  static const std::string& key_of(const std::pair<const std::string, Value>& item) {
-    return item.first;
-  }
-
-  // The epoch keeps ETags from one run of the process from matching another's.
-  void fill(const Resource& resource, Entry& entry) const {
-    entry.kind = VERBD_ENTRY_RESOURCE;
-    entry.size = resource.bytes.size();
-    entry.modified_unix = resource.modified_unix;
-    char etag[VERBD_ETAG_CAPACITY];
-    std::snprintf(etag, sizeof etag, "\"m%x-%llx\"", epoch_,
-                  static_cast<unsigned long long>(resource.version));
-    copy_field(entry.etag, etag);
-    copy_field(entry.media_type, resource.media_type);
-  }
-
-  std::shared_mutex mutex_;
-  std::map<std::string, std::shared_ptr<const Resource>> resources_;  // "/a/b"
-  std::set<std::string> collections_;                                 // "/", "/a/"
-  std::uint64_t versions_ = 0;
-  unsigned epoch_;
+  verbd::MemoryStore store_;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryBackend>(); }
 
 }  // namespace verbd::store

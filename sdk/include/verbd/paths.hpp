@@ -1,11 +1,35 @@
-#include "store/path.hpp"
+// The rules for store paths and media types that every store applies,
+// whoever hands it a path: the host only gives plugins clean paths, but a
+// plugin may build its own ("/db/" + name), so a store checks again.
+// Header-only; used by the host's backends and by <verbd/memory_store.hpp>.
+#ifndef VERBD_PATHS_HPP
+#define VERBD_PATHS_HPP
+
+#include <verbd/plugin.h>
 
 #include <array>
+#include <cstddef>
+#include <cstring>
+#include <string_view>
 #include <utility>
 
-namespace verbd::store {
+namespace verbd {
 
-bool is_clean_path(std::string_view path) noexcept {
+// The folder under a files store's root where writes are staged; no
+// request path may name it.
+inline constexpr std::string_view scratch_folder = ".verbd-tmp";
+
+inline bool names_collection(std::string_view path) noexcept { return !path.empty() && path.back() == '/'; }
+
+// "/a/b/" -> "a/b", "/" -> "": the path relative to the root.
+inline std::string_view relative(std::string_view path) noexcept {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+// Starts with '/'; no empty, "." or ".." segment; no NUL; not the scratch folder.
+inline bool is_clean_path(std::string_view path) noexcept {
   if (path.empty() || path.front() != '/') return false;
   if (path.find('\0') != std::string_view::npos) return false;
   std::string_view rest = relative(path);
@@ -21,13 +45,8 @@ bool is_clean_path(std::string_view path) noexcept {
   return true;
 }
 
-std::string_view relative(std::string_view path) noexcept {
-  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  return path;
-}
-
-std::string_view guess_media_type(std::string_view path) noexcept {
+// The media type for a path, guessed from its extension.
+inline std::string_view guess_media_type(std::string_view path) noexcept {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> by_extension{{
       {"html", "text/html; charset=utf-8"},
       {"htm", "text/html; charset=utf-8"},
@@ -67,11 +86,22 @@ std::string_view guess_media_type(std::string_view path) noexcept {
   return "application/octet-stream";
 }
 
-bool is_storable_media_type(std::string_view media_type) noexcept {
+// A media type a store may keep: printable ASCII, short enough for an entry.
+inline bool is_storable_media_type(std::string_view media_type) noexcept {
   if (media_type.size() >= VERBD_MEDIA_TYPE_CAPACITY) return false;
   for (char c : media_type)
     if (c < 0x20 || c == 0x7f) return false;
   return true;
 }
 
-}  // namespace verbd::store
+// Copies text into one of verbd_entry's fixed fields, always NUL-terminated.
+template <std::size_t N>
+void copy_field(char (&field)[N], std::string_view text) noexcept {
+  auto n = text.size() < N ? text.size() : N - 1;
+  std::memcpy(field, text.data(), n);
+  field[n] = '\0';
+}
+
+}  // namespace verbd
+
+#endif  // VERBD_PATHS_HPP
