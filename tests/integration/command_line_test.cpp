@@ -100,6 +100,22 @@ TEST_F(CommandLine, StopsOnSigintWhileAClientIsIdle) {
   EXPECT_TRUE(idle.closed_by_server());
 }
 
+TEST_F(CommandLine, SighupWithABadConfigKeepsTheOldOne) {
+  Process verbd(folder_, VERBD_BINARY, {"--config", config()});
+  std::uint16_t port = verbd.port();
+  ASSERT_NE(port, 0) << verbd.err();
+  folder_.write("verbd.toml", "[server]\nport = \"eighty\"\n");
+  verbd.signal(SIGHUP);
+  std::string expected = "SIGHUP: config not reloaded, the old one stays in force: " + config() +
+                         ":2:8: server.port must be an integer from 0 to 65535";
+  for (int i = 0; i < 100 && verbd.err().find(expected) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(verbd.err().find(expected), std::string::npos) << verbd.err();
+  EXPECT_EQ(fetch(port, "GET", "/index.html").status, 200);
+  verbd.signal(SIGTERM);
+  EXPECT_EQ(verbd.exit_code(), 0);
+}
+
 TEST_F(CommandLine, DebugLevelPrintsTheRequestHead) {
   Process verbd(folder_, VERBD_BINARY, {"--config", config(), "--log-level", "debug"});
   std::uint16_t port = verbd.port();
