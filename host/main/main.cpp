@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -157,6 +158,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+
+  // A write past RLIMIT_FSIZE must fail with EFBIG (answered 507), not kill
+  // the server; a write to a closed socket must fail with EPIPE, not kill it.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
 
   config::Config config;
   try {

@@ -91,6 +91,7 @@ int open_beneath(int directory, std::string_view relative, int flags, mode_t mod
 }
 
 Status from_errno(int error, const char* doing, std::string_view path) {
+  static auto& log = verbd::log::get("store");
   switch (error) {
     case ENOENT:
     case ENOTDIR:
@@ -108,9 +109,9 @@ Status from_errno(int error, const char* doing, std::string_view path) {
     case ENOSPC:
     case EDQUOT:
     case EFBIG:
+      log.warn("{} {}: {}; answered 507, nothing written", doing, path, std::strerror(error));
       return VERBD_NO_SPACE;
     default:
-      static auto& log = verbd::log::get("store");
       log.error("{} {}: {}", doing, path, std::strerror(error));
       return VERBD_IO_ERROR;
   }

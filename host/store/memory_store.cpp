@@ -15,8 +15,8 @@ class MemoryBackend final : public Store {
     return store_.read(path, bytes, entry);
   }
   Status write(const Write& write, Entry& entry, bool& created) override {
-    return store_.write(write.path, write.body, write.media_type, static_cast<verbd_write_mode>(write.mode), entry,
-                        created);
+    return store_.write(write.path, write.body, write.media_type, static_cast<verbd_write_mode>(write.mode),
+                        entry, created);
   }
   Status remove(std::string_view path) override { return store_.remove(path); }
   Status list(std::string_view path, std::string& lines) override { return store_.list(path, lines); }

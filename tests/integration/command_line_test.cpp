@@ -116,6 +116,25 @@ TEST_F(CommandLine, SighupWithABadConfigKeepsTheOldOne) {
   EXPECT_EQ(verbd.exit_code(), 0);
 }
 
+TEST_F(CommandLine, AWriteOverTheFileSizeLimitIs507AndLeavesNothingBehind) {
+  // Large enough for verbd's private copies of its plugins, small for a body.
+  Process verbd(folder_, VERBD_BINARY, {"--config", config()}, {}, {.max_file_bytes = 4 * 1024 * 1024});
+  std::uint16_t port = verbd.port();
+  ASSERT_NE(port, 0) << verbd.err();
+  ASSERT_EQ(fetch(port, "PUT", "/big", "small").status, 201);
+  Reply refused = fetch(port, "PUT", "/big", std::string(5 * 1024 * 1024, 'x'));
+  EXPECT_EQ(refused.status, 507);
+  EXPECT_EQ(fetch(port, "GET", "/big").body, "small");  // the old version, whole
+  EXPECT_EQ(fetch(port, "POST", "/big", std::string(5 * 1024 * 1024, 'y')).status, 507);
+  EXPECT_EQ(fetch(port, "GET", "/big").body, "small");
+  EXPECT_TRUE(std::filesystem::is_empty(folder_ / "data/.verbd-tmp"));
+  EXPECT_NE(verbd.err().find("[store] warning: write /big: File too large; answered 507, nothing written"),
+            std::string::npos)
+      << verbd.err();
+  verbd.signal(SIGTERM);
+  EXPECT_EQ(verbd.exit_code(), 0);
+}
+
 TEST_F(CommandLine, DebugLevelPrintsTheRequestHead) {
   Process verbd(folder_, VERBD_BINARY, {"--config", config(), "--log-level", "debug"});
   std::uint16_t port = verbd.port();
@@ -134,7 +153,7 @@ TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
   // descriptor left, and then reports a bad vptr that is not there.
   GTEST_SKIP() << "the sanitizers need free descriptors themselves; the normal build runs this";
 #endif
-  Process verbd(folder_, VERBD_BINARY, {"--config", config()}, {}, 48);
+  Process verbd(folder_, VERBD_BINARY, {"--config", config()}, {}, {.max_files = 48});
   std::uint16_t port = verbd.port();
   ASSERT_NE(port, 0) << verbd.err();
   std::vector<std::unique_ptr<Client>> clients;

@@ -22,7 +22,7 @@ std::string slurp(const std::filesystem::path& file) {
 }
 
 Process::Process(const TempFolder& folder, const std::string& program, std::vector<std::string> arguments,
-                 const std::string& input, rlim_t max_files)
+                 const std::string& input, Limits limits)
     : folder_(folder) {
   static std::atomic<int> count{0};
   tag_ = "process-" + std::to_string(++count);
@@ -37,15 +37,21 @@ Process::Process(const TempFolder& folder, const std::string& program, std::vect
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   // posix_spawn cannot set limits, but the child inherits ours: lower the
-  // soft limit around the spawn (tests that use this run no other thread).
-  rlimit saved{};
-  ::getrlimit(RLIMIT_NOFILE, &saved);
-  if (max_files != 0) {
-    rlimit lowered{max_files, saved.rlim_max};
+  // soft limits around the spawn (tests that use this run no other thread).
+  rlimit saved_files{}, saved_size{};
+  ::getrlimit(RLIMIT_NOFILE, &saved_files);
+  ::getrlimit(RLIMIT_FSIZE, &saved_size);
+  if (limits.max_files != 0) {
+    rlimit lowered{limits.max_files, saved_files.rlim_max};
     ::setrlimit(RLIMIT_NOFILE, &lowered);
   }
+  if (limits.max_file_bytes != 0) {
+    rlimit lowered{limits.max_file_bytes, saved_size.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &lowered);
+  }
   if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ::setrlimit(RLIMIT_NOFILE, &saved_files);
+  ::setrlimit(RLIMIT_FSIZE, &saved_size);
   posix_spawn_file_actions_destroy(&actions);
 }
 

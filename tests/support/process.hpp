@@ -16,12 +16,17 @@ namespace verbd::testing {
 
 std::string slurp(const std::filesystem::path& file);
 
+// Limits for a child process, where not 0.
+struct Limits {
+  rlim_t max_files = 0;       // RLIMIT_NOFILE
+  rlim_t max_file_bytes = 0;  // RLIMIT_FSIZE
+};
+
 class Process {
  public:
-  // `program` gets `arguments`; `input`, when not empty, is a file for its
-  // stdin; `max_files`, when not 0, its RLIMIT_NOFILE.
+  // `program` gets `arguments`; `input`, when not empty, is a file for its stdin.
   Process(const TempFolder& folder, const std::string& program, std::vector<std::string> arguments,
-          const std::string& input = {}, rlim_t max_files = 0);
+          const std::string& input = {}, Limits limits = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
