@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test twice: a normal
-# build, and one under AddressSanitizer + UndefinedBehaviorSanitizer. Compiler
-# warnings are errors in both. Exits non-zero if anything fails.
+# build, and one under AddressSanitizer + UndefinedBehaviorSanitizer; then the
+# concurrency tests under ThreadSanitizer. Compiler warnings are errors in
+# all three. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 jobs=$(nproc)
 
-run_suite() { # build-dir cmake-args...
-  local dir=$1
+run_suite() { # build-dir cmake-args... [--tests REGEX]
+  local dir=$1 tests=""
   shift
+  local args=()
+  while (($#)); do
+    if [[ $1 == --tests ]]; then tests=$2; shift 2; else args+=("$1"); shift; fi
+  done
   echo "== $dir: build"
-  cmake -S . -B "$dir" -G Ninja -DVERBD_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DVERBD_WERROR=ON "${args[@]}" >/dev/null
   cmake --build "$dir" -j "$jobs"
-  echo "== $dir: test"
-  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 120)
+  echo "== $dir: test${tests:+ ($tests)}"
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 120 ${tests:+-R "$tests"})
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DVERBD_SANITIZE=ON
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DVERBD_SANITIZE=address
+# The concurrency tests once more under ThreadSanitizer: the stores, and the
+# server with two workers and many clients.
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
+  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins'
+

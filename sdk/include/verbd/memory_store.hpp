@@ -3,8 +3,9 @@
 // host in <verbd/testing.hpp>. Header-only.
 //
 // Thread-safe. Resources are immutable once stored (a write makes a new
-// one), so a reader copies bytes out of a version no writer touches; one
-// reader-writer lock guards the maps, and writes are short.
+// one), so a reader copies bytes, outside the lock, out of a version no
+// writer touches; one mutex guards the maps, held for look-ups and short
+// updates only.
 #ifndef VERBD_MEMORY_STORE_HPP
 #define VERBD_MEMORY_STORE_HPP
 
@@ -19,7 +20,6 @@
 #include <mutex>
 #include <random>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -44,16 +44,16 @@ class MemoryStore {
   MemoryStore() : epoch_(std::random_device{}()) { collections_.insert("/"); }
 
   verbd_status stat(std::string_view path, verbd_entry& entry) {
-    std::shared_lock lock(mutex_);
-    return describe(path, entry);
+    std::shared_ptr<const detail::StoredResource> resource;
+    return look_up(path, entry, resource);
   }
 
   verbd_status read(std::string_view path, std::string* bytes, verbd_entry& entry) {
-    std::shared_lock lock(mutex_);
-    verbd_status status = describe(path, entry);
+    std::shared_ptr<const detail::StoredResource> resource;
+    verbd_status status = look_up(path, entry, resource);
     if (status != VERBD_OK) return status;
-    if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
-    if (bytes != nullptr) bytes->append(resources_.find(std::string(path))->second->bytes);
+    if (!resource) return VERBD_IS_COLLECTION;
+    if (bytes != nullptr) bytes->append(resource->bytes);  // outside the lock: the version is immutable
     return VERBD_OK;
   }
 
@@ -62,7 +62,7 @@ class MemoryStore {
     if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     if (names_collection(path)) return VERBD_IS_COLLECTION;
     if (!media_type.empty() && !is_storable_media_type(media_type)) return VERBD_BAD_ARGUMENT;
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     std::string key(path);
     if (collections_.count(key + "/")) return VERBD_IS_COLLECTION;
     if (verbd_status status = make_parents(key); status != VERBD_OK) return status;
@@ -84,7 +84,7 @@ class MemoryStore {
 
   verbd_status remove(std::string_view path) {
     if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     std::string key(path);
     if (!names_collection(path) && resources_.erase(key)) return VERBD_OK;
     std::string prefix = names_collection(path) ? key : key + "/";
@@ -97,7 +97,7 @@ class MemoryStore {
 
   verbd_status list(std::string_view path, std::string& lines) {
     if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    std::shared_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     std::string prefix(path);
     if (!names_collection(prefix)) prefix += '/';
     if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
@@ -120,19 +120,26 @@ class MemoryStore {
     return std::string(slash == std::string_view::npos ? rest : rest.substr(0, slash + 1));
   }
 
-  verbd_status describe(std::string_view path, verbd_entry& entry) const {
+  // Finds what is at `path` under the lock, for as short as a map look-up;
+  // `resource` is set for a resource and stays valid after the lock.
+  verbd_status look_up(std::string_view path, verbd_entry& entry,
+                       std::shared_ptr<const detail::StoredResource>& resource) const {
     entry = verbd_entry{};
     if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     std::string key(path);
-    if (!names_collection(path)) {
-      if (auto it = resources_.find(key); it != resources_.end()) {
-        fill(*it->second, entry);
-        return VERBD_OK;
+    {
+      std::lock_guard lock(mutex_);
+      if (!names_collection(path)) {
+        if (auto it = resources_.find(key); it != resources_.end()) resource = it->second;
+        key += '/';
       }
-      key += '/';
+      if (!resource && !collections_.count(key)) return VERBD_NOT_FOUND;
     }
-    if (!collections_.count(key)) return VERBD_NOT_FOUND;
-    entry.kind = VERBD_ENTRY_COLLECTION;
+    if (resource) {
+      fill(*resource, entry);
+    } else {
+      entry.kind = VERBD_ENTRY_COLLECTION;
+    }
     return VERBD_OK;
   }
 
@@ -171,7 +178,7 @@ class MemoryStore {
     copy_field(entry.media_type, resource.media_type);
   }
 
-  std::shared_mutex mutex_;
+  mutable std::mutex mutex_;  // a plain mutex: glibc's rwlock lets busy readers starve writers
   std::map<std::string, std::shared_ptr<const detail::StoredResource>> resources_;  // "/a/b"
   std::set<std::string> collections_;                                               // "/", "/a/"
   std::uint64_t versions_ = 0;

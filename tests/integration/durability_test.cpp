@@ -1,0 +1,176 @@
+// What "acknowledged" means for the files store: kill -9 verbd while eight
+// connections write, restart it, and find every write that was answered 2xx,
+// whole; and what it means for readers and concurrent writers.
+#include "../support/http_client.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace verbd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Durability : public ::testing::Test {
+ protected:
+  Durability() {
+    folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"" +
+                                    std::string(VERBD_PLUGIN_DIR) +
+                                    "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = true\n[log]\naccess = false\n");
+  }
+  std::unique_ptr<Process> start() {
+    auto verbd = std::make_unique<Process>(folder_, VERBD_BINARY,
+                                           std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
+    port_ = verbd->port();
+    EXPECT_NE(port_, 0) << verbd->err();
+    return verbd;
+  }
+
+  TempFolder folder_;
+  std::uint16_t port_ = 0;
+};
+
+// What one writer had acknowledged when the server died.
+struct Acknowledged {
+  std::vector<std::string> resources;  // PUT paths, each written once, body = path
+  int last_line = -1;                  // the last POSTed line answered 2xx
+};
+
+void write_until_killed(std::uint16_t port, int writer, int round, Acknowledged& acked) {
+  try {
+    Client client(port);
+    for (int n = 0;; ++n) {
+      std::string path = "/r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(n);
+      if (client.request("PUT", path, path + std::string(500, '.')).status != 201) return;
+      acked.resources.push_back(path);
+      std::string line = std::to_string(n) + " " + std::string(100, char('a' + writer)) + "\n";
+      int status = client.request("POST", "/r" + std::to_string(round) + "/log" + std::to_string(writer), line).status;
+      if (status != 200 && status != 201) return;
+      acked.last_line = n;
+    }
+  } catch (const std::exception&) {  // the server is gone
+  }
+}
+
+TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
+  std::mt19937 random(std::random_device{}());
+  for (int round = 0; round < 20; ++round) {
+    auto verbd = start();
+    ASSERT_NE(port_, 0);
+    std::vector<Acknowledged> acked(8);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 8; ++w)
+      writers.emplace_back(write_until_killed, port_, w, round, std::ref(acked[w]));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 250));
+    verbd->signal(SIGKILL);
+    verbd->exit_code();
+    for (auto& writer : writers) writer.join();
+
+    auto again = start();  // a fresh process on the same data folder
+    for (int w = 0; w < 8; ++w) {
+      for (const auto& path : acked[w].resources) {
+        Reply reply = fetch(port_, "GET", path);
+        ASSERT_EQ(reply.status, 200) << "round " << round << ": acknowledged " << path << " is gone";
+        ASSERT_EQ(reply.body, path + std::string(500, '.')) << "round " << round << ": " << path << " is not whole";
+      }
+      if (acked[w].last_line < 0) continue;
+      std::istringstream log(fetch(port_, "GET", "/r" + std::to_string(round) + "/log" + std::to_string(w)).body);
+      std::string number, letters;
+      int expected = 0;
+      while (log >> number >> letters) {  // every line whole and in order; one unacknowledged may follow
+        ASSERT_EQ(number, std::to_string(expected++)) << "round " << round;
+        ASSERT_EQ(letters, std::string(100, char('a' + w))) << "round " << round;
+      }
+      EXPECT_GE(expected - 1, acked[w].last_line) << "round " << round << ": acknowledged lines lost";
+      EXPECT_LE(expected - 1, acked[w].last_line + 1) << "round " << round;
+    }
+    again->signal(SIGTERM);
+    EXPECT_EQ(again->exit_code(), 0);
+    EXPECT_TRUE(std::filesystem::is_empty(folder_ / "data/.verbd-tmp"));
+  }
+}
+
+TEST_F(Durability, ConcurrentAppendsNeverInterleaveOrGetLost) {
+  auto verbd = start();
+  std::vector<std::thread> writers;
+  std::atomic<int> acked{0};
+  for (int w = 0; w < 8; ++w)
+    writers.emplace_back([&, w] {
+      Client client(port_);
+      for (int n = 0; n < 50; ++n) {
+        std::string line = std::to_string(w) + ":" + std::to_string(n) + ":" + std::string(200, char('a' + w)) + "\n";
+        int status = client.request("POST", "/shared", line).status;
+        if (status == 200 || status == 201) ++acked;
+      }
+    });
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(acked.load(), 400);
+  std::istringstream body(fetch(port_, "GET", "/shared").body);
+  std::set<std::string> seen;
+  for (std::string line; std::getline(body, line);) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    ASSERT_NE(second, std::string::npos) << line;
+    int writer = std::stoi(line.substr(0, first));
+    ASSERT_EQ(line.substr(second + 1), std::string(200, char('a' + writer))) << "an interleaved line: " << line;
+    seen.insert(line.substr(0, second));
+  }
+  EXPECT_EQ(seen.size(), 400u);
+}
+
+TEST_F(Durability, AReaderSeesTheOldOrTheNewBodyNeverAMix) {
+  auto verbd = start();
+  const std::string a(64 * 1024, 'A'), b(64 * 1024, 'B');
+  ASSERT_EQ(fetch(port_, "PUT", "/racy", a).status, 201);
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    Client client(port_);
+    for (int n = 0; n < 100; ++n) client.request("PUT", "/racy", n % 2 ? a : b);
+    writing = false;
+  });
+  int mixed = 0, reads = 0;
+  Client reader(port_);
+  while (writing) {
+    std::string body = reader.request("GET", "/racy").body;
+    ++reads;
+    if (body != a && body != b) ++mixed;
+  }
+  writer.join();
+  EXPECT_EQ(mixed, 0) << "of " << reads << " reads";
+  EXPECT_GT(reads, 0);
+}
+
+TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
+  auto verbd = start();
+  for (int n = 0; n < 200; ++n) ASSERT_EQ(fetch(port_, "PUT", "/big/" + std::to_string(n), "x").status, 201);
+  std::atomic<bool> deleted{false};
+  std::thread remover([&] {
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(fetch(port_, "DELETE", "/big/").status, 204);
+    deleted = true;
+  });
+  Client reader(port_);
+  int partial = 0;
+  while (!deleted) {
+    Reply listing = reader.request("GET", "/big/");
+    std::size_t members = std::count(listing.body.begin(), listing.body.end(), '\n');
+    if (listing.status == 200 && members != 200) ++partial;
+  }
+  remover.join();
+  EXPECT_EQ(partial, 0);
+  EXPECT_EQ(fetch(port_, "GET", "/big/").status, 404);
+}
+
+}  // namespace
+}  // namespace verbd::testing
