@@ -275,11 +275,22 @@ class FilesStore final : public Store {
     Fd folder(open_beneath(root_.get(), relative(path), O_RDONLY | O_DIRECTORY));
     if (!folder.ok()) return from_errno(errno, "open", path);
     std::vector<std::string> members = list_members(folder.get(), relative(path).empty());
+    if (!still_at(folder.get(), relative(path))) return VERBD_NOT_FOUND;  // a DELETE won the race
     for (const auto& member : members) lines.append(member).append("\n");
     return VERBD_OK;
   }
 
  private:
+  // Is the folder open as `fd` still the one at `relative`? A DELETE renames
+  // a collection away before emptying it, so a listing read from a folder
+  // that has moved may be partial: the delete happened first, as it were.
+  bool still_at(int fd, std::string_view relative_path) const {
+    Fd again(open_beneath(root_.get(), relative_path, O_RDONLY | O_DIRECTORY));
+    struct stat listed {}, now {};
+    return again.ok() && ::fstat(fd, &listed) == 0 && ::fstat(again.get(), &now) == 0 &&
+           listed.st_ino == now.st_ino && listed.st_dev == now.st_dev;
+  }
+
   Status open_existing(std::string_view path, Fd& fd) {
     if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     int flags = O_RDONLY | O_NONBLOCK | (names_collection(path) ? O_DIRECTORY : 0);
