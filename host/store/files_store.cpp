@@ -103,9 +103,11 @@ Status from_errno(int error, const char* doing, std::string_view path) {
       return VERBD_EXISTS;
     case EXDEV:  // RESOLVE_BENEATH: the path would leave the root
     case ELOOP:  // a symlink where none may be
-    case EACCES:
-    case EPERM:
       return VERBD_DENIED;
+    case EACCES:
+    case EPERM:  // the server's own data folder refuses it: a server error, not the client's
+      log.error("{} {}: {}: check the permissions of the store's root", doing, path, std::strerror(error));
+      return VERBD_IO_ERROR;
     case ENOSPC:
     case EDQUOT:
     case EFBIG:
@@ -286,7 +288,8 @@ class FilesStore final : public Store {
   // that has moved may be partial: the delete happened first, as it were.
   bool still_at(int fd, std::string_view relative_path) const {
     Fd again(open_beneath(root_.get(), relative_path, O_RDONLY | O_DIRECTORY));
-    struct stat listed {}, now {};
+    struct stat listed {
+    }, now{};
     return again.ok() && ::fstat(fd, &listed) == 0 && ::fstat(again.get(), &now) == 0 &&
            listed.st_ino == now.st_ino && listed.st_dev == now.st_dev;
   }

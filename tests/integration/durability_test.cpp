@@ -26,13 +26,14 @@ using namespace std::chrono_literals;
 class Durability : public ::testing::Test {
  protected:
   Durability() {
-    folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"" +
-                                    std::string(VERBD_PLUGIN_DIR) +
-                                    "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = true\n[log]\naccess = false\n");
+    folder_.write("verbd.toml",
+                  "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"" +
+                      std::string(VERBD_PLUGIN_DIR) +
+                      "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = true\n[log]\naccess = false\n");
   }
   std::unique_ptr<Process> start() {
-    auto verbd = std::make_unique<Process>(folder_, VERBD_BINARY,
-                                           std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
+    auto verbd = std::make_unique<Process>(
+        folder_, VERBD_BINARY, std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
     port_ = verbd->port();
     EXPECT_NE(port_, 0) << verbd->err();
     return verbd;
@@ -52,11 +53,13 @@ void write_until_killed(std::uint16_t port, int writer, int round, Acknowledged&
   try {
     Client client(port);
     for (int n = 0;; ++n) {
-      std::string path = "/r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(n);
+      std::string path =
+          "/r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(n);
       if (client.request("PUT", path, path + std::string(500, '.')).status != 201) return;
       acked.resources.push_back(path);
       std::string line = std::to_string(n) + " " + std::string(100, char('a' + writer)) + "\n";
-      int status = client.request("POST", "/r" + std::to_string(round) + "/log" + std::to_string(writer), line).status;
+      int status =
+          client.request("POST", "/r" + std::to_string(round) + "/log" + std::to_string(writer), line).status;
       if (status != 200 && status != 201) return;
       acked.last_line = n;
     }
@@ -71,8 +74,7 @@ TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
     ASSERT_NE(port_, 0);
     std::vector<Acknowledged> acked(8);
     std::vector<std::thread> writers;
-    for (int w = 0; w < 8; ++w)
-      writers.emplace_back(write_until_killed, port_, w, round, std::ref(acked[w]));
+    for (int w = 0; w < 8; ++w) writers.emplace_back(write_until_killed, port_, w, round, std::ref(acked[w]));
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 250));
     verbd->signal(SIGKILL);
     verbd->exit_code();
@@ -83,10 +85,12 @@ TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
       for (const auto& path : acked[w].resources) {
         Reply reply = fetch(port_, "GET", path);
         ASSERT_EQ(reply.status, 200) << "round " << round << ": acknowledged " << path << " is gone";
-        ASSERT_EQ(reply.body, path + std::string(500, '.')) << "round " << round << ": " << path << " is not whole";
+        ASSERT_EQ(reply.body, path + std::string(500, '.'))
+            << "round " << round << ": " << path << " is not whole";
       }
       if (acked[w].last_line < 0) continue;
-      std::istringstream log(fetch(port_, "GET", "/r" + std::to_string(round) + "/log" + std::to_string(w)).body);
+      std::istringstream log(
+          fetch(port_, "GET", "/r" + std::to_string(round) + "/log" + std::to_string(w)).body);
       std::string number, letters;
       int expected = 0;
       while (log >> number >> letters) {  // every line whole and in order; one unacknowledged may follow
@@ -110,7 +114,8 @@ TEST_F(Durability, ConcurrentAppendsNeverInterleaveOrGetLost) {
     writers.emplace_back([&, w] {
       Client client(port_);
       for (int n = 0; n < 50; ++n) {
-        std::string line = std::to_string(w) + ":" + std::to_string(n) + ":" + std::string(200, char('a' + w)) + "\n";
+        std::string line =
+            std::to_string(w) + ":" + std::to_string(n) + ":" + std::string(200, char('a' + w)) + "\n";
         int status = client.request("POST", "/shared", line).status;
         if (status == 200 || status == 201) ++acked;
       }
@@ -123,7 +128,8 @@ TEST_F(Durability, ConcurrentAppendsNeverInterleaveOrGetLost) {
     auto first = line.find(':'), second = line.find(':', first + 1);
     ASSERT_NE(second, std::string::npos) << line;
     int writer = std::stoi(line.substr(0, first));
-    ASSERT_EQ(line.substr(second + 1), std::string(200, char('a' + writer))) << "an interleaved line: " << line;
+    ASSERT_EQ(line.substr(second + 1), std::string(200, char('a' + writer)))
+        << "an interleaved line: " << line;
     seen.insert(line.substr(0, second));
   }
   EXPECT_EQ(seen.size(), 400u);
@@ -170,6 +176,57 @@ TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
   remover.join();
   EXPECT_EQ(partial, 0);
   EXPECT_EQ(fetch(port_, "GET", "/big/").status, 404);
+}
+
+}  // namespace
+}  // namespace verbd::testing
+
+namespace verbd::testing {
+namespace {
+
+TEST_F(Durability, SigtermUnderLoadFinishesWhatItAcceptedAndExitsZero) {
+  auto verbd = start();
+  Client slow(port_);  // a request in flight when SIGTERM comes: its body is half sent
+  slow.send("PUT /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+  Client idle(port_);
+  ASSERT_EQ(idle.request("GET", "/").status, 200);
+
+  std::atomic<bool> running{true};
+  std::atomic<int> answered{0}, failed{0}, not_taken{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&, c] {
+      for (int n = 0; running; ++n) {
+        try {
+          Client client(port_);
+          while (running) {
+            Reply reply = client.request("PUT", "/c" + std::to_string(c) + "/" + std::to_string(n++), "data");
+            (reply.status == 201 ? answered : failed)++;
+            if (reply.header("Connection") == "close") break;
+          }
+        } catch (const ClosedBeforeReply&) {
+          ++not_taken;  // closed while idle between requests: never accepted
+        } catch (const std::exception& e) {
+          if (std::string(e.what()).rfind("connect:", 0) == 0) break;  // no longer accepting
+          ++failed;                                                    // a reply cut short
+        }
+      }
+    });
+  std::this_thread::sleep_for(300ms);
+  verbd->signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  slow.send("world");
+  Reply finished = slow.read_reply();
+  EXPECT_EQ(finished.status, 201);
+  EXPECT_EQ(finished.header("Connection"), "close");
+  EXPECT_TRUE(idle.closed_by_server());
+  EXPECT_EQ(verbd->exit_code(), 0);
+  running = false;
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(answered.load(), 0);
+  std::cout << "[ figures  ] " << answered << " writes answered, " << failed << " failed, " << not_taken
+            << " closed unanswered while idle, around a SIGTERM\n";
 }
 
 }  // namespace

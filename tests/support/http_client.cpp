@@ -74,6 +74,7 @@ std::string Client::take_line() {
 }
 
 Reply Client::read_reply(bool to_head) {
+  if (buffered_.empty() && !fill(reply_timeout_ms)) throw ClosedBeforeReply();
   Reply reply;
   reply.status_line = take_line();
   if (reply.status_line.size() < 12 || reply.status_line.compare(0, 5, "HTTP/") != 0)

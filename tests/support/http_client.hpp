@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,14 @@ struct Reply {
   std::size_t count_header(std::string_view name) const;
 };
 
+// The server closed the connection before sending any byte of a reply: on a
+// kept-alive connection, the request was never taken up (RFC 9112 §9.3.1
+// lets a client retry it).
+class ClosedBeforeReply : public std::runtime_error {
+ public:
+  ClosedBeforeReply() : std::runtime_error("the server closed the connection before replying") {}
+};
+
 class Client {
  public:
   explicit Client(std::uint16_t port);
@@ -32,7 +41,8 @@ class Client {
 
   void send(std::string_view bytes);
   // Reads one response; `to_head` says it answers HEAD (no body follows).
-  // Throws std::runtime_error when the connection ends before a whole one.
+  // Throws ClosedBeforeReply when the connection ends before any of it, and
+  // std::runtime_error when it ends inside one.
   Reply read_reply(bool to_head = false);
   // Sends a request with Host and, for a body, Content-Length; reads the reply.
   Reply request(std::string_view method, std::string_view target, std::string_view body = {},

@@ -35,7 +35,8 @@ TEST_P(StoreConcurrency, AppendsFromManyThreadsStayWhole) {
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
       for (int n = 0; n < 100; ++n) {
-        std::string line = std::to_string(t) + ":" + std::to_string(n) + ":" + std::string(64, char('a' + t)) + "\n";
+        std::string line =
+            std::to_string(t) + ":" + std::to_string(n) + ":" + std::string(64, char('a' + t)) + "\n";
         Entry entry;
         bool created;
         EXPECT_EQ(store_->write({"/log", line, {}, WriteMode::append}, entry, created), VERBD_OK);
