@@ -3,6 +3,7 @@
 # connections, a new 100-byte resource per request), for the README.
 #   tests/load/fsync_cost.sh BUILD_DIR [SECONDS]
 set -euo pipefail
+source "$(dirname "$0")/../support/start_verbd.sh"
 build=$(cd "${1:?usage: fsync_cost.sh BUILD_DIR [SECONDS]}" && pwd)
 seconds=${2:-5}
 command -v wrk >/dev/null || { echo "fsync_cost.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
@@ -21,14 +22,7 @@ for fsync in true false; do
   rm -rf "$work/data"
   printf '[server]\nport = 0\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
     "$build" "$fsync" >"$work/verbd.toml"
-  "$build/bin/verbd" --config "$work/verbd.toml" 2>"$work/log" &
-  pid=$!
-  port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/log")
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
+  start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/log"
   rps=$(wrk -t1 -c8 -d"${seconds}s" -s "$work/put.lua" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {printf "%d", $2}')
   kill "$pid"
   wait "$pid" 2>/dev/null || true

@@ -5,6 +5,7 @@
 # error is a failure.
 #   tests/load/plugin_swap.sh BUILD_DIR
 set -euo pipefail
+source "$(dirname "$0")/../support/start_verbd.sh"
 build=$(cd "${1:?usage: plugin_swap.sh BUILD_DIR}" && pwd)
 command -v wrk >/dev/null || { echo "plugin_swap.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d /tmp/verbd-swap.XXXXXX)

@@ -4,6 +4,7 @@
 # PURGE go from 405 to served, and back to 405 when the file is removed.
 #   out_of_tree.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+source "$(dirname "$0")/../support/start_verbd.sh"
 build=$1 source=$2
 work=$(mktemp -d /tmp/verbd-sdk-test.XXXXXX)
 pid=""
@@ -25,15 +26,7 @@ directory = "plugins"
 [store]
 backend = "memory"
 TOML
-"$build/bin/verbd" --config "$work/verbd.toml" 2>"$work/log" &
-pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/log")
-  [[ -n $port ]] && break
-  sleep 0.05
-done
-[[ -n $port ]] || { echo "FAIL: verbd did not start"; cat "$work/log"; exit 1; }
+start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/log"
 base="http://127.0.0.1:$port"
 verb() { "$build/bin/verb" "$@" --base "$base"; }
 status_of() { verb PURGE /db/ -i | head -1 | cut -d' ' -f2; }
