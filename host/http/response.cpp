@@ -128,10 +128,10 @@ void Response::set_status(int status) {
 }
 
 void Response::add_header(std::string_view name, std::string_view value) {
-  if (std::string problem = field_problem(name, value); !problem.empty()) {
-    problem_ = std::move(problem);
-  } else {
+  if (is_token(name) && is_safe_field_value(value) && !is_host_owned_field(name)) {
     add_trusted_header(name, value);
+  } else {
+    problem_ = field_problem(name, value);  // only now is the message worth building
   }
 }
 

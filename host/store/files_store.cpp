@@ -29,6 +29,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -161,10 +162,18 @@ void fill_resource(const struct stat& st, std::string_view media_type, Entry& en
   // Inode, size and nanosecond mtime: every rename brings a new inode, so
   // two versions never share an ETag.
   char etag[VERBD_ETAG_CAPACITY];
-  std::snprintf(etag, sizeof etag, "\"%lx-%lx-%lx\"", static_cast<unsigned long>(st.st_ino),
-                static_cast<unsigned long>(st.st_size),
-                static_cast<unsigned long>(st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec));
-  copy_field(entry.etag, etag);
+  char* end = etag + sizeof etag - 1;
+  char* at = etag;
+  *at++ = '"';
+  at = std::to_chars(at, end, static_cast<std::uint64_t>(st.st_ino), 16).ptr;
+  *at++ = '-';
+  at = std::to_chars(at, end, static_cast<std::uint64_t>(st.st_size), 16).ptr;
+  *at++ = '-';
+  at = std::to_chars(at, end,
+                     static_cast<std::uint64_t>(st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec), 16)
+           .ptr;
+  *at++ = '"';
+  copy_field(entry.etag, std::string_view(etag, static_cast<std::size_t>(at - etag)));
   copy_field(entry.media_type, media_type);
 }
 

@@ -3,6 +3,7 @@
 #ifndef VERBD_HTTP_HPP
 #define VERBD_HTTP_HPP
 
+#include <array>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -85,17 +86,24 @@ inline bool etag_list_matches(std::string_view list, std::string_view etag, bool
 
 // RFC 9110 §5.6.2: a token, as field names and methods must be.
 inline bool is_token(std::string_view text) noexcept {
+  static constexpr auto table = [] {
+    std::array<bool, 256> allowed{};
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = allowed[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) allowed[static_cast<unsigned char>(c)] = true;
+    return allowed;
+  }();
   if (text.empty()) return false;
-  for (char c : text) {
-    bool alphanumeric = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alphanumeric && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
-  }
+  for (char c : text)
+    if (!table[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
 // A field value a plugin may send: no CR, LF or NUL (no header injection).
 inline bool is_safe_field_value(std::string_view text) noexcept {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  for (char c : text)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
 }
 
 // Fields the host writes itself; a plugin that sets one gets a 500.
