@@ -64,8 +64,10 @@ asio::awaitable<void> Connection::run() {
     if (!output_.empty() && !co_await flush()) break;
     if (!co_await read_more()) {
       // A request begun and not finished in time gets its 408.
-      if (timed_out_ && parser_)
-        answered_last = refuse(408, "the request did not arrive in time") == Next::close;
+      if (timed_out_ && parser_) {
+        refuse(408, "the request did not arrive in time");
+        answered_last = true;
+      }
       break;
     }
   }

@@ -26,36 +26,31 @@ void log(void* context, std::int32_t level, verbd_str message) noexcept {
   }
 }
 
-template <class T>
-std::int32_t setting(void* context, verbd_str key, T* out) noexcept {
+// Looks `key` up and hands its value to `give` when it has type T.
+template <class T, class Give>
+std::int32_t setting(void* context, verbd_str key, Give give) noexcept {
   const auto& settings = services_of(context).settings;
   auto found = settings.find(view(key));
   if (found == settings.end()) return VERBD_NOT_FOUND;
   const T* value = std::get_if<T>(&found->second);
   if (value == nullptr) return VERBD_BAD_ARGUMENT;
-  *out = *value;
+  give(*value);
   return VERBD_OK;
 }
 
 std::int32_t setting_string(void* context, verbd_str key, verbd_str* value) noexcept {
-  const auto& settings = services_of(context).settings;
-  auto found = settings.find(view(key));
-  if (found == settings.end()) return VERBD_NOT_FOUND;
-  const auto* text = std::get_if<std::string>(&found->second);
-  if (text == nullptr) return VERBD_BAD_ARGUMENT;
-  *value = {text->data(), text->size()};
-  return VERBD_OK;
+  // The view stays valid: the settings live as long as the plugin instance.
+  return setting<std::string>(context, key, [value](const std::string& text) {
+    *value = {text.data(), text.size()};
+  });
 }
 
 std::int32_t setting_int(void* context, verbd_str key, std::int64_t* value) noexcept {
-  return setting(context, key, value);
+  return setting<std::int64_t>(context, key, [value](std::int64_t number) { *value = number; });
 }
 
 std::int32_t setting_bool(void* context, verbd_str key, std::int32_t* value) noexcept {
-  bool flag = false;
-  std::int32_t status = setting(context, key, &flag);
-  if (status == VERBD_OK) *value = flag ? 1 : 0;
-  return status;
+  return setting<bool>(context, key, [value](bool flag) { *value = flag ? 1 : 0; });
 }
 
 // Runs a store call, turning an exception (out of memory) into an I/O error.

@@ -3,6 +3,7 @@
 // ThreadSanitizer (tests named StoreConcurrency).
 #include "store/store.hpp"
 
+#include "../support/backend_test.hpp"
 #include "../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -17,18 +18,7 @@ namespace {
 
 using verbd::testing::TempFolder;
 
-class StoreConcurrency : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    config::Store config;
-    config.backend = GetParam();
-    config.root = folder_.path() / "root";
-    config.fsync = false;
-    store_ = make_store(config);
-  }
-  TempFolder folder_;
-  std::unique_ptr<Store> store_;
-};
+using StoreConcurrency = verbd::testing::BackendTest;
 
 TEST_P(StoreConcurrency, AppendsFromManyThreadsStayWhole) {
   std::vector<std::thread> threads;

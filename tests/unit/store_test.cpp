@@ -2,6 +2,7 @@
 #include "store/store.hpp"
 #include "store/path.hpp"
 
+#include "../support/backend_test.hpp"
 #include "../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -18,16 +19,8 @@ namespace {
 
 using verbd::testing::TempFolder;
 
-class StoreTest : public ::testing::TestWithParam<std::string> {
+class StoreTest : public verbd::testing::BackendTest {
  protected:
-  void SetUp() override {
-    config::Store config;
-    config.backend = GetParam();
-    config.root = folder_.path() / "root";
-    config.fsync = false;
-    store_ = make_store(config);
-  }
-
   Status put(std::string_view path, std::string_view body, std::string_view type = {},
              WriteMode mode = WriteMode::replace, bool* created = nullptr) {
     Entry entry;
@@ -56,9 +49,6 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     if (status) *status = result;
     return entry;
   }
-
-  TempFolder folder_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(StoreTest, WritesAndReadsResources) {

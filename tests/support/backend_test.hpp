@@ -1,0 +1,29 @@
+// A fixture for suites that run once per store backend: GetParam() names
+// the backend ("files" or "memory"); store_ is a fresh one in a temp folder.
+#pragma once
+
+#include "store/store.hpp"
+#include "temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace verbd::testing {
+
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    config::Store config;
+    config.backend = GetParam();
+    config.root = folder_.path() / "root";
+    config.fsync = false;
+    store_ = store::make_store(config);
+  }
+
+  TempFolder folder_;
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace verbd::testing
