@@ -1,5 +1,6 @@
 #include "http/parser.hpp"
 
+#include <verbd/http.hpp>
 #include <verbd/plugin.hpp>
 
 #include <boost/beast/http/error.hpp>
@@ -12,6 +13,45 @@ namespace verbd::http {
 namespace beast = boost::beast;
 using beast::http::error;
 
+namespace {
+
+struct LineScan {
+  const char* problem = nullptr;                  // why the bytes are refused, if they are
+  std::size_t head_end = std::string_view::npos;  // just past the empty line ending a head
+};
+
+// RFC 9112 §2.2: every line ends in CRLF; a bare CR is refused, and so is a
+// bare LF (which §2.2 would let a recipient accept, at the price of reading a
+// message differently from a stricter server in front of it). In a head, a
+// line that begins with whitespace is obsolete line folding, or whitespace
+// before the first field: both refused (§5.2, §2.2).
+//
+// A CR is judged with the byte after it, and so is an LF for folding: such
+// a byte at the end waits for more input. `from` records how far the bytes
+// are known to be clean, so that a head arriving in pieces is scanned once.
+LineScan scan_lines(std::string_view bytes, std::size_t& from, bool in_head) {
+  std::size_t i = from;
+  for (; i < bytes.size(); ++i) {
+    char c = bytes[i];
+    if (c == '\n' && (i == 0 || bytes[i - 1] != '\r')) return {"line ending in a bare LF"};
+    if (c != '\r' && c != '\n') continue;
+    if (i + 1 == bytes.size()) break;
+    char next = bytes[i + 1];
+    if (c == '\r' && next != '\n') return {"bare CR in the request"};
+    if (c == '\n' && in_head && next == '\r') {  // an empty line: the head's end
+      if (i + 2 == bytes.size()) break;
+      if (bytes[i + 2] != '\n') return {"bare CR in the request"};
+      return {nullptr, i + 3};
+    }
+    if (c == '\n' && in_head && (next == ' ' || next == '\t'))
+      return {"line folding or whitespace before a field"};
+  }
+  from = i;
+  return {};
+}
+
+}  // namespace
+
 std::string_view Request::header(std::string_view name) const noexcept {
   for (const auto& field : headers)
     if (iequals(view(field.name), name)) return view(field.value);
@@ -20,52 +60,131 @@ std::string_view Request::header(std::string_view name) const noexcept {
 
 Parser::Parser(const ParserLimits& limits, Request& request) : limits_(limits), request_(request) {
   request_.clear();
-  eager(true);
-  // Beast applies its limit to the request line and to the fields apart;
-  // the tighter per-part limits are checked here, with their own statuses.
-  header_limit(
-      static_cast<std::uint32_t>(std::max(limits.max_request_line_bytes, limits.max_header_bytes) + 4));
+  // The head's limits are checked before Beast sees it (take_whole_head);
+  // Beast's own, on the request line and on the fields apart, is looser.
+  header_limit(static_cast<std::uint32_t>(limits.max_request_line_bytes + limits.max_header_bytes + 4));
   body_limit(limits.max_body_bytes);
 }
 
-std::size_t Parser::feed(std::string_view buffered) {
-  if (state_ == State::complete || state_ == State::refused) return 0;
-  if (!got_request_line_ && request_line_too_long(buffered)) {
-    refusal_ = {414, "request line too long"};
-    state_ = State::refused;
-    return 0;
+// Beast is handed one part of the message at a time (eager off): the head,
+// then each chunk line and each piece of body. The parts made of lines —
+// the head, a chunk line, the last chunk's line with the trailers — are
+// handed over only once whole and checked here, so that what Beast reads
+// does not depend on how the bytes were split into reads.
+std::size_t Parser::feed(std::span<char> input) {
+  std::size_t used = 0;
+  while (state_ == State::header || state_ == State::body) {
+    std::span<char> rest = input.subspan(used);
+    if (state_ == State::header) {
+      std::size_t skipped = skip_empty_lines(rest);
+      used += skipped;
+      rest = rest.subspan(skipped);
+      if (!take_whole_head(rest)) break;
+    } else if (chunked() && chunk_data_left_ == 0 && !take_whole_chunk_lines(rest)) {
+      break;
+    }
+    if (rest.empty()) break;
+    std::size_t parsed = hand_to_beast(rest);
+    used += parsed;
+    if (parsed == 0) break;
   }
+  return used;
+}
+
+std::size_t Parser::hand_to_beast(std::span<const char> part) {
   beast::error_code ec;
-  std::size_t used = put(boost::asio::const_buffer(buffered.data(), buffered.size()), ec);
+  std::size_t parsed = put(boost::asio::const_buffer(part.data(), part.size()), ec);
   if (ec == error::need_more) ec = {};
-  if (ec == error::bad_version && well_formed_version(buffered))
-    refusal_ = {505, "only HTTP/1.0 and HTTP/1.1 are served"};
   if (ec) {
     refuse_for(ec);
   } else if (is_done()) {
     state_ = State::complete;
   } else if (is_header_done()) {
     state_ = State::body;
+    // Handed whole, a chunk line is taken or refused; Beast 1.81 may instead
+    // wait for more when a quoted chunk extension lacks its closing quote,
+    // which it looks for past the line's end.
+    if (parsed == 0 && chunked() && chunk_data_left_ == 0) stop(Refusal{400, "malformed chunk extension"});
   }
-  return used;
+  return parsed;
 }
 
-bool Parser::request_line_too_long(std::string_view buffered) const {
-  auto end = buffered.find('\n');
-  auto length = end == std::string_view::npos ? buffered.size() : end;
-  return length > limits_.max_request_line_bytes;
+// Refuses (false) a head with a bad line ending or over a size limit, waits
+// (false) for the rest of one still arriving.
+bool Parser::take_whole_head(std::span<char> input) {
+  std::string_view bytes(input.data(), input.size());
+  auto scan = scan_lines(bytes, head_scanned_, true);
+  if (scan.problem) return stop(Refusal{400, scan.problem}), false;
+  auto line_end = bytes.substr(0, limits_.max_request_line_bytes + 1).find('\n');
+  if (line_end == std::string_view::npos) {
+    if (bytes.size() > limits_.max_request_line_bytes) stop(Refusal{414, "request line too long"});
+    return false;
+  }
+  auto field_bytes = std::min(scan.head_end, bytes.size()) - (line_end + 1);
+  if (field_bytes > limits_.max_header_bytes + 2)
+    return stop(Refusal{431, "header section too large"}), false;
+  if (scan.head_end == std::string_view::npos) return false;
+  return check_version(input.first(line_end));
 }
 
-// Beast refuses any version but 1.0 and 1.1 alike; RFC 9110 §15.6.6 wants
-// 505 for a well-formed version it does not serve, 400 for a malformed one.
-bool Parser::well_formed_version(std::string_view buffered) {
-  auto line = buffered.substr(0, buffered.find("\r\n"));
-  if (line.size() < 9 || line[line.size() - 9] != ' ') return false;
-  auto version = line.substr(line.size() - 8);
+// The same for a chunk line (after the CRLF ending the data before it), or
+// for the last chunk's line with the trailer section, which ends in an
+// empty line. Both are bounded by max_header_bytes: Beast 1.81 sets no
+// bound on chunk extensions.
+bool Parser::take_whole_chunk_lines(std::span<const char> input) {
+  std::string_view bytes(input.data(), input.size());
+  std::size_t line_start = chunks_read_ > 0 ? 2 : 0;
+  auto line_end = bytes.find("\r\n", line_start);
+  auto end = line_end;
+  if (line_end != std::string_view::npos) {
+    auto size = bytes.substr(line_start, line_end - line_start);
+    size = size.substr(0, size.find_first_not_of("0123456789abcdefABCDEF"));
+    bool last_chunk = !size.empty() && size.find_first_not_of('0') == std::string_view::npos;
+    end = last_chunk ? bytes.find("\r\n\r\n", line_end) : line_end;
+    if (end != std::string_view::npos) end += last_chunk ? 4 : 2;
+  }
+  std::size_t from = 0;
+  auto lines = bytes.substr(0, end);
+  if (scan_lines(lines, from, false).problem) return stop(Refusal{400, "malformed chunk"}), false;
+  if (lines.size() > limits_.max_header_bytes)
+    return stop(Refusal{400, "chunk line or trailers too long"}), false;
+  return end != std::string_view::npos;
+}
+
+void Parser::stop(Refusal refusal) {
+  refusal_ = refusal;
+  state_ = State::refused;
+}
+
+// RFC 9112 §2.2: empty lines before a request line are ignored.
+std::size_t Parser::skip_empty_lines(std::span<const char> input) {
+  std::size_t at = 0;
+  while (at + 1 < input.size() && input[at] == '\r' && input[at + 1] == '\n') at += 2;
+  return at;
+}
+
+// RFC 9112 §2.3: the request line ends in "HTTP/" DIGIT "." DIGIT, else 400.
+// A major version other than 1 is 505 (RFC 9110 §15.6.6). A higher minor
+// version is served as 1.1: RFC 9110 §2.5 says to process it "as if it were
+// in the highest minor version within that major version to which the
+// recipient is conformant"; Beast reads only 1.0 and 1.1, so the digit it
+// reads is rewritten to the one served.
+bool Parser::check_version(std::span<char> request_line) {
+  std::string_view line(request_line.data(), request_line.size());
+  if (!line.ends_with('\r')) return stop(Refusal{400, "malformed request line"}), false;
+  line.remove_suffix(1);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  bool served = version == "HTTP/1.0" || version == "HTTP/1.1";  // then something else was wrong
-  return !served && std::count(line.begin(), line.end(), ' ') == 2 && version.substr(0, 5) == "HTTP/" &&
-         digit(version[5]) && version[6] == '.' && digit(version[7]);
+  auto version = line.size() < 9 ? std::string_view{} : line.substr(line.size() - 9);  // " HTTP/x.y"
+  if (!version.starts_with(" HTTP/") || !digit(version[6]) || version[7] != '.' || !digit(version[8]))
+    return stop(Refusal{400, "malformed request line"}), false;
+  if (version[6] != '1') {
+    bool well_formed = std::count(line.begin(), line.end(), ' ') == 2;
+    return stop(well_formed ? Refusal{505, "only HTTP/1.0 and HTTP/1.1 are served"}
+                            : Refusal{400, "malformed request line"}),
+           false;
+  }
+  if (version[8] > '1') request_line[line.size() - 1] = '1';
+  return true;
 }
 
 void Parser::refuse(int status, const char* reason, beast::error_code& ec) {
@@ -101,19 +220,16 @@ std::size_t Parser::keep(std::string_view text) {
 }
 
 void Parser::on_request_impl(beast::http::verb, boost::beast::string_view method,
-                             boost::beast::string_view target, int version, beast::error_code& ec) {
+                             boost::beast::string_view target, int version, beast::error_code&) {
   got_request_line_ = true;
   request_.version = version;
   // Field 0 and 1 of fields_at hold the method and the target.
   request_.fields_at.push_back({keep(method), method.size(), keep(target), target.size()});
-  if (version / 10 != 1) return refuse(505, "HTTP version not supported", ec);
 }
 
 void Parser::on_field_impl(beast::http::field field, boost::beast::string_view name,
-                           boost::beast::string_view value, beast::error_code& ec) {
+                           boost::beast::string_view value, beast::error_code&) {
   if (got_header_) return;  // a trailer after a chunked body: dropped, as RFC 9112 §7.1.2 allows
-  header_bytes_ += name.size() + value.size() + 4;
-  if (header_bytes_ > limits_.max_header_bytes) return refuse(431, "header section too large", ec);
   if (field == beast::http::field::host) ++host_fields_;
   if (field == beast::http::field::transfer_encoding) {
     saw_transfer_encoding_ = true;
@@ -144,34 +260,35 @@ void Parser::point_views_into_head() {
   request_.host = request_.header("Host");
 }
 
-// RFC 9112 §6.1 and §6.3: only "chunked" is decoded here. A coding verbd
-// does not know is 501 (RFC 9110 §15.6.2); chunked that is not the one final
-// coding leaves the length unknowable, which is 400. Both close.
+// RFC 9112 §6.3: unless chunked is the final coding, and there only once, the
+// body's length cannot be known: 400 (a MUST). Otherwise another coding
+// before it is one verbd cannot decode: 501 (RFC 9112 §6.1). Both close.
 void Parser::check_transfer_coding(beast::error_code& ec) {
   if (request_.version == 10) return refuse(400, "Transfer-Encoding in an HTTP/1.0 request", ec);
   std::string_view rest = transfer_codings_;
-  int codings = 0;
+  int codings = 0, chunked_codings = 0;
   bool chunked_last = false;
   while (!rest.empty()) {
     auto comma = rest.find(',');
-    auto coding = rest.substr(0, comma);
+    auto coding = trim_ows(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
     if (coding.empty()) continue;
     ++codings;
     chunked_last = iequals(coding, "chunked");
-    if (!chunked_last) return refuse(501, "transfer coding not implemented", ec);
+    chunked_codings += chunked_last;
   }
-  if (codings != 1 || !chunked_last) return refuse(400, "chunked must be the one final transfer coding", ec);
+  if (!chunked_last || chunked_codings != 1)
+    return refuse(400, "chunked must be the one final transfer coding", ec);
+  if (codings != 1) return refuse(501, "transfer coding not implemented", ec);
 }
 
-// RFC 9112 §3.2: exactly one Host in HTTP/1.1, and a valid authority.
+// RFC 9112 §3.2: exactly one Host in HTTP/1.1, and a valid one: uri-host [":" port].
 void Parser::check_host(beast::error_code& ec) {
   if (host_fields_ > 1) return refuse(400, "more than one Host field", ec);
   if (host_fields_ == 0 && request_.version >= 11) return refuse(400, "HTTP/1.1 request without Host", ec);
-  if (!request_.host.empty() && !boost::urls::parse_authority(request_.host))
-    return refuse(400, "invalid Host", ec);
+  if (request_.host.empty()) return;
+  auto authority = boost::urls::parse_authority(request_.host);
+  if (!authority || authority->has_userinfo()) return refuse(400, "invalid Host", ec);
 }
 
 // RFC 9110 §10.1.1: 100-continue is the only expectation defined.
@@ -191,7 +308,14 @@ std::size_t Parser::on_body_impl(boost::beast::string_view body, beast::error_co
   return body.size();
 }
 
-std::size_t Parser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, beast::error_code&) {
+void Parser::on_chunk_header_impl(std::uint64_t size, boost::beast::string_view, beast::error_code&) {
+  chunk_data_left_ = size;
+  chunks_read_ += size > 0;
+}
+
+std::size_t Parser::on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
+                                       beast::error_code&) {
+  chunk_data_left_ = remain - body.size();
   request_.body.append(body);
   return body.size();
 }

@@ -11,6 +11,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace verbd::http {
@@ -33,8 +34,10 @@ class Parser final : private boost::beast::http::basic_parser<true> {
 
   Parser(const ParserLimits& limits, Request& request);
 
-  // Parses what it can of `buffered`; returns how many bytes it used up.
-  std::size_t feed(std::string_view buffered);
+  // Parses what it can of `input`; returns how many bytes it used up. The
+  // bytes are the connection's own: a request line of HTTP/1.2 to 1.9 has
+  // its minor digit rewritten to 1, the version served (RFC 9110 §2.5).
+  std::size_t feed(std::span<char> input);
 
   State state() const noexcept { return state_; }
   const Refusal& refusal() const noexcept { return refusal_; }
@@ -52,15 +55,20 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   void on_header_impl(boost::beast::error_code& ec) override;
   void on_body_init_impl(boost::optional<std::uint64_t> const& length, boost::beast::error_code& ec) override;
   std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
+  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view,
+                            boost::beast::error_code&) override;
   std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
                                  boost::beast::error_code& ec) override;
   void on_finish_impl(boost::beast::error_code& ec) override;
 
   void refuse(int status, const char* reason, boost::beast::error_code& ec);
   void refuse_for(const boost::beast::error_code& ec);
-  bool request_line_too_long(std::string_view buffered) const;
-  static bool well_formed_version(std::string_view buffered);
+  void stop(Refusal refusal);
+  std::size_t hand_to_beast(std::span<const char> part);
+  bool take_whole_chunk_lines(std::span<const char> input);
+  static std::size_t skip_empty_lines(std::span<const char> input);
+  bool take_whole_head(std::span<char> input);
+  bool check_version(std::span<char> request_line);
   void check_transfer_coding(boost::beast::error_code& ec);
   void check_host(boost::beast::error_code& ec);
   void check_expectation(boost::beast::error_code& ec);
@@ -73,10 +81,12 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   Refusal refusal_;
   bool got_request_line_ = false;
   bool got_header_ = false;
-  std::size_t header_bytes_ = 0;
+  std::size_t head_scanned_ = 0;  // bytes of the head whose line ends are checked
   int host_fields_ = 0;
   std::string transfer_codings_;  // every Transfer-Encoding value, comma-joined
   bool saw_transfer_encoding_ = false;
+  std::uint64_t chunk_data_left_ = 0;  // of the chunk being read; 0 while a chunk line is due
+  std::uint64_t chunks_read_ = 0;      // chunks with data so far
 };
 
 }  // namespace verbd::http

@@ -162,7 +162,7 @@ Connection::Next Connection::serve_buffered() {
       continue_answered_ = false;
     }
     bool had_header = parser_->state() != http::Parser::State::header;
-    begin_ += parser_->feed(buffered());
+    begin_ += parser_->feed(unparsed());
     switch (parser_->state()) {
       case http::Parser::State::header:
         return Next::read;

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_deadline(Clock::time_point deadline);
   void log_access(int status, std::uint64_t bytes) const;
   void log_head() const;
-  std::string_view buffered() const noexcept { return {input_.data() + begin_, end_ - begin_}; }
+  std::span<char> unparsed() noexcept { return {input_.data() + begin_, end_ - begin_}; }
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;

@@ -64,18 +64,20 @@ inline std::optional<std::int64_t> parse_http_date(std::string_view text) {
   return std::nullopt;
 }
 
+// RFC 9110 §5.6.3: optional whitespace (spaces and tabs) removed at both ends.
+inline std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // Does a list of entity-tags (If-Match, If-None-Match) match `etag`?
 // "*" matches any existing representation. Weak comparison ignores "W/".
 inline bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
   auto strip_weak = [](std::string_view s) { return s.substr(0, 2) == "W/" ? s.substr(2) : s; };
   while (!list.empty()) {
     auto comma = list.find(',');
-    auto item = trim(list.substr(0, comma));
+    auto item = trim_ows(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (item == "*") return true;
     bool item_weak = item.substr(0, 2) == "W/";
