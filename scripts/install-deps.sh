@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages verbd needs to build and test, if missing.
+# With --fuzzing, also clang and libFuzzer for the fuzz targets.
 # Safe to run again: it asks apt only for what is not installed yet.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ packages=(
   libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+if [[ ${1:-} == --fuzzing ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

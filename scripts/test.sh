@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test twice: a normal
 # build, and one under AddressSanitizer + UndefinedBehaviorSanitizer; then the
-# concurrency tests under ThreadSanitizer. Compiler warnings are errors in
-# all three. Exits non-zero if anything fails.
+# concurrency tests under ThreadSanitizer; then each fuzz target for a minute
+# (VERBD_FUZZ_SECONDS). Compiler warnings are errors in all of them. Exits
+# non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --fuzzing
 jobs=$(nproc)
 
 run_suite() { # build-dir cmake-args... [--tests REGEX]
@@ -32,3 +33,10 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
   --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins'
 
+# The request parser and path normalisation under libFuzzer (clang).
+echo "== build-fuzz: build"
+cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DVERBD_FUZZ_SECONDS="${VERBD_FUZZ_SECONDS:-60}" >/dev/null
+cmake --build build-fuzz -j "$jobs"
+echo "== build-fuzz: fuzz"
+(cd build-fuzz && ctest -j "$jobs" --output-on-failure)
