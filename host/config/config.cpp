@@ -100,6 +100,7 @@ void read_limits(const std::filesystem::path& file, const toml::table& root, Lim
   section.read_milliseconds("header_timeout_ms", limits.header_timeout);
   section.read_milliseconds("idle_timeout_ms", limits.idle_timeout);
   section.read_milliseconds("shutdown_drain_ms", limits.shutdown_drain);
+  section.read("max_connections", limits.max_connections, 1, 1 << 24);
   section.refuse_unknown();
 }
 

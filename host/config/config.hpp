@@ -35,6 +35,7 @@ struct Limits {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds shutdown_drain{5000};
+  std::size_t max_connections = 10000;  // across all workers; one more is answered 503
 };
 
 struct Plugins {

@@ -20,9 +20,11 @@ constexpr std::size_t initial_input_bytes = 8 * 1024;
 constexpr std::size_t flush_threshold_bytes = 64 * 1024;
 constexpr std::chrono::seconds final_write_grace{2};
 
-Connection::Connection(asio::ip::tcp::socket socket, const ConnectionSettings& settings, store::Store& store,
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
+                       const ConnectionSettings& settings, store::Store& store,
                        const plugin::Registry& plugins)
     : socket_(std::move(socket)),
+      slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       settings_(settings),
       exchange_(store, plugins),

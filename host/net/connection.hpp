@@ -11,6 +11,7 @@
 #include "http/parser.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "net/connection_slots.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -38,8 +39,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(boost::asio::ip::tcp::socket socket, const ConnectionSettings& settings, store::Store& store,
-             const plugin::Registry& plugins);
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
+             const ConnectionSettings& settings, store::Store& store, const plugin::Registry& plugins);
 
   void start();
   // Graceful shutdown: close now if idle, else after the response in progress.
@@ -65,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::span<char> unparsed() noexcept { return {input_.data() + begin_, end_ - begin_}; }
 
   boost::asio::ip::tcp::socket socket_;
+  ConnectionSlots::Slot slot_;
   boost::asio::steady_timer timer_;
   const ConnectionSettings& settings_;
   http::Exchange exchange_;

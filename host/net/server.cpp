@@ -22,8 +22,9 @@ constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 // One thread: an io_context, an acceptor, and the connections it accepted.
 class Server::Worker {
  public:
-  Worker(const ServerSettings& settings, store::Store& store, const plugin::Registry& plugins)
-      : settings_(settings), store_(store), plugins_(plugins), acceptor_(context_) {}
+  Worker(const ServerSettings& settings, ConnectionSlots& slots, store::Store& store,
+         const plugin::Registry& plugins)
+      : settings_(settings), slots_(slots), store_(store), plugins_(plugins), acceptor_(context_) {}
 
   std::uint16_t listen(const tcp::endpoint& endpoint) {
     acceptor_.open(endpoint.protocol());
@@ -56,7 +57,6 @@ class Server::Worker {
 
  private:
   asio::awaitable<void> accept_loop() {
-    static auto& log = verbd::log::get("server");
     asio::steady_timer backoff(context_);
     while (acceptor_.is_open()) {
       auto [error, socket] = co_await acceptor_.async_accept(no_throw);
@@ -64,19 +64,55 @@ class Server::Worker {
       if (error) {
         // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
         // the backlog while connections close; retrying at once would spin.
-        log.warn("accept failed: {}; retrying in 100 ms", error.message());
+        warn_now_and_then("accept failed: {}; retrying every 100 ms", error.message());
         backoff.expires_after(std::chrono::milliseconds(100));
         co_await backoff.async_wait(no_throw);
         continue;
       }
+      auto slot = slots_.take();
+      if (!slot) {
+        refuse_busy(socket);
+        continue;
+      }
       socket.set_option(tcp::no_delay(true), error);
-      auto connection =
-          std::make_shared<Connection>(std::move(socket), settings_.connection, store_, plugins_);
+      auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
+                                                     store_, plugins_);
       forget_closed();
       connections_[connection.get()] = connection;
       connection->start();
     }
     co_return;
+  }
+
+  // Over max_connections: a 503 sent without waiting (it fits any socket
+  // buffer), then the socket is closed; serving it would cost more.
+  void refuse_busy(tcp::socket& socket) {
+    warn_now_and_then("{} connections open, the maximum: answering 503 to new ones",
+                      settings_.max_connections);
+    busy_.reset(false, nullptr);
+    busy_.refuse(503, "too many connections; try again shortly");
+    busy_.add_trusted_header("Retry-After", "1");
+    std::string bytes;
+    busy_.serialize(bytes, {settings_.connection.server_name, false, 11});
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(bytes), ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
+  }
+
+  // A warning when it first happens, then at most one per 10 s with how
+  // many times it happened in between: these come in floods.
+  template <typename... Args>
+  void warn_now_and_then(fmt::format_string<Args...> format, Args&&... args) {
+    static auto& log = verbd::log::get("server");
+    auto now = std::chrono::steady_clock::now();
+    ++unreported_;
+    if (now - last_warning_ < std::chrono::seconds(10)) return;
+    log.warn(format, std::forward<Args>(args)...);
+    if (unreported_ > 1) log.warn("(that happened {} times in the last 10 s)", unreported_);
+    last_warning_ = now;
+    unreported_ = 0;
   }
 
   // Waits for the connections to finish, at most `drain`, then stops the thread.
@@ -102,8 +138,12 @@ class Server::Worker {
   }
 
   const ServerSettings& settings_;
+  ConnectionSlots& slots_;
   store::Store& store_;
   const plugin::Registry& plugins_;
+  http::Response busy_;
+  std::chrono::steady_clock::time_point last_warning_{};
+  std::size_t unreported_ = 0;
   asio::io_context context_{1};
   tcp::acceptor acceptor_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
@@ -116,6 +156,7 @@ ServerSettings settings_from(const config::Config& config) {
   settings.host = config.server.host;
   settings.port = config.server.port;
   settings.workers = config.server.workers;
+  settings.max_connections = config.limits.max_connections;
   settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
                                 config.limits.max_body_bytes};
   settings.connection.header_timeout = config.limits.header_timeout;
@@ -126,7 +167,7 @@ ServerSettings settings_from(const config::Config& config) {
 }
 
 Server::Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins)
-    : settings_(std::move(settings)), store_(store), plugins_(plugins) {}
+    : settings_(std::move(settings)), slots_(settings_.max_connections), store_(store), plugins_(plugins) {}
 
 Server::~Server() {
   stop(std::chrono::milliseconds(0));
@@ -139,7 +180,7 @@ void Server::start() {
   if (error) throw std::runtime_error("server.host '" + settings_.host + "' is not an IP address");
   std::uint16_t port = settings_.port;
   for (unsigned i = 0; i < std::max(1u, settings_.workers); ++i) {
-    auto worker = std::make_unique<Worker>(settings_, store_, plugins_);
+    auto worker = std::make_unique<Worker>(settings_, slots_, store_, plugins_);
     try {
       port = worker->listen(tcp::endpoint(address, port));  // the first one picks the port for port 0
     } catch (const boost::system::system_error& e) {

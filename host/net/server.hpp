@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "net/connection.hpp"
+#include "net/connection_slots.hpp"
 #include "plugin/generation.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +25,7 @@ struct ServerSettings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port; see port()
   unsigned workers = 1;
+  std::size_t max_connections = 10000;
   ConnectionSettings connection;
 };
 
@@ -49,6 +51,7 @@ class Server {
   class Worker;
 
   ServerSettings settings_;
+  ConnectionSlots slots_;
   store::Store& store_;
   const plugin::Registry& plugins_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -268,6 +268,7 @@ class FilesStore final : public Store {
     if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       return from_errno(errno, "stat", path);
     if (names_collection(path) && !S_ISDIR(st.st_mode)) return VERBD_NOT_FOUND;
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return VERBD_DENIED;  // a symlink or a device
     if (S_ISDIR(st.st_mode)) {
       // Renamed away first, so nobody sees a half-deleted collection.
       std::string doomed = scratch_name();

@@ -21,11 +21,11 @@ class PostPlugin {
   void handle(const verbd::Request& request, verbd::Response& response) const {
     Entry current;
     Status status = store_.stat(request.path(), current);
+    if (status != Status::ok && status != Status::not_found) return response.status(http_status(status));
     if (request.names_collection() || current.is_collection()) {
       if (!current.is_collection()) return response.status(404);
       return create_member(request, response);
     }
-    if (status != Status::ok && status != Status::not_found) return response.status(http_status(status));
     Entry written;
     bool created = false;
     status = store_.write(request.path(), request.body(), media_type(request), verbd::WriteMode::append,

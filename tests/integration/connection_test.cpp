@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
 #include <thread>
 
 namespace verbd::testing {
@@ -153,6 +156,46 @@ TEST_F(ConnectionTest, AnIncompleteHeadTimesOutWith408) {
   EXPECT_TRUE(slow.closed_by_server());
 }
 
+// Through the wire: no request reaches past the data folder, whether by
+// "..", encoded or not, or by a symlink inside it that points outside.
+TEST_F(ConnectionTest, NothingOutsideTheDataFolderCanBeReadWrittenOrRemoved) {
+  folder_.write("outside/secret", "top secret");
+  fs::create_directory_symlink(folder_ / "outside", folder_ / "data/escape");
+  fs::create_symlink(folder_ / "outside/secret", folder_ / "data/link");
+  TestServer server(config());
+  Client client(server.port());
+  for (std::string target : {"/../outside/secret", "/%2e%2e/outside/secret", "/a/..%2f..%2foutside/secret",
+                             "/escape/..%2f..%2foutside/secret"}) {
+    EXPECT_EQ(client.request("GET", target).status, 400) << target;
+    EXPECT_EQ(client.request("PUT", target, "overwritten").status, 400) << target;
+    EXPECT_EQ(client.request("DELETE", target).status, 400) << target;
+  }
+  for (std::string target : {"/escape/secret", "/link"}) {
+    EXPECT_EQ(client.request("GET", target).status, 403) << target;
+    EXPECT_EQ(client.request("HEAD", target).status, 403) << target;
+    EXPECT_EQ(client.request("PUT", target, "overwritten").status, 403) << target;
+    EXPECT_EQ(client.request("POST", target, "appended").status, 403) << target;
+    EXPECT_EQ(client.request("DELETE", target).status, 403) << target;
+  }
+  EXPECT_EQ(client.request("PUT", "/escape/new", "planted").status, 403);
+  EXPECT_EQ(client.request("POST", "/escape/", "planted").status, 403);
+  EXPECT_EQ(folder_.read("outside/secret"), "top secret");
+  EXPECT_EQ(std::distance(fs::directory_iterator(folder_ / "outside"), fs::directory_iterator()), 1);
+}
+
+TEST_F(ConnectionTest, ABodyThatStallsTimesOutWith408) {
+  auto settings = config();
+  settings.limits.idle_timeout = std::chrono::milliseconds(300);
+  TestServer server(settings);
+  Client stalled(server.port());
+  stalled.send("PUT /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  Reply reply = stalled.read_reply();
+  EXPECT_EQ(reply.status, 408);
+  EXPECT_EQ(reply.header("Connection"), "close");
+  EXPECT_TRUE(stalled.closed_by_server());
+  EXPECT_EQ(fetch(server.port(), "GET", "/stalled").status, 404);
+}
+
 TEST_F(ConnectionTest, AnIdleConnectionIsClosedQuietly) {
   auto settings = config();
   settings.limits.idle_timeout = std::chrono::milliseconds(200);
@@ -203,6 +246,72 @@ TEST_F(ConnectionTest, ServesManyClientsAtOnceOnTwoWorkers) {
     });
   for (auto& thread : clients) thread.join();
   EXPECT_EQ(ok.load(), 400);
+}
+
+// Connections that only trickle their head in must not hold up anyone else
+// (one coroutine each, no thread), and each gets its 408 once its time is up.
+TEST_F(ConnectionTest, AThousandSlowClientsDoNotHoldUpAFastOne) {
+  constexpr int slow_clients = 1000;
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_max < 2 * slow_clients + 100)
+    GTEST_SKIP() << "needs " << 2 * slow_clients + 100 << " descriptors";
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+
+  auto settings = config();
+  settings.limits.header_timeout = std::chrono::milliseconds(2000);
+  TestServer server(settings);
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < slow_clients; ++i) {
+    slow.push_back(std::make_unique<Client>(server.port()));
+    slow.back()->send("GET /index.html HTTP/1.1\r\nHo");
+  }
+  auto slowest = std::chrono::microseconds(0);
+  for (int round = 0; round < 5; ++round) {
+    for (auto& client : slow) client->send("s");  // one more byte of "Host" each, never finished
+    auto start = std::chrono::steady_clock::now();
+    Reply reply = fetch(server.port(), "GET", "/index.html");
+    auto took =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    slowest = std::max(slowest, took);
+    EXPECT_EQ(reply.status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::cout << "[ figures  ] with " << slow_clients << " slow clients, the slowest fast GET took "
+            << slowest.count() << " us\n";
+  EXPECT_LT(slowest, settings.limits.header_timeout);  // served long before the slow ones were dropped
+  int timed_out = 0;
+  for (auto& client : slow) timed_out += client->read_reply().status == 408;
+  EXPECT_EQ(timed_out, slow_clients);
+}
+
+// Past max_connections a newcomer is told 503 at once and closed; a slot
+// freed by a closing client is taken by the next one.
+TEST_F(ConnectionTest, RefusesConnectionsPastTheMaximumWith503) {
+  auto settings = config();
+  settings.limits.max_connections = 3;
+  TestServer server(settings);
+  std::vector<std::unique_ptr<Client>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<Client>(server.port()));
+    EXPECT_EQ(open.back()->request("GET", "/index.html").status, 200);
+  }
+  Client extra(server.port());
+  Reply refused = extra.read_reply();
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  EXPECT_EQ(refused.header("Connection"), "close");
+  EXPECT_TRUE(extra.closed_by_server());
+
+  open.pop_back();  // closes one
+  int status = 0;
+  for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    status = fetch(server.port(), "GET", "/index.html").status;
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(open.front()->request("GET", "/index.html").status, 200);
 }
 
 }  // namespace

@@ -124,7 +124,8 @@ TEST_F(LoaderTest, AnInvalidResponseFromAPluginGets500) {
   stock(folder_, {"throwing"});
   TestServer server(config());
   Client client(server.port());
-  for (const char* how : {"/?status", "/?owned", "/?crlf", "/?name"}) {
+  for (const char* how :
+       {"/?status", "/?informational", "/?too_high", "/?owned", "/?crlf", "/?nul", "/?name"}) {
     Reply reply = client.request("BADRESP", how);
     EXPECT_EQ(reply.status, 500) << how;
     EXPECT_FALSE(reply.has_header("X-Split")) << how;

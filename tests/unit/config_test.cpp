@@ -33,6 +33,7 @@ max_header_bytes = 2000
 max_body_bytes = 3000
 header_timeout_ms = 4000
 idle_timeout_ms = 5000
+max_connections = 600
 [plugins]
 directory = "../build/plugins"
 watch = false
@@ -58,6 +59,7 @@ access = false
   EXPECT_EQ(config.limits.max_body_bytes, 3000u);
   EXPECT_EQ(config.limits.header_timeout.count(), 4000);
   EXPECT_EQ(config.limits.idle_timeout.count(), 5000);
+  EXPECT_EQ(config.limits.max_connections, 600u);
   EXPECT_EQ(config.plugins.directory, folder / "conf/../build/plugins");
   EXPECT_FALSE(config.plugins.watch);
   EXPECT_EQ(std::get<std::string>(config.plugins.settings.at("get").at("index")), "home.html");

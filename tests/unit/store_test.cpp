@@ -217,6 +217,8 @@ TEST_F(FilesStoreTest, NeverFollowsASymlinkOutOfTheRoot) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(secret), {}), "top secret");
   EXPECT_EQ(store->remove("/escape/secret"), VERBD_DENIED);
   EXPECT_TRUE(std::filesystem::exists(folder_ / "outside/secret"));
+  EXPECT_EQ(store->remove("/link"), VERBD_DENIED);  // symlinks are not resources, as in listings
+  EXPECT_TRUE(std::filesystem::is_symlink(folder_ / "root/link"));
 }
 
 }  // namespace
