@@ -12,8 +12,12 @@
 // first: O(size) per append, in exchange for the same all-or-nothing rule.
 // Writes to one path are serialised by a striped lock so two appends never
 // lose each other's bytes.
+//
+// Speed: small resources are read from memory while their file is unchanged
+// (store/read_cache.hpp).
 #include "log/log.hpp"
 #include "store/path.hpp"
+#include "store/read_cache.hpp"
 #include "store/store.hpp"
 
 #include <dirent.h>
@@ -220,12 +224,18 @@ class FilesStore final : public Store {
 
   Status read(std::string_view path, std::string* bytes, Entry& entry) override {
     entry = Entry{};
+    if (bytes != nullptr && is_clean_path(path) && cache_.find(root_.get(), relative(path), *bytes, entry))
+      return VERBD_OK;
     Fd fd;
     if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
-    if (Status status = describe(fd.get(), path, entry); status != VERBD_OK) return status;
+    struct stat st {};
+    if (Status status = describe(fd.get(), path, entry, &st); status != VERBD_OK) return status;
     if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
     if (bytes == nullptr) return VERBD_OK;
-    return read_bytes(fd.get(), path, entry.size, *bytes);
+    auto start = bytes->size();
+    Status status = read_bytes(fd.get(), path, entry.size, *bytes);
+    if (status == VERBD_OK) cache_.keep(relative(path), st, std::string_view(*bytes).substr(start), entry);
+    return status;
   }
 
   Status write(const Write& write, Entry& entry, bool& created) override {
@@ -311,9 +321,10 @@ class FilesStore final : public Store {
     return fd.ok() ? VERBD_OK : from_errno(errno, "open", path);
   }
 
-  static Status describe(int fd, std::string_view path, Entry& entry) {
+  static Status describe(int fd, std::string_view path, Entry& entry, struct stat* described = nullptr) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) return from_errno(errno, "stat", path);
+    if (described != nullptr) *described = st;
     if (S_ISDIR(st.st_mode)) {
       entry.kind = VERBD_ENTRY_COLLECTION;
       entry.modified_unix = st.st_mtim.tv_sec;
@@ -434,6 +445,7 @@ class FilesStore final : public Store {
   bool fsync_;
   Fd root_;
   Fd scratch_;
+  ReadCache cache_;
   std::atomic<std::uint64_t> scratch_counter_{0};
   std::array<std::mutex, 64> stripes_;
 };

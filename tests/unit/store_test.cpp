@@ -1,12 +1,17 @@
 // One suite, run against every backend: they must behave identically.
 #include "store/store.hpp"
 #include "store/path.hpp"
+#include "store/read_cache.hpp"
 
 #include "../support/backend_test.hpp"
 #include "../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -172,6 +177,69 @@ TEST_F(FilesStoreTest, ServesFilesDroppedIntoTheRoot) {
   ASSERT_EQ(store->read("/index.html", &bytes, entry), VERBD_OK);
   EXPECT_EQ(bytes, "HTTP GET Method (Success)\n");
   EXPECT_EQ(std::string(entry.media_type), "text/html; charset=utf-8");
+}
+
+// Small files are kept in memory once settled; what is served must still be
+// what is on disk, however the file was changed behind the store's back.
+TEST_F(FilesStoreTest, AKeptResourceFollowsEveryChangeToItsFile) {
+  folder_.write("root/page.txt", "aaaa");
+  auto store = open();
+  auto read = [&](std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store->read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  };
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  EXPECT_EQ(read("/page.txt"), "aaaa");  // kept now
+  EXPECT_EQ(read("/page.txt"), "aaaa");  // served from memory
+
+  folder_.write("root/page.txt", "bbbb");  // same size, same inode, within one clock tick
+  EXPECT_EQ(read("/page.txt"), "bbbb");
+
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  EXPECT_EQ(read("/page.txt"), "bbbb");
+  Entry entry;
+  bool created;
+  ASSERT_EQ(store->write({"/page.txt", "cccc", {}, WriteMode::replace}, entry, created), VERBD_OK);
+  EXPECT_EQ(read("/page.txt"), "cccc");
+
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  EXPECT_EQ(read("/page.txt"), "cccc");
+  folder_.write("outside/secret", "dddd");
+  std::filesystem::remove(folder_ / "root/page.txt");
+  std::filesystem::create_symlink(folder_ / "outside/secret", folder_ / "root/page.txt");
+  EXPECT_EQ(read("/page.txt"), "status " + std::to_string(VERBD_DENIED));
+  std::filesystem::remove(folder_ / "root/page.txt");
+  EXPECT_EQ(read("/page.txt"), "status " + std::to_string(VERBD_NOT_FOUND));
+}
+
+TEST_F(FilesStoreTest, TheReadCacheKeepsOnlySettledSmallFilesAndOnlyWhileUnchanged) {
+  folder_.write("root/a.txt", "aaaa");
+  folder_.write("root/big.bin", std::string(ReadCache::max_resource_bytes + 1, 'x'));
+  int root = ::open((folder_ / "root").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(root, 0);
+  auto stat_of = [&](const char* name) {
+    struct stat st {};
+    ::fstatat(root, name, &st, 0);
+    return st;
+  };
+  ReadCache cache;
+  Entry entry{};
+  std::string bytes;
+  cache.keep("a.txt", stat_of("a.txt"), "aaaa", entry);  // just written: not settled
+  EXPECT_FALSE(cache.find(root, "a.txt", bytes, entry));
+
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  cache.keep("a.txt", stat_of("a.txt"), "aaaa", entry);
+  cache.keep("big.bin", stat_of("big.bin"), std::string(ReadCache::max_resource_bytes + 1, 'x'), entry);
+  EXPECT_TRUE(cache.find(root, "a.txt", bytes, entry));
+  EXPECT_EQ(bytes, "aaaa");
+  EXPECT_FALSE(cache.find(root, "big.bin", bytes, entry));
+
+  folder_.write("root/a.txt", "bbbb");
+  EXPECT_FALSE(cache.find(root, "a.txt", bytes, entry));
+  ::close(root);
 }
 
 TEST_F(FilesStoreTest, DataSurvivesReopening) {

@@ -1,0 +1,48 @@
+#include "store/read_cache.hpp"
+
+#include <fcntl.h>
+
+namespace verbd::store {
+
+ReadCache::Identity ReadCache::identity_of(const struct stat& st) noexcept {
+  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return {st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+bool ReadCache::find(int root, std::string_view relative_path, std::string& bytes, Entry& entry) {
+  char name[1024];  // fstatat wants a terminated string; longer paths are not kept
+  if (relative_path.empty() || relative_path.size() >= sizeof name) return false;
+  relative_path.copy(name, relative_path.size());
+  name[relative_path.size()] = '\0';
+  struct stat st {};
+  if (::fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(relative_path);
+  if (it == kept_.end() || !(it->second.identity == identity_of(st))) return false;
+  bytes.append(it->second.bytes);
+  entry = it->second.entry;
+  return true;
+}
+
+void ReadCache::keep(std::string_view relative_path, const struct stat& st, std::string_view bytes,
+                     const Entry& entry) {
+  if (relative_path.size() >= 1024 || bytes.size() > max_resource_bytes ||
+      bytes.size() != static_cast<std::size_t>(st.st_size))
+    return;
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  auto age = std::chrono::seconds(now.tv_sec - st.st_ctim.tv_sec) +
+             std::chrono::nanoseconds(now.tv_nsec - st.st_ctim.tv_nsec);
+  if (age < settle) return;
+  std::lock_guard lock(mutex_);
+  while (!kept_.empty() && total_bytes_ + bytes.size() > max_total_bytes) {
+    total_bytes_ -= kept_.begin()->second.bytes.size();  // any one will do
+    kept_.erase(kept_.begin());
+  }
+  auto [it, added] = kept_.try_emplace(std::string(relative_path));
+  if (!added) total_bytes_ -= it->second.bytes.size();
+  it->second = {identity_of(st), std::string(bytes), entry};
+  total_bytes_ += bytes.size();
+}
+
+}  // namespace verbd::store
