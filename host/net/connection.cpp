@@ -16,7 +16,12 @@ namespace asio = boost::asio;
 using asio::use_awaitable;
 constexpr auto no_throw = asio::as_tuple(use_awaitable);
 
-constexpr std::size_t initial_input_bytes = 8 * 1024;
+constexpr std::size_t min_read_bytes = 4 * 1024;
+
+// Each worker thread reads into one buffer, shared by its connections: a
+// connection waits for its socket to be readable without holding any input
+// memory, and keeps bytes of its own only while a request is incomplete.
+thread_local std::vector<char> worker_input(64 * 1024);
 constexpr std::size_t flush_threshold_bytes = 64 * 1024;
 constexpr std::chrono::seconds final_write_grace{2};
 
@@ -27,8 +32,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       settings_(settings),
-      exchange_(store, plugins),
-      input_(initial_input_bytes) {
+      exchange_(store, plugins) {
   if (settings_.access_log) {
     boost::system::error_code ignored;
     auto remote = socket_.remote_endpoint(ignored);
@@ -37,6 +41,8 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
 }
 
 void Connection::start() {
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);  // read_from_worker_buffer() reads without blocking
   deadline_ = Clock::now() + settings_.idle_timeout;
   asio::co_spawn(
       socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
@@ -54,6 +60,7 @@ asio::awaitable<void> Connection::run() {
   bool answered_last = false;  // whether the connection ends with a response of ours
   while (true) {
     Next next = serve_buffered();
+    keep_unparsed();
     if (next == Next::close) {
       answered_last = true;
       break;
@@ -104,27 +111,63 @@ void Connection::set_deadline(Clock::time_point deadline) {
 }
 
 asio::awaitable<bool> Connection::read_more() {
-  if (begin_ > 0 && begin_ == end_) begin_ = end_ = 0;
-  if (end_ == input_.size()) {
-    if (begin_ > 0) {
-      std::memmove(input_.data(), input_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    } else {
-      input_.resize(input_.size() * 2);
-    }
-  }
-  idle_ = !parser_ && begin_ == end_;
+  bool partial = begin_ < end_;
+  idle_ = !parser_ && !partial;
   if (idle_ && stopping_) co_return false;
   set_deadline(parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
                                                    : Clock::now() + settings_.idle_timeout);
+  bool got = partial ? co_await read_into_own_buffer() : co_await read_into_worker_buffer();
+  idle_ = false;
+  if (!got) co_return false;
+  timed_out_ = false;  // it arrived after all
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::read_into_worker_buffer() {
+  while (true) {
+    auto [error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, no_throw);
+    if (error) co_return false;
+    std::size_t n = socket_.read_some(asio::buffer(worker_input), error);
+    if (error == asio::error::would_block) continue;
+    if (error) co_return false;
+    source_ = worker_input.data();
+    begin_ = 0;
+    end_ = n;
+    co_return true;
+  }
+}
+
+// Appends to the unparsed bytes this connection keeps (see keep_unparsed()).
+asio::awaitable<bool> Connection::read_into_own_buffer() {
+  if (input_.size() - end_ < min_read_bytes)
+    input_.resize(std::max(2 * input_.size(), end_ + min_read_bytes));
+  source_ = input_.data();
   auto [error, n] =
       co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
-  idle_ = false;
   if (error) co_return false;
-  timed_out_ = false;  // it arrived after all
   end_ += n;
   co_return true;
+}
+
+// Called before the connection next waits: what the parser has not taken
+// yet is moved out of the worker's buffer into the connection's own, at its
+// start; and the connection's own is freed once nothing is left in it.
+void Connection::keep_unparsed() {
+  std::size_t left = end_ - begin_;
+  if (left == 0) {
+    if (source_ == input_.data()) input_ = {};
+    source_ = nullptr;
+    begin_ = end_ = 0;
+    return;
+  }
+  if (source_ != input_.data()) {
+    input_.assign(source_ + begin_, source_ + end_);
+  } else if (begin_ > 0) {
+    std::memmove(input_.data(), input_.data() + begin_, left);
+  }
+  source_ = input_.data();
+  begin_ = 0;
+  end_ = left;
 }
 
 asio::awaitable<bool> Connection::flush() {

@@ -3,7 +3,8 @@
 // nothing in it is shared with another thread.
 //
 // Pipelined requests already buffered are answered before the next read,
-// and their responses leave in one write. A watchdog coroutine enforces the
+// and their responses leave in one write. An idle connection holds no input
+// buffer: it reads into its worker's, and keeps only an incomplete request. A watchdog coroutine enforces the
 // deadlines (header, body, idle, write) by cancelling the socket.
 #pragma once
 
@@ -63,7 +64,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_deadline(Clock::time_point deadline);
   void log_access(int status, std::uint64_t bytes) const;
   void log_head() const;
-  std::span<char> unparsed() noexcept { return {input_.data() + begin_, end_ - begin_}; }
+  boost::asio::awaitable<bool> read_into_worker_buffer();
+  boost::asio::awaitable<bool> read_into_own_buffer();
+  void keep_unparsed();
+  std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
 
   boost::asio::ip::tcp::socket socket_;
   ConnectionSlots::Slot slot_;
@@ -72,8 +76,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   http::Exchange exchange_;
   std::string peer_;
 
-  std::vector<char> input_;
+  // The unparsed input is source_[begin_, end_): in the worker's buffer
+  // right after a read, else in input_, the connection's own.
+  char* source_ = nullptr;
   std::size_t begin_ = 0, end_ = 0;
+  std::vector<char> input_;
   std::string output_;
 
   std::optional<http::Parser> parser_;

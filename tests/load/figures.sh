@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The performance figures that ../shared/bench/compare.sh does not measure,
+# for verbd and nginx on this machine, alternating, median of N rounds:
+# pipelined GET (depth 16), a 1 MiB GET, p99 latency at 50 connections, and
+# resident memory per idle keep-alive connection (5,000 of them).
+#
+#   tests/load/figures.sh BUILD_DIR [ROUNDS]
+#
+# BUILD_DIR is a Release build (bin/verbd, plugins/). Needs wrk, nginx,
+# python3 (installed with apt-get when missing).
+set -euo pipefail
+build=$(cd "${1:?usage: figures.sh BUILD_DIR [ROUNDS]}" && pwd)
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../support/start_verbd.sh"
+
+for tool in wrk nginx python3; do
+  command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    "$([[ $tool == nginx ]] && echo nginx-light || echo $tool)" >/dev/null
+done
+
+work=$(mktemp -d /tmp/verbd-figures.XXXXXX)
+chmod 755 "$work"  # nginx's workers run as nobody: a private folder would make every answer 403
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+ulimit -n 20000 2>/dev/null || true
+
+mkdir -p "$work/data" "$work/ngx/logs"
+printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+head -c $((1024 * 1024)) /dev/urandom >"$work/data/big.bin"
+cat >"$work/verbd.toml" <<CONF
+[server]
+port = 0
+[limits]
+idle_timeout_ms = 600000
+[plugins]
+directory = "$build/plugins"
+watch = false
+[store]
+root = "$work/data"
+fsync = false
+[log]
+level = "info"
+access = false
+CONF
+start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/verbd.log"
+pids+=("$pid")
+vpid=$pid vport=$port
+
+nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/ngx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/ngx/nginx.pid;
+error_log $work/ngx/logs/error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_timeout 600s;
+  keepalive_requests 100000000;
+  server { listen 127.0.0.1:$nport; root $work/data; location / { } }
+}
+CONF
+nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
+pids+=($!)
+sleep 0.5
+npid=$(pgrep -f "nginx: worker process" -n)
+for server in "$vport" "$nport"; do
+  served=$(curl -s "http://127.0.0.1:$server/index.html")
+  [[ $served == "HTTP GET Method (Success)" ]] || { echo "figures.sh: port $server served '$served'" >&2; exit 1; }
+done
+
+cat >"$work/pipeline.lua" <<'LUA'
+init = function(args)
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/index.html") end
+  req = table.concat(r)
+end
+request = function() return req end
+LUA
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+rps() { wrk -t1 -c50 -d5s "$@" 2>/dev/null | awk '/Requests\/sec/ {printf "%d", $2}'; }
+transfer() { wrk -t1 -c10 -d5s "$@" 2>/dev/null | awk '/Transfer\/sec/ {v=$2; u=substr(v, length(v)-1); n=v+0;
+  if (u == "GB") n *= 1024; if (u == "KB") n /= 1024; printf "%d", n}'; }
+p99() { wrk -t1 -c50 -d5s --latency "$@" 2>/dev/null | awk '$1 == "99%" {v=$2; n=v+0; if (v ~ /ms$/) n *= 1000;
+  else if (v ~ /[0-9]s$/) n *= 1000000; printf "%d", n}'; }
+
+compare() { # name unit measure args-after-url...
+  local name=$1 unit=$2 measure=$3 path=$4; shift 4
+  local v=() n=()
+  for ((i = 1; i <= rounds; i++)); do
+    v+=("$($measure "http://127.0.0.1:$vport$path" "$@")")
+    n+=("$($measure "http://127.0.0.1:$nport$path" "$@")")
+  done
+  local mv mn
+  mv=$(printf '%s\n' "${v[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median)
+  echo "$name: verbd $mv $unit, nginx $mn $unit, verbd/nginx=$(awk -v a="$mv" -v b="$mn" 'BEGIN {printf "%.3f", a / b}')"
+}
+
+compare "pipelined GET, depth 16" rps rps /index.html -s "$work/pipeline.lua"
+compare "1 MiB GET" MiB/s transfer /big.bin
+compare "p99 latency, 50 connections" us p99 /index.html
+
+idle_kib() { # pid port: resident KiB per connection for 5000 idle keep-alive connections
+  python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+pid, port = sys.argv[1], int(sys.argv[2])
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"): return int(line.split()[1])
+warm = []
+for _ in range(50):
+    s = socket.create_connection(("127.0.0.1", port)); warm.append(s)
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"); s.recv(4096)
+time.sleep(0.3); before = rss()
+conns = []
+for _ in range(5000):
+    s = socket.create_connection(("127.0.0.1", port)); conns.append(s)
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+for s in conns:
+    s.recv(4096)
+time.sleep(0.5)
+print(f"{(rss() - before) / 5000:.2f}")
+PY
+}
+echo "idle keep-alive connections (5000, after one GET each): verbd $(idle_kib "$vpid" "$vport") KiB each, nginx $(idle_kib "$npid" "$nport") KiB each"
