@@ -3,6 +3,8 @@
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse.hpp>
 
+#include <array>
+
 namespace verbd::http {
 namespace {
 
@@ -39,9 +41,46 @@ TargetError clean_path(boost::urls::url_view url, Target& out) {
   return TargetError::none;
 }
 
+// RFC 3986 pchar without '%' (so nothing to decode), and '/'.
+constexpr auto plain_path_chars = [] {
+  std::array<bool, 256> allowed{};
+  for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) allowed[c] = allowed[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=:@/")) allowed[static_cast<unsigned char>(c)] = true;
+  return allowed;
+}();
+
+// Most targets are an origin-form path of plain characters whose segments
+// are neither empty, "." nor "..": already clean, so copied as they are.
+bool is_plain_and_clean(std::string_view target) noexcept {
+  if (target.empty() || target.front() != '/') return false;
+  std::size_t segment_start = 1;
+  for (std::size_t i = 1; i <= target.size(); ++i) {
+    char c = i < target.size() ? target[i] : '/';
+    if (c == '?') return false;  // a query is left to Boost.URL to check
+    if (!plain_path_chars[static_cast<unsigned char>(c)]) return false;
+    if (c != '/') continue;
+    auto segment = target.substr(segment_start, i - segment_start);
+    bool last = i == target.size();
+    if ((segment.empty() && !last) || segment == "." || segment == "..") return false;
+    segment_start = i + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 TargetError clean_target(std::string_view target, std::string_view method, Target& out) {
+  if (method != "CONNECT" && is_plain_and_clean(target)) {
+    out.authority = {};
+    out.path.assign(target);
+    out.query = {};
+    return TargetError::none;
+  }
+  return clean_target_by_url(target, method, out);
+}
+
+TargetError clean_target_by_url(std::string_view target, std::string_view method, Target& out) {
   out.authority = {};
   if (target == "*") {
     if (method != "OPTIONS") return TargetError::wrong_form_for_method;

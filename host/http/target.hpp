@@ -19,6 +19,9 @@ enum class TargetError { none, malformed, escapes_root, bad_segment, wrong_form_
 
 // Fills `out` (reusing its capacity) or says why the target is refused (400).
 TargetError clean_target(std::string_view target, std::string_view method, Target& out);
+// The same without the shortcut for already clean paths: every target goes
+// through Boost.URL. For tests, which check that both agree.
+TargetError clean_target_by_url(std::string_view target, std::string_view method, Target& out);
 
 const char* describe(TargetError error) noexcept;
 

@@ -46,7 +46,9 @@ class Representation {
 
   static void answer_resource(const Request& request, Response& response, const Entry& entry) {
     response.header("ETag", entry.etag());
-    response.header("Last-Modified", http_date(entry.modified_unix()));
+    char modified[29];
+    format_http_date(entry.modified_unix(), modified);
+    response.header("Last-Modified", std::string_view(modified, sizeof modified));
     if (not_modified(request, entry)) return response.status(304);
     response.status(200);
     response.header("Content-Type", entry.media_type());

@@ -2,8 +2,9 @@
 //
 // Besides crashes and sanitizer reports, it checks that every target
 // accepted becomes a path plugins may trust (absolute, no empty, "." or ".."
-// segment, no NUL), and that cleaning is idempotent: the clean path, sent
-// again percent-encoded, comes back unchanged.
+// segment, no NUL), that cleaning is idempotent: the clean path, sent
+// again percent-encoded, comes back unchanged; and that the shortcut for
+// already clean targets agrees with the general way through Boost.URL.
 #include "http/target.hpp"
 
 #include <verbd/http.hpp>
@@ -35,8 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const char* const methods[] = {"GET", "OPTIONS", "CONNECT", "PUT"};
   std::string_view method = methods[data[0] % 4];
   std::string_view target(reinterpret_cast<const char*>(data) + 1, size - 1);
-  verbd::http::Target cleaned;
-  if (verbd::http::clean_target(target, method, cleaned) != verbd::http::TargetError::none) return 0;
+  verbd::http::Target cleaned, by_url;
+  auto error = verbd::http::clean_target(target, method, cleaned);
+  require(verbd::http::clean_target_by_url(target, method, by_url) == error);
+  if (error != verbd::http::TargetError::none) return 0;
+  require(cleaned.path == by_url.path && cleaned.query == by_url.query &&
+          cleaned.authority == by_url.authority);
   if (cleaned.path == "*" || method == "CONNECT") return 0;
   require(is_trusted(cleaned.path));
 
