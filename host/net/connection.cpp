@@ -57,12 +57,14 @@ void Connection::stop_when_idle() {
 }
 
 asio::awaitable<void> Connection::run() {
-  bool answered_last = false;  // whether the connection ends with a response of ours
+  // Whether to drain what the client may still send before closing (see
+  // close()): only after a response of ours that leaves input unread.
+  bool linger = false;
   while (true) {
     Next next = serve_buffered();
     keep_unparsed();
     if (next == Next::close) {
-      answered_last = true;
+      linger = input_unread_ || begin_ < end_;
       break;
     }
     if (next == Next::send_continue) {
@@ -75,12 +77,12 @@ asio::awaitable<void> Connection::run() {
       // A request begun and not finished in time gets its 408.
       if (timed_out_ && parser_) {
         refuse(408, "the request did not arrive in time");
-        answered_last = true;
+        linger = true;
       }
       break;
     }
   }
-  co_await close(answered_last);
+  co_await close(linger);
 }
 
 // Sleeps until the deadline; past it, cancels the socket once (so run() can
@@ -177,10 +179,11 @@ asio::awaitable<bool> Connection::flush() {
   co_return !error;
 }
 
-// Sends what is queued and closes. After a final response, it half-closes
-// first and drains what the client still sends for a moment, so that unread
-// request bytes do not make the kernel reset the connection before the
-// client has read that response.
+// Sends what is queued and closes. When request bytes may be left unread
+// (a refusal, pipelined requests after "Connection: close"), it half-closes
+// first and drains what the client still sends for a moment, so that they
+// do not make the kernel reset the connection before the client has read
+// the response. Otherwise it closes at once, as nginx's lingering_close.
 asio::awaitable<void> Connection::close(bool linger) {
   boost::system::error_code ignored;
   if (!output_.empty() && socket_.is_open()) co_await flush();
@@ -232,6 +235,7 @@ Connection::Next Connection::on_header_done() {
   continue_answered_ = true;
   if (!exchange_.serves(request_.method)) {
     // Refused before the body is read, so the body's framing is lost: close.
+    input_unread_ = true;
     exchange_.answer(request_, response_);
     queue(response_, false, request_.version);
     parser_.reset();
@@ -249,6 +253,7 @@ Connection::Next Connection::on_request_done() {
 }
 
 Connection::Next Connection::refuse(int status, std::string_view why) {
+  input_unread_ = true;  // the rest of a refused request may be on its way
   response_.reset(request_.method == "HEAD", nullptr);
   response_.refuse(status, why);
   queue(response_, false, request_.version);

@@ -88,6 +88,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   http::Response response_;
   Clock::time_point request_start_;
   bool continue_answered_ = false;
+  bool input_unread_ = false;  // a request was refused before all of it was read
 
   Clock::time_point deadline_;
   Clock::time_point armed_until_ = Clock::time_point::max();  // what the watchdog sleeps until
