@@ -17,13 +17,16 @@ using asio::use_awaitable;
 constexpr auto no_throw = asio::as_tuple(use_awaitable);
 
 constexpr std::size_t min_read_bytes = 4 * 1024;
+constexpr std::size_t flush_threshold_bytes = 64 * 1024;
+constexpr std::chrono::seconds final_write_grace{2};
 
 // Each worker thread reads into one buffer, shared by its connections: a
 // connection waits for its socket to be readable without holding any input
 // memory, and keeps bytes of its own only while a request is incomplete.
+// The wait costs an epoll_ctl that a read into a buffer of its own would
+// not (Asio re-arms the descriptor for it), about 4% of a keep-alive GET's
+// profile: the price of 8 KiB less per idle connection.
 thread_local std::vector<char> worker_input(64 * 1024);
-constexpr std::size_t flush_threshold_bytes = 64 * 1024;
-constexpr std::chrono::seconds final_write_grace{2};
 
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
                        const ConnectionSettings& settings, store::Store& store,
@@ -42,7 +45,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
 
 void Connection::start() {
   boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);  // read_from_worker_buffer() reads without blocking
+  socket_.non_blocking(true, ignored);  // read_into_worker_buffer() reads without blocking
   deadline_ = Clock::now() + settings_.idle_timeout;
   asio::co_spawn(
       socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
