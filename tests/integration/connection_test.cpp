@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -250,6 +251,8 @@ TEST_F(ConnectionTest, ServesManyClientsAtOnceOnTwoWorkers) {
 
 // Connections that only trickle their head in must not hold up anyone else
 // (one coroutine each, no thread), and each gets its 408 once its time is up.
+// Here 1,000 of them send a byte a second each, spread evenly, while a fast
+// client makes a request every 50 ms on a new connection.
 TEST_F(ConnectionTest, AThousandSlowClientsDoNotHoldUpAFastOne) {
   constexpr int slow_clients = 1000;
   rlimit files{};
@@ -260,27 +263,33 @@ TEST_F(ConnectionTest, AThousandSlowClientsDoNotHoldUpAFastOne) {
   ::setrlimit(RLIMIT_NOFILE, &files);
 
   auto settings = config();
-  settings.limits.header_timeout = std::chrono::milliseconds(2000);
+  settings.limits.header_timeout = std::chrono::milliseconds(2500);
   TestServer server(settings);
   std::vector<std::unique_ptr<Client>> slow;
   for (int i = 0; i < slow_clients; ++i) {
     slow.push_back(std::make_unique<Client>(server.port()));
     slow.back()->send("GET /index.html HTTP/1.1\r\nHo");
   }
-  auto slowest = std::chrono::microseconds(0);
-  for (int round = 0; round < 5; ++round) {
-    for (auto& client : slow) client->send("s");  // one more byte of "Host" each, never finished
-    auto start = std::chrono::steady_clock::now();
-    Reply reply = fetch(server.port(), "GET", "/index.html");
-    auto took =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-    slowest = std::max(slowest, took);
-    EXPECT_EQ(reply.status, 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Opening 1,000 connections at once is a burst of its own (about 25 ms of
+  // work for the worker here); the measure starts once it is absorbed.
+  EXPECT_EQ(fetch(server.port(), "GET", "/index.html").status, 200);
+  std::vector<std::chrono::microseconds> fast;
+  std::size_t next_slow = 0;
+  for (int tick = 0; tick < 200; ++tick) {  // 2 s in ticks of 10 ms
+    for (int i = 0; i < slow_clients / 100; ++i) slow[next_slow++ % slow_clients]->send("s");
+    if (tick % 5 == 0) {
+      auto start = std::chrono::steady_clock::now();
+      EXPECT_EQ(fetch(server.port(), "GET", "/index.html").status, 200);
+      fast.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  std::cout << "[ figures  ] with " << slow_clients << " slow clients, the slowest fast GET took "
-            << slowest.count() << " us\n";
-  EXPECT_LT(slowest, settings.limits.header_timeout);  // served long before the slow ones were dropped
+  std::sort(fast.begin(), fast.end());
+  std::cout << "[ figures  ] " << fast.size() << " fast GETs among " << slow_clients
+            << " slow clients: median " << fast[fast.size() / 2].count() << " us, slowest "
+            << fast.back().count() << " us\n";
+  EXPECT_LT(fast.back(), settings.limits.header_timeout);  // served long before the slow ones were dropped
   int timed_out = 0;
   for (auto& client : slow) timed_out += client->read_reply().status == 408;
   EXPECT_EQ(timed_out, slow_clients);
