@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <tuple>
 
 namespace verbd::net {
 
@@ -45,12 +46,11 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
 
 void Connection::start() {
   boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);  // read_into_worker_buffer() reads without blocking
+  socket_.non_blocking(true, ignored);  // read_more() reads the worker's buffer without blocking
   deadline_ = Clock::now() + settings_.idle_timeout;
   asio::co_spawn(
       socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
-  asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->watch_deadline(); }, asio::detached);
+  watch_deadline();
 }
 
 void Connection::stop_when_idle() {
@@ -88,24 +88,26 @@ asio::awaitable<void> Connection::run() {
   co_await close(linger);
 }
 
-// Sleeps until the deadline; past it, cancels the socket once (so run() can
-// answer 408), then closes it outright if run() is still stuck after a grace.
-asio::awaitable<void> Connection::watch_deadline() {
-  while (socket_.is_open()) {
-    timer_.expires_at(deadline_);
-    armed_until_ = deadline_;
-    co_await timer_.async_wait(no_throw);
-    if (!socket_.is_open()) break;
-    if (Clock::now() < deadline_) continue;
+// The watchdog: a timer set to the deadline. Past it, it cancels the socket
+// once (so run() can answer 408), then closes it outright if run() is still
+// stuck after a grace. A plain callback rather than a coroutine: it is
+// pending on every connection, idle ones included, and this is lighter.
+void Connection::watch_deadline() {
+  timer_.expires_at(deadline_);
+  armed_until_ = deadline_;
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->on_deadline(); });
+}
+
+void Connection::on_deadline() {
+  if (!socket_.is_open()) return;
+  if (Clock::now() >= deadline_) {
     boost::system::error_code ignored;
-    if (timed_out_) {
-      socket_.close(ignored);
-      break;
-    }
+    if (timed_out_) return socket_.close(ignored);
     timed_out_ = true;
     deadline_ = Clock::now() + final_write_grace;
     socket_.cancel(ignored);
   }
+  watch_deadline();
 }
 
 // Moving the deadline later costs nothing: the watchdog wakes at the old one
@@ -115,42 +117,36 @@ void Connection::set_deadline(Clock::time_point deadline) {
   if (deadline < armed_until_) timer_.cancel();
 }
 
+// Reads more input: into the worker's buffer when the connection holds no
+// unparsed bytes (the usual case: an idle connection keeps no buffer), else
+// appended to its own. One coroutine, so that an idle connection holds as
+// few frames as possible.
 asio::awaitable<bool> Connection::read_more() {
   bool partial = begin_ < end_;
   idle_ = !parser_ && !partial;
   if (idle_ && stopping_) co_return false;
   set_deadline(parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
                                                    : Clock::now() + settings_.idle_timeout);
-  bool got = partial ? co_await read_into_own_buffer() : co_await read_into_worker_buffer();
-  idle_ = false;
-  if (!got) co_return false;
-  timed_out_ = false;  // it arrived after all
-  co_return true;
-}
-
-asio::awaitable<bool> Connection::read_into_worker_buffer() {
-  while (true) {
-    auto [error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, no_throw);
-    if (error) co_return false;
-    std::size_t n = socket_.read_some(asio::buffer(worker_input), error);
-    if (error == asio::error::would_block) continue;
-    if (error) co_return false;
+  boost::system::error_code error;
+  std::size_t n = 0;
+  if (partial) {
+    if (input_.size() - end_ < min_read_bytes)
+      input_.resize(std::max(2 * input_.size(), end_ + min_read_bytes));
+    source_ = input_.data();
+    std::tie(error, n) =
+        co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
+  } else {
+    do {
+      std::tie(error) = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, no_throw);
+      if (!error) n = socket_.read_some(asio::buffer(worker_input), error);
+    } while (error == asio::error::would_block);
     source_ = worker_input.data();
-    begin_ = 0;
-    end_ = n;
-    co_return true;
+    begin_ = end_ = 0;
   }
-}
-
-// Appends to the unparsed bytes this connection keeps (see keep_unparsed()).
-asio::awaitable<bool> Connection::read_into_own_buffer() {
-  if (input_.size() - end_ < min_read_bytes)
-    input_.resize(std::max(2 * input_.size(), end_ + min_read_bytes));
-  source_ = input_.data();
-  auto [error, n] =
-      co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
+  idle_ = false;
   if (error) co_return false;
   end_ += n;
+  timed_out_ = false;  // it arrived after all
   co_return true;
 }
 

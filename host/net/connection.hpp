@@ -4,8 +4,9 @@
 //
 // Pipelined requests already buffered are answered before the next read,
 // and their responses leave in one write. An idle connection holds no input
-// buffer: it reads into its worker's, and keeps only an incomplete request. A watchdog coroutine enforces the
-// deadlines (header, body, idle, write) by cancelling the socket.
+// buffer: it reads into its worker's, and keeps only an incomplete request.
+// A watchdog timer enforces the deadlines (header, body, idle, write) by
+// cancelling the socket.
 #pragma once
 
 #include "http/exchange.hpp"
@@ -51,7 +52,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Next { read, send_continue, close };
 
   boost::asio::awaitable<void> run();
-  boost::asio::awaitable<void> watch_deadline();
+  void watch_deadline();
+  void on_deadline();
   boost::asio::awaitable<bool> read_more();
   boost::asio::awaitable<bool> flush();
   boost::asio::awaitable<void> close(bool linger);
@@ -64,8 +66,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_deadline(Clock::time_point deadline);
   void log_access(int status, std::uint64_t bytes) const;
   void log_head() const;
-  boost::asio::awaitable<bool> read_into_worker_buffer();
-  boost::asio::awaitable<bool> read_into_own_buffer();
   void keep_unparsed();
   std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
 
