@@ -10,15 +10,15 @@ ReadCache::Identity ReadCache::identity_of(const struct stat& st) noexcept {
 }
 
 bool ReadCache::find(int root, std::string_view relative_path, std::string& bytes, Entry& entry) {
-  char name[1024];  // fstatat wants a terminated string; longer paths are not kept
-  if (relative_path.empty() || relative_path.size() >= sizeof name) return false;
+  char name[max_path_bytes + 1];  // fstatat wants a terminated string
+  if (relative_path.empty() || relative_path.size() > max_path_bytes) return false;
   relative_path.copy(name, relative_path.size());
   name[relative_path.size()] = '\0';
   struct stat st {};
   if (::fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   std::lock_guard lock(mutex_);
   auto it = kept_.find(relative_path);
-  if (it == kept_.end() || !(it->second.identity == identity_of(st))) return false;
+  if (it == kept_.end() || it->second.identity != identity_of(st)) return false;
   bytes.append(it->second.bytes);
   entry = it->second.entry;
   return true;
@@ -26,7 +26,7 @@ bool ReadCache::find(int root, std::string_view relative_path, std::string& byte
 
 void ReadCache::keep(std::string_view relative_path, const struct stat& st, std::string_view bytes,
                      const Entry& entry) {
-  if (relative_path.size() >= 1024 || bytes.size() > max_resource_bytes ||
+  if (relative_path.size() > max_path_bytes || bytes.size() > max_resource_bytes ||
       bytes.size() != static_cast<std::size_t>(st.st_size))
     return;
   timespec now{};

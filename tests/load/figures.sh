@@ -7,14 +7,14 @@
 #   tests/load/figures.sh BUILD_DIR [ROUNDS]
 #
 # BUILD_DIR is a Release build (bin/verbd, plugins/). Needs wrk, nginx,
-# python3 (installed with apt-get when missing).
+# python3 and curl (installed with apt-get when missing).
 set -euo pipefail
 build=$(cd "${1:?usage: figures.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../support/start_verbd.sh"
 
-for tool in wrk nginx python3; do
+for tool in wrk nginx python3 curl; do
   command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     "$([[ $tool == nginx ]] && echo nginx-light || echo $tool)" >/dev/null
 done
