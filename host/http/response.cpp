@@ -119,6 +119,10 @@ void Response::reset(bool answers_head, store::Store* store) {
   problem_.clear();
 }
 
+void Response::trim(std::size_t bytes) {
+  if (body_.capacity() > bytes) body_ = std::string();
+}
+
 void Response::set_status(int status) {
   if (!is_plugin_status(status)) {
     problem_ = "status " + std::to_string(status) + " is outside 200-599";

@@ -47,6 +47,9 @@ class Response {
   // Appends the whole message (head, then the body unless none is allowed).
   void serialize(std::string& out, const WireContext& wire) const;
 
+  // Frees the body's buffer if a large response grew it beyond `bytes`.
+  void trim(std::size_t bytes);
+
  private:
   bool allows_body() const noexcept;
 

@@ -2,20 +2,13 @@
 
 #include "log/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
-#include <tuple>
 
 namespace verbd::net {
 
 namespace asio = boost::asio;
-using asio::use_awaitable;
-constexpr auto no_throw = asio::as_tuple(use_awaitable);
 
 constexpr std::size_t min_read_bytes = 4 * 1024;
 constexpr std::size_t flush_threshold_bytes = 64 * 1024;
@@ -29,14 +22,13 @@ constexpr std::chrono::seconds final_write_grace{2};
 // profile: the price of 8 KiB less per idle connection.
 thread_local std::vector<char> worker_input(64 * 1024);
 
-Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
-                       const ConnectionSettings& settings, store::Store& store,
-                       const plugin::Registry& plugins)
+Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
+                       WorkspacePool& workspaces)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       settings_(settings),
-      exchange_(store, plugins) {
+      workspaces_(workspaces) {
   if (settings_.access_log) {
     boost::system::error_code ignored;
     auto remote = socket_.remote_endpoint(ignored);
@@ -44,13 +36,16 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
   }
 }
 
+Connection::~Connection() {
+  if (work_) workspaces_.give_back(std::move(work_));
+}
+
 void Connection::start() {
   boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);  // read_more() reads the worker's buffer without blocking
+  socket_.non_blocking(true, ignored);  // reads and writes are tried at once, never block
   deadline_ = Clock::now() + settings_.idle_timeout;
-  asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
   watch_deadline();
+  await_request();
 }
 
 void Connection::stop_when_idle() {
@@ -59,39 +54,145 @@ void Connection::stop_when_idle() {
   if (idle_) socket_.cancel(ignored);
 }
 
-asio::awaitable<void> Connection::run() {
-  // Whether to drain what the client may still send before closing (see
-  // close()): only after a response of ours that leaves input unread.
-  bool linger = false;
+// Idle: between requests, the only thing pending is a wait for the socket
+// to become readable (and the watchdog).
+void Connection::await_request() {
+  if (stopping_) return close_now();
+  idle_ = true;
+  set_deadline(Clock::now() + settings_.idle_timeout);
+  wait_then_read();
+}
+
+// Answers every complete request buffered, writes the responses, and moves
+// on: to reading more of a request in progress, to idle, or to closing.
+void Connection::serve() {
   while (true) {
     Next next = serve_buffered();
     keep_unparsed();
-    if (next == Next::close) {
-      linger = input_unread_ || begin_ < end_;
-      break;
-    }
-    if (next == Next::send_continue) {
-      output_.append("HTTP/1.1 100 Continue\r\n\r\n");
-      if (!co_await flush()) break;
-      continue;
-    }
-    if (!output_.empty() && !co_await flush()) break;
-    if (!co_await read_more()) {
-      // A request begun and not finished in time gets its 408.
-      if (timed_out_ && parser_) {
-        refuse(408, "the request did not arrive in time");
-        linger = true;
-      }
-      break;
-    }
+    if (next == Next::close) return close(input_unread_ || begin_ < end_);
+    if (!write_at_once()) return write_then_continue();
+    if (next == Next::serve_more) continue;
+    if (!between_requests()) return read_more();
+    workspaces_.give_back(std::move(work_));
+    return await_request();
   }
-  co_await close(linger);
+}
+
+// Reads more of a request in progress: appended to the workspace's input
+// when part of it is there already, else into the worker's buffer.
+void Connection::read_more() {
+  set_deadline(reading_request() && !work_->parser->body_pending() ? request_start_ + settings_.header_timeout
+                                                                   : Clock::now() + settings_.idle_timeout);
+  if (begin_ == end_) return wait_then_read();
+  auto& input = work_->input;
+  if (input.size() - end_ < min_read_bytes) input.resize(std::max(2 * input.size(), end_ + min_read_bytes));
+  source_ = input.data();
+  socket_.async_read_some(asio::buffer(input.data() + end_, input.size() - end_),
+                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+                            self->end_ += n;
+                            self->on_read(error);
+                          });
+}
+
+// The worker's buffer is read only once the socket is known to be readable,
+// inside the callback: other connections use the buffer in between.
+void Connection::wait_then_read() {
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](boost::system::error_code error) {
+    self->idle_ = false;
+    if (!error) error = self->read_into_worker_buffer();
+    if (error == asio::error::would_block) return self->wait_then_read();
+    self->on_read(error);
+  });
+}
+
+boost::system::error_code Connection::read_into_worker_buffer() {
+  boost::system::error_code error;
+  std::size_t n = socket_.read_some(asio::buffer(worker_input), error);
+  source_ = worker_input.data();
+  begin_ = 0;
+  end_ = error ? 0 : n;
+  return error;
+}
+
+void Connection::on_read(const boost::system::error_code& error) {
+  if (!error) {
+    timed_out_ = false;  // it arrived after all
+    return serve();
+  }
+  // A request begun and not finished in time gets its 408; otherwise the
+  // client has gone, or the server is stopping.
+  if (timed_out_ && reading_request()) {
+    refuse(408, "the request did not arrive in time");
+    return close(true);
+  }
+  close_now();
+}
+
+// Writes the queued output if the socket takes all of it now (the usual
+// case: no waiting); false when some is left for write_then_continue(),
+// which also reports an error.
+bool Connection::write_at_once() {
+  if (!work_ || work_->output.empty()) return true;
+  auto& output = work_->output;
+  boost::system::error_code error;
+  std::size_t n = socket_.write_some(asio::buffer(output), error);
+  if (error) return false;
+  output.erase(0, n);
+  return output.empty();
+}
+
+// Writes the rest of the output, waiting for room, then goes on serving, or
+// closing if this was the last.
+void Connection::write_then_continue() {
+  set_deadline(Clock::now() + settings_.idle_timeout);
+  asio::async_write(socket_, asio::buffer(work_->output),
+                    [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+                      if (error) return self->close_now();
+                      self->work_->output.clear();
+                      if (self->closing_) return self->finish_close();
+                      self->serve();
+                    });
+}
+
+// Sends what is queued and closes. When request bytes may be left unread
+// (a refusal, pipelined requests after "Connection: close"), it half-closes
+// first and drains what the client still sends for a moment, so that they
+// do not make the kernel reset the connection before the client has read
+// the response. Otherwise it closes at once, as nginx's lingering_close.
+void Connection::close(bool linger) {
+  closing_ = true;
+  linger_ = linger;
+  if (!write_at_once()) return write_then_continue();
+  finish_close();
+}
+
+void Connection::finish_close() {
+  if (!linger_) return close_now();
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_send, ignored);
+  set_deadline(Clock::now() + final_write_grace);
+  drain();
+}
+
+// Reads and throws away until the client closes or the grace ends. The
+// bytes are not kept, so the worker's buffer serves as the sink.
+void Connection::drain() {
+  socket_.async_read_some(asio::buffer(worker_input),
+                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+                            if (error) return self->close_now();
+                            self->drain();
+                          });
+}
+
+void Connection::close_now() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
 }
 
 // The watchdog: a timer set to the deadline. Past it, it cancels the socket
-// once (so run() can answer 408), then closes it outright if run() is still
-// stuck after a grace. A plain callback rather than a coroutine: it is
-// pending on every connection, idle ones included, and this is lighter.
+// once (so that a request in progress gets its 408), then closes it outright
+// if the connection is still stuck after a grace.
 void Connection::watch_deadline() {
   timer_.expires_at(deadline_);
   armed_until_ = deadline_;
@@ -117,169 +218,116 @@ void Connection::set_deadline(Clock::time_point deadline) {
   if (deadline < armed_until_) timer_.cancel();
 }
 
-// Reads more input: into the worker's buffer when the connection holds no
-// unparsed bytes (the usual case: an idle connection keeps no buffer), else
-// appended to its own. One coroutine, so that an idle connection holds as
-// few frames as possible.
-asio::awaitable<bool> Connection::read_more() {
-  bool partial = begin_ < end_;
-  idle_ = !parser_ && !partial;
-  if (idle_ && stopping_) co_return false;
-  set_deadline(parser_ && !parser_->body_pending() ? request_start_ + settings_.header_timeout
-                                                   : Clock::now() + settings_.idle_timeout);
-  boost::system::error_code error;
-  std::size_t n = 0;
-  if (partial) {
-    if (input_.size() - end_ < min_read_bytes)
-      input_.resize(std::max(2 * input_.size(), end_ + min_read_bytes));
-    source_ = input_.data();
-    std::tie(error, n) =
-        co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), no_throw);
-  } else {
-    do {
-      std::tie(error) = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, no_throw);
-      if (!error) n = socket_.read_some(asio::buffer(worker_input), error);
-    } while (error == asio::error::would_block);
-    source_ = worker_input.data();
-    begin_ = end_ = 0;
-  }
-  idle_ = false;
-  if (error) co_return false;
-  end_ += n;
-  timed_out_ = false;  // it arrived after all
-  co_return true;
-}
-
 // Called before the connection next waits: what the parser has not taken
-// yet is moved out of the worker's buffer into the connection's own, at its
-// start; and the connection's own is freed once nothing is left in it.
+// yet is moved out of the worker's buffer into the workspace's, at its start.
 void Connection::keep_unparsed() {
   std::size_t left = end_ - begin_;
   if (left == 0) {
-    if (source_ == input_.data()) input_ = {};
     source_ = nullptr;
     begin_ = end_ = 0;
     return;
   }
-  if (source_ != input_.data()) {
-    input_.assign(source_ + begin_, source_ + end_);
+  auto& input = work_->input;  // unparsed bytes mean a parser, so a workspace
+  if (source_ != input.data()) {
+    input.assign(source_ + begin_, source_ + end_);
   } else if (begin_ > 0) {
-    std::memmove(input_.data(), input_.data() + begin_, left);
+    std::memmove(input.data(), input.data() + begin_, left);
   }
-  source_ = input_.data();
+  source_ = input.data();
   begin_ = 0;
   end_ = left;
-}
-
-asio::awaitable<bool> Connection::flush() {
-  set_deadline(Clock::now() + settings_.idle_timeout);
-  auto [error, n] = co_await asio::async_write(socket_, asio::buffer(output_), no_throw);
-  output_.clear();
-  co_return !error;
-}
-
-// Sends what is queued and closes. When request bytes may be left unread
-// (a refusal, pipelined requests after "Connection: close"), it half-closes
-// first and drains what the client still sends for a moment, so that they
-// do not make the kernel reset the connection before the client has read
-// the response. Otherwise it closes at once, as nginx's lingering_close.
-asio::awaitable<void> Connection::close(bool linger) {
-  boost::system::error_code ignored;
-  if (!output_.empty() && socket_.is_open()) co_await flush();
-  if (linger && socket_.is_open()) {
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    set_deadline(Clock::now() + final_write_grace);
-    char sink[4096];
-    while (true) {
-      auto [error, n] = co_await socket_.async_read_some(asio::buffer(sink), no_throw);
-      if (error) break;
-    }
-  }
-  socket_.close(ignored);
-  timer_.cancel();
 }
 
 // Parses and answers every complete request in the buffer.
 Connection::Next Connection::serve_buffered() {
   while (true) {
-    if (!parser_) {
+    if (!reading_request()) {
       if (begin_ == end_) return Next::read;
-      parser_.emplace(settings_.limits, request_);
+      if (!work_) work_ = workspaces_.take();
+      work_->parser.emplace(settings_.limits, work_->request);
       request_start_ = Clock::now();
       continue_answered_ = false;
     }
-    bool had_header = parser_->state() != http::Parser::State::header;
-    begin_ += parser_->feed(unparsed());
-    switch (parser_->state()) {
+    auto& parser = *work_->parser;
+    bool had_header = parser.state() != http::Parser::State::header;
+    begin_ += parser.feed(unparsed());
+    switch (parser.state()) {
       case http::Parser::State::header:
         return Next::read;
       case http::Parser::State::refused:
-        return refuse(parser_->refusal().status, parser_->refusal().reason);
+        return refuse(parser.refusal().status, parser.refusal().reason);
       case http::Parser::State::body:
         if (!had_header) return on_header_done();
         return Next::read;
       case http::Parser::State::complete:
         if (!had_header) log_head();
         if (on_request_done() == Next::close) return Next::close;
-        if (output_.size() >= flush_threshold_bytes) return Next::read;  // run() flushes first
+        if (work_->output.size() >= flush_threshold_bytes) return Next::serve_more;  // written first
         break;
     }
   }
 }
 
-// The head is in and a body is announced: answer an Expect: 100-continue.
+// The head is in and a body is announced: answer an Expect: 100-continue
+// (written before the connection waits for the body).
 Connection::Next Connection::on_header_done() {
   log_head();
-  if (!request_.expects_continue || continue_answered_) return Next::read;
+  auto& request = work_->request;
+  if (!request.expects_continue || continue_answered_) return Next::read;
   continue_answered_ = true;
-  if (!exchange_.serves(request_.method)) {
+  if (!work_->exchange.serves(request.method)) {
     // Refused before the body is read, so the body's framing is lost: close.
     input_unread_ = true;
-    exchange_.answer(request_, response_);
-    queue(response_, false, request_.version);
-    parser_.reset();
+    work_->exchange.answer(request, work_->response);
+    queue(work_->response, false, request.version);
+    work_->parser.reset();
     return Next::close;
   }
-  return Next::send_continue;
+  work_->output.append("HTTP/1.1 100 Continue\r\n\r\n");
+  return Next::read;
 }
 
 Connection::Next Connection::on_request_done() {
-  exchange_.answer(request_, response_);
-  bool keep_alive = request_.keep_alive && !stopping_;
-  queue(response_, keep_alive, request_.version);
-  parser_.reset();
+  auto& request = work_->request;
+  work_->exchange.answer(request, work_->response);
+  bool keep_alive = request.keep_alive && !stopping_;
+  queue(work_->response, keep_alive, request.version);
+  work_->parser.reset();
   return keep_alive ? Next::read : Next::close;
 }
 
 Connection::Next Connection::refuse(int status, std::string_view why) {
   input_unread_ = true;  // the rest of a refused request may be on its way
-  response_.reset(request_.method == "HEAD", nullptr);
-  response_.refuse(status, why);
-  queue(response_, false, request_.version);
-  parser_.reset();
+  auto& response = work_->response;
+  response.reset(work_->request.method == "HEAD", nullptr);
+  response.refuse(status, why);
+  queue(response, false, work_->request.version);
+  work_->parser.reset();
   return Next::close;
 }
 
 void Connection::queue(const http::Response& response, bool keep_alive, int version) {
-  auto before = output_.size();
-  response.serialize(output_, {settings_.server_name, keep_alive, version});
-  if (settings_.access_log) log_access(response.status(), output_.size() - before);
+  auto before = work_->output.size();
+  response.serialize(work_->output, {settings_.server_name, keep_alive, version});
+  if (settings_.access_log) log_access(response.status(), work_->output.size() - before);
 }
 
 void Connection::log_access(int status, std::uint64_t bytes) const {
   static auto& log = verbd::log::get("access");
+  const auto& request = work_->request;
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
-  log.info("{} \"{} {} HTTP/{}.{}\" {} {} {}.{:03}ms", peer_, request_.method, request_.target,
-           request_.version / 10, request_.version % 10, status, bytes, micros / 1000, micros % 1000);
+  log.info("{} \"{} {} HTTP/{}.{}\" {} {} {}.{:03}ms", peer_, request.method, request.target,
+           request.version / 10, request.version % 10, status, bytes, micros / 1000, micros % 1000);
 }
 
 // At debug level, the request head as it came in (a line for each field).
 void Connection::log_head() const {
   static auto& log = verbd::log::get("http");
   if (!log.should_log(spdlog::level::debug)) return;
-  std::string head = std::string(request_.method) + " " + std::string(request_.target) + " HTTP/" +
-                     std::to_string(request_.version / 10) + "." + std::to_string(request_.version % 10);
-  for (const auto& field : request_.headers)
+  const auto& request = work_->request;
+  std::string head = std::string(request.method) + " " + std::string(request.target) + " HTTP/" +
+                     std::to_string(request.version / 10) + "." + std::to_string(request.version % 10);
+  for (const auto& field : request.headers)
     head.append("\n")
         .append(field.name.data, field.name.size)
         .append(": ")

@@ -1,31 +1,37 @@
 // One client connection: reads requests, hands each to the exchange, writes
-// the responses back in order. Runs as a coroutine on its worker's thread;
-// nothing in it is shared with another thread.
+// the responses back in order. Lives on its worker's thread; nothing in it
+// is shared with another thread.
 //
+// It moves between three states, each a pending Asio operation whose
+// callback moves it on (as nginx's and Beast's connections do):
+//   idle     waiting for a request's first bytes: await_request()
+//   busy     a request in progress: serve(), which reads (read_more()) and
+//            writes (write_then()) until the connection is idle again
+//   closing  the last response going out, then close() / drain()
 // Pipelined requests already buffered are answered before the next read,
-// and their responses leave in one write. An idle connection holds no input
-// buffer: it reads into its worker's, and keeps only an incomplete request.
-// A watchdog timer enforces the deadlines (header, body, idle, write) by
-// cancelling the socket.
+// and their responses leave in one write; a response that fits the socket's
+// buffer is written at once, without waiting.
+//
+// An idle connection holds no buffers, no coroutine frames and no
+// workspace: it reads into its worker's buffer, and borrows a workspace
+// (parser, request, response, output) from the worker's pool only while a
+// request is in progress (net/workspace.hpp). A watchdog timer enforces the
+// deadlines (header, body, idle, write) by cancelling the socket.
 #pragma once
 
-#include "http/exchange.hpp"
 #include "http/parser.hpp"
-#include "http/request.hpp"
 #include "http/response.hpp"
 #include "net/connection_slots.hpp"
+#include "net/workspace.hpp"
 
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <functional>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
 namespace verbd::net {
 
@@ -37,26 +43,45 @@ struct ConnectionSettings {
   bool access_log = true;
 };
 
+// Sockets and timers bound to their worker's io_context rather than to any
+// executor: smaller (48 bytes less each) and without an indirection.
+using Executor = boost::asio::io_context::executor_type;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+using Timer =
+    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                      boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot slot,
-             const ConnectionSettings& settings, store::Store& store, const plugin::Registry& plugins);
+  // `workspaces` is the worker's pool; it must outlive the connection.
+  Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
+             WorkspacePool& workspaces);
+  ~Connection();
 
   void start();
   // Graceful shutdown: close now if idle, else after the response in progress.
   void stop_when_idle();
 
  private:
-  enum class Next { read, send_continue, close };
+  // What serve() does after answering what is buffered.
+  enum class Next { read, serve_more, close };
 
-  boost::asio::awaitable<void> run();
+  void await_request();
+  void serve();
+  void read_more();
+  void wait_then_read();
+  void on_read(const boost::system::error_code& error);
+  boost::system::error_code read_into_worker_buffer();
+  bool write_at_once();
+  void write_then_continue();
+  void close(bool linger);
+  void finish_close();
+  void drain();
+  void close_now();
   void watch_deadline();
   void on_deadline();
-  boost::asio::awaitable<bool> read_more();
-  boost::asio::awaitable<bool> flush();
-  boost::asio::awaitable<void> close(bool linger);
 
   Next serve_buffered();
   Next on_header_done();
@@ -68,27 +93,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void log_head() const;
   void keep_unparsed();
   std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
+  bool reading_request() const noexcept { return work_ && work_->parser; }
+  bool between_requests() const noexcept {
+    return !work_ || (!work_->parser && begin_ == end_ && work_->output.empty());
+  }
 
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   ConnectionSlots::Slot slot_;
-  boost::asio::steady_timer timer_;
+  Timer timer_;
   const ConnectionSettings& settings_;
-  http::Exchange exchange_;
+  WorkspacePool& workspaces_;
+  std::unique_ptr<Workspace> work_;  // borrowed while a request is in progress
   std::string peer_;
 
   // The unparsed input is source_[begin_, end_): in the worker's buffer
-  // right after a read, else in input_, the connection's own.
+  // right after a read, else in work_->input.
   char* source_ = nullptr;
   std::size_t begin_ = 0, end_ = 0;
-  std::vector<char> input_;
-  std::string output_;
 
-  std::optional<http::Parser> parser_;
-  http::Request request_;
-  http::Response response_;
   Clock::time_point request_start_;
   bool continue_answered_ = false;
   bool input_unread_ = false;  // a request was refused before all of it was read
+  bool closing_ = false;       // the output queued is the last
+  bool linger_ = false;        // drain the client's input before closing (see close())
 
   Clock::time_point deadline_;
   Clock::time_point armed_until_ = Clock::time_point::max();  // what the watchdog sleeps until

@@ -24,7 +24,7 @@ class Server::Worker {
  public:
   Worker(const ServerSettings& settings, ConnectionSlots& slots, store::Store& store,
          const plugin::Registry& plugins)
-      : settings_(settings), slots_(slots), store_(store), plugins_(plugins), acceptor_(context_) {}
+      : settings_(settings), slots_(slots), workspaces_(store, plugins), acceptor_(context_.get_executor()) {}
 
   std::uint16_t listen(const tcp::endpoint& endpoint) {
     acceptor_.open(endpoint.protocol());
@@ -75,8 +75,8 @@ class Server::Worker {
         continue;
       }
       socket.set_option(tcp::no_delay(true), error);
-      auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
-                                                     store_, plugins_);
+      auto connection =
+          std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection, workspaces_);
       forget_closed();
       connections_[connection.get()] = connection;
       connection->start();
@@ -86,7 +86,7 @@ class Server::Worker {
 
   // Over max_connections: a 503 sent without waiting (it fits any socket
   // buffer), then the socket is closed; serving it would cost more.
-  void refuse_busy(tcp::socket& socket) {
+  void refuse_busy(Socket& socket) {
     warn_now_and_then("{} connections open, the maximum: answering 503 to new ones",
                       settings_.max_connections);
     busy_.reset(false, nullptr);
@@ -139,13 +139,12 @@ class Server::Worker {
 
   const ServerSettings& settings_;
   ConnectionSlots& slots_;
-  store::Store& store_;
-  const plugin::Registry& plugins_;
+  WorkspacePool workspaces_;  // before context_: connections give theirs back as it destroys them
   http::Response busy_;
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
   asio::io_context context_{1};
-  tcp::acceptor acceptor_;
+  asio::basic_socket_acceptor<tcp, Executor> acceptor_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   std::size_t next_sweep_ = 64;
   std::thread thread_;

@@ -73,6 +73,18 @@ TEST_F(ConnectionTest, AnswersPipelinedRequestsInOrder) {
   }
 }
 
+// Responses are written once 64 KiB of them are queued; the requests still
+// buffered behind those are answered next, without waiting for more input.
+TEST_F(ConnectionTest, AnswersPipelinedRequestsBeyondWhatTheOutputHolds) {
+  folder_.write("data/forty.txt", std::string(40 * 1024, 'x'));
+  TestServer server(config());
+  Client client(server.port());
+  std::string burst;
+  for (int i = 0; i < 6; ++i) burst += "GET /forty.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.send(burst);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(client.read_reply().body.size(), 40u * 1024) << "response " << i;
+}
+
 TEST_F(ConnectionTest, DecodesChunkedRequestBodies) {
   TestServer server(config());
   Client client(server.port());
