@@ -3,6 +3,9 @@
 #include <verbd/http.hpp>
 #include <verbd/plugin.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <ctime>
 
@@ -116,6 +119,7 @@ void Response::reset(bool answers_head, store::Store* store) {
   fields_.clear();
   body_.clear();
   length_not_read_.reset();
+  file_ = store::Fd();
   problem_.clear();
 }
 
@@ -145,6 +149,7 @@ void Response::add_trusted_header(std::string_view name, std::string_view value)
 }
 
 void Response::append(std::string_view bytes) {
+  if (file_.ok()) read_file_into_body();  // bytes after an attached resource
   length_not_read_.reset();
   body_.append(bytes);
 }
@@ -153,11 +158,33 @@ store::Status Response::attach(std::string_view path, store::Entry& entry) {
   if (store_ == nullptr) return VERBD_IO_ERROR;
   body_.clear();
   length_not_read_.reset();
-  // HEAD describes the resource without reading it.
-  store::Status status = store_->read(path, answers_head_ ? nullptr : &body_, entry);
-  if (status == VERBD_OK && answers_head_) length_not_read_ = entry.size;
+  file_ = store::Fd();
+  // HEAD describes the resource without reading it; a large one is sent
+  // from its file.
+  store::Status status = answers_head_ ? store_->read(path, nullptr, entry)
+                                       : store_->read_for_sending(path, body_, file_, entry);
+  if (status == VERBD_OK && (answers_head_ || file_.ok())) length_not_read_ = entry.size;
   if (status != VERBD_OK) body_.clear();
   return status;
+}
+
+store::Fd Response::file_to_send() noexcept {
+  if (!allows_body() || answers_head_) return store::Fd();
+  return std::move(file_);
+}
+
+void Response::read_file_into_body() {
+  std::uint64_t size = length_not_read_.value_or(0);
+  body_.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(file_.get(), body_.data() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // shrunk meanwhile: what is there
+    done += static_cast<std::size_t>(n);
+  }
+  body_.resize(done);
+  file_ = store::Fd();
 }
 
 void Response::refuse(int status, std::string_view why) {

@@ -45,13 +45,19 @@ class Response {
   const std::string& problem() const noexcept { return problem_; }
 
   // Appends the whole message (head, then the body unless none is allowed).
+  // A body left in its file is not appended: see file_to_send().
   void serialize(std::string& out, const WireContext& wire) const;
+  // The body still in a stored resource's file (a large one; see
+  // Store::read_for_sending), to be sent right after the serialized head;
+  // not ok() when there is none. Its length is content_length().
+  store::Fd file_to_send() noexcept;
 
   // Frees the body's buffer if a large response grew it beyond `bytes`.
   void trim(std::size_t bytes);
 
  private:
   bool allows_body() const noexcept;
+  void read_file_into_body();
 
   int status_ = 200;
   bool answers_head_ = false;
@@ -59,7 +65,8 @@ class Response {
   bool has_content_type_ = false;
   std::string fields_;  // "Name: value\r\n" lines, as they will go out
   std::string body_;
-  std::optional<std::uint64_t> length_not_read_;  // HEAD of a stored resource
+  std::optional<std::uint64_t> length_not_read_;  // HEAD of a stored resource, or a body in file_
+  store::Fd file_;
   std::string problem_;
 };
 

@@ -4,6 +4,9 @@
 
 #include <boost/asio/write.hpp>
 
+#include <sys/sendfile.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace verbd::net {
@@ -70,7 +73,7 @@ void Connection::serve() {
     Next next = serve_buffered();
     keep_unparsed();
     if (next == Next::close) return close(input_unread_ || begin_ < end_);
-    if (!write_at_once()) return write_then_continue();
+    if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
     workspaces_.give_back(std::move(work_));
@@ -128,30 +131,72 @@ void Connection::on_read(const boost::system::error_code& error) {
   close_now();
 }
 
-// Writes the queued output if the socket takes all of it now (the usual
-// case: no waiting); false when some is left for write_then_continue(),
-// which also reports an error.
-bool Connection::write_at_once() {
-  if (!work_ || work_->output.empty()) return true;
-  auto& output = work_->output;
-  boost::system::error_code error;
-  std::size_t n = socket_.write_some(asio::buffer(output), error);
-  if (error) return false;
-  output.erase(0, n);
-  return output.empty();
+// Sends what is queued, the output and then a body left in its file, as
+// far as the socket takes it now. Most responses fit the socket's buffer:
+// they go at once, without waiting.
+Connection::Sent Connection::send_at_once() {
+  if (!work_) return Sent::all;
+  Sent sent = write_output();
+  return sent == Sent::all ? send_file() : sent;
 }
 
-// Writes the rest of the output, waiting for room, then goes on serving, or
-// closing if this was the last.
-void Connection::write_then_continue() {
+Connection::Sent Connection::write_output() {
+  auto& work = *work_;
+  if (work.output.empty()) return Sent::all;
+  // A body to follow from a file: MSG_MORE lets the head share its packets.
+  int flags = work.file.ok() ? MSG_MORE : 0;
+  boost::system::error_code error;
+  work.output_sent += socket_.send(asio::buffer(work.output) + work.output_sent, flags, error);
+  if (error) return error == asio::error::would_block ? Sent::some : Sent::failed;
+  if (work.output_sent < work.output.size()) return Sent::some;
+  work.output.clear();
+  work.output_sent = 0;
+  return Sent::all;
+}
+
+// sendfile(2): the kernel moves the bytes from the file to the socket; they
+// never pass through here.
+Connection::Sent Connection::send_file() {
+  static auto& log = verbd::log::get("http");
+  auto& work = *work_;
+  while (work.file.ok() && work.file_sent < work.file_size) {
+    off_t offset = static_cast<off_t>(work.file_sent);
+    ssize_t n =
+        ::sendfile(socket_.native_handle(), work.file.get(), &offset, work.file_size - work.file_sent);
+    if (n > 0) {
+      work.file_sent += static_cast<std::uint64_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      return Sent::some;
+    } else {
+      // The file was cut short in place after its length went out (or a
+      // socket error): the response cannot be completed, only ended.
+      if (n == 0)
+        log.warn("{} {}: the file shrank while being sent ({} of {} bytes); closing the connection",
+                 work.request.method, work.request.target, work.file_sent, work.file_size);
+      return Sent::failed;
+    }
+  }
+  work.file = store::Fd();
+  return Sent::all;
+}
+
+// Waits until the socket has room and sends more; once all is sent, goes on
+// serving, or closing if that was the last.
+void Connection::send_rest() {
   set_deadline(Clock::now() + settings_.idle_timeout);
-  asio::async_write(socket_, asio::buffer(work_->output),
-                    [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-                      if (error) return self->close_now();
-                      self->work_->output.clear();
-                      if (self->closing_) return self->finish_close();
-                      self->serve();
-                    });
+  socket_.async_wait(Socket::wait_write, [self = shared_from_this()](const boost::system::error_code& error) {
+    if (error) return self->close_now();
+    self->after_sending(self->send_at_once());
+  });
+}
+
+void Connection::after_sending(Sent sent) {
+  if (sent == Sent::failed) return close_now();
+  if (sent == Sent::some) return send_rest();
+  if (closing_) return finish_close();
+  serve();
 }
 
 // Sends what is queued and closes. When request bytes may be left unread
@@ -162,8 +207,7 @@ void Connection::write_then_continue() {
 void Connection::close(bool linger) {
   closing_ = true;
   linger_ = linger;
-  if (!write_at_once()) return write_then_continue();
-  finish_close();
+  after_sending(send_at_once());
 }
 
 void Connection::finish_close() {
@@ -262,7 +306,9 @@ Connection::Next Connection::serve_buffered() {
       case http::Parser::State::complete:
         if (!had_header) log_head();
         if (on_request_done() == Next::close) return Next::close;
-        if (work_->output.size() >= flush_threshold_bytes) return Next::serve_more;  // written first
+        // Sent first: enough output queued, or a body in a file that the
+        // next response must not overtake.
+        if (work_->output.size() >= flush_threshold_bytes || work_->file.ok()) return Next::serve_more;
         break;
     }
   }
@@ -306,10 +352,18 @@ Connection::Next Connection::refuse(int status, std::string_view why) {
   return Next::close;
 }
 
-void Connection::queue(const http::Response& response, bool keep_alive, int version) {
-  auto before = work_->output.size();
-  response.serialize(work_->output, {settings_.server_name, keep_alive, version});
-  if (settings_.access_log) log_access(response.status(), work_->output.size() - before);
+void Connection::queue(http::Response& response, bool keep_alive, int version) {
+  auto& work = *work_;
+  auto before = work.output.size();
+  response.serialize(work.output, {settings_.server_name, keep_alive, version});
+  std::uint64_t bytes = work.output.size() - before;
+  work.file = response.file_to_send();
+  if (work.file.ok()) {
+    work.file_sent = 0;
+    work.file_size = response.content_length();
+    bytes += work.file_size;
+  }
+  if (settings_.access_log) log_access(response.status(), bytes);
 }
 
 void Connection::log_access(int status, std::uint64_t bytes) const {

@@ -6,7 +6,7 @@
 // callback moves it on (as nginx's and Beast's connections do):
 //   idle     waiting for a request's first bytes: await_request()
 //   busy     a request in progress: serve(), which reads (read_more()) and
-//            writes (write_then()) until the connection is idle again
+//            sends (send_rest()) until the connection is idle again
 //   closing  the last response going out, then close() / drain()
 // Pipelined requests already buffered are answered before the next read,
 // and their responses leave in one write; a response that fits the socket's
@@ -67,6 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   // What serve() does after answering what is buffered.
   enum class Next { read, serve_more, close };
+  // How much of what is queued the socket took.
+  enum class Sent { all, some, failed };
 
   void await_request();
   void serve();
@@ -74,8 +76,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void wait_then_read();
   void on_read(const boost::system::error_code& error);
   boost::system::error_code read_into_worker_buffer();
-  bool write_at_once();
-  void write_then_continue();
+  Sent send_at_once();
+  Sent write_output();
+  Sent send_file();
+  void send_rest();
+  void after_sending(Sent sent);
   void close(bool linger);
   void finish_close();
   void drain();
@@ -87,7 +92,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next on_header_done();
   Next on_request_done();
   Next refuse(int status, std::string_view why);
-  void queue(const http::Response& response, bool keep_alive, int version);
+  void queue(http::Response& response, bool keep_alive, int version);
   void set_deadline(Clock::time_point deadline);
   void log_access(int status, std::uint64_t bytes) const;
   void log_head() const;
@@ -95,7 +100,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
   bool reading_request() const noexcept { return work_ && work_->parser; }
   bool between_requests() const noexcept {
-    return !work_ || (!work_->parser && begin_ == end_ && work_->output.empty());
+    return !work_ || (!work_->parser && begin_ == end_ && !work_->sending());
   }
 
   Socket socket_;

@@ -28,8 +28,13 @@ struct Workspace {
   std::optional<http::Parser> parser;  // set while a request is being read
   http::Request request;
   http::Response response;
-  std::string output;       // responses not yet written, in order
+  std::string output;           // responses not yet written, in order
+  std::size_t output_sent = 0;  // of which the socket has taken so many bytes
+  store::Fd file;               // after output: a body sent from its file
+  std::uint64_t file_sent = 0, file_size = 0;
   std::vector<char> input;  // an incomplete request, kept between reads
+
+  bool sending() const noexcept { return !output.empty() || file.ok(); }
 };
 
 class WorkspacePool {
@@ -55,6 +60,8 @@ class WorkspacePool {
     if (spares_.size() == max_spares_) return;
     workspace->parser.reset();
     workspace->output.clear();
+    workspace->output_sent = 0;
+    workspace->file = store::Fd();
     workspace->input.clear();
     workspace->request.clear();
     trim(workspace->output);

@@ -16,6 +16,7 @@
 // Speed: small resources are read from memory while their file is unchanged
 // (store/read_cache.hpp).
 #include "log/log.hpp"
+#include "store/fd.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 #include "store/store.hpp"
@@ -43,26 +44,6 @@ namespace verbd::store {
 namespace {
 
 constexpr const char* media_type_attribute = "user.verbd.media_type";
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  bool ok() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 // Opens `relative` (no leading '/') below `directory`, never leaving it.
 // Returns the descriptor, or -1 with errno set.
@@ -223,19 +204,11 @@ class FilesStore final : public Store {
   }
 
   Status read(std::string_view path, std::string* bytes, Entry& entry) override {
-    entry = Entry{};
-    if (bytes != nullptr && is_clean_path(path) && cache_.find(root_.get(), relative(path), *bytes, entry))
-      return VERBD_OK;
-    Fd fd;
-    if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
-    struct stat st {};
-    if (Status status = describe(fd.get(), path, entry, &st); status != VERBD_OK) return status;
-    if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
-    if (bytes == nullptr) return VERBD_OK;
-    auto start = bytes->size();
-    Status status = read_bytes(fd.get(), path, entry.size, *bytes);
-    if (status == VERBD_OK) cache_.keep(relative(path), st, std::string_view(*bytes).substr(start), entry);
-    return status;
+    return load(path, bytes, nullptr, entry);
+  }
+
+  Status read_for_sending(std::string_view path, std::string& bytes, Fd& file, Entry& entry) override {
+    return load(path, &bytes, &file, entry);
   }
 
   Status write(const Write& write, Entry& entry, bool& created) override {
@@ -303,6 +276,28 @@ class FilesStore final : public Store {
   }
 
  private:
+  // read() and read_for_sending(): small resources from the read cache when
+  // it has them; a large one as its open file when `file` is given.
+  Status load(std::string_view path, std::string* bytes, Fd* file, Entry& entry) {
+    entry = Entry{};
+    if (bytes != nullptr && is_clean_path(path) && cache_.find(root_.get(), relative(path), *bytes, entry))
+      return VERBD_OK;
+    Fd fd;
+    if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
+    struct stat st {};
+    if (Status status = describe(fd.get(), path, entry, &st); status != VERBD_OK) return status;
+    if (entry.kind == VERBD_ENTRY_COLLECTION) return VERBD_IS_COLLECTION;
+    if (bytes == nullptr) return VERBD_OK;
+    if (file != nullptr && entry.size > send_from_file_bytes) {
+      *file = std::move(fd);
+      return VERBD_OK;
+    }
+    auto start = bytes->size();
+    Status status = read_bytes(fd.get(), path, entry.size, *bytes);
+    if (status == VERBD_OK) cache_.keep(relative(path), st, std::string_view(*bytes).substr(start), entry);
+    return status;
+  }
+
   // Is the folder open as `fd` still the one at `relative`? A DELETE renames
   // a collection away before emptying it, so a listing read from a folder
   // that has moved may be partial: the delete happened first, as it were.

@@ -29,7 +29,8 @@ namespace verbd::store {
 
 class ReadCache {
  public:
-  static constexpr std::size_t max_resource_bytes = 64 * 1024;
+  static constexpr std::size_t max_resource_bytes =
+      Store::send_from_file_bytes;                     // larger: sent from the file
   static constexpr std::size_t max_path_bytes = 1023;  // so a path and its NUL fit a stack buffer
   static constexpr std::size_t max_total_bytes = 32 * 1024 * 1024;
   static constexpr std::chrono::milliseconds settle{100};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "store/fd.hpp"
 
 #include <verbd/plugin.h>
 
@@ -42,6 +43,16 @@ class Store {
   // Appends the resource's bytes to `bytes` (skipped when null) and fills
   // `entry` from that same version.
   virtual Status read(std::string_view path, std::string* bytes, Entry& entry) = 0;
+  // As read(), for a response: a resource larger than `send_from_file_bytes`
+  // that is kept in a file may come as that file, open, in `file`, for the
+  // host to send without copying it (sendfile) — the same version `entry`
+  // describes, since a write replaces the file rather than changing it.
+  // Backends without files append the bytes to `bytes`, as read() does.
+  static constexpr std::uint64_t send_from_file_bytes = 64 * 1024;
+  virtual Status read_for_sending(std::string_view path, std::string& bytes, [[maybe_unused]] Fd& file,
+                                  Entry& entry) {
+    return read(path, &bytes, entry);
+  }
   // Missing parent collections are created. `created`: nothing was there.
   virtual Status write(const Write& write, Entry& entry, bool& created) = 0;
   // A collection goes with everything in it; "/" empties the store.
