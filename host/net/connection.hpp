@@ -28,6 +28,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <span>
@@ -75,7 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_more();
   void wait_then_read();
   void on_read(const boost::system::error_code& error);
-  boost::system::error_code read_into_worker_buffer();
+  void move_to_worker_buffer(std::size_t n);
   Sent send_at_once();
   Sent write_output();
   Sent send_file();
@@ -115,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // right after a read, else in work_->input.
   char* source_ = nullptr;
   std::size_t begin_ = 0, end_ = 0;
+  std::array<char, 256> first_bytes_;  // where the next request's first bytes arrive
 
   Clock::time_point request_start_;
   bool continue_answered_ = false;
