@@ -60,7 +60,7 @@ void Connection::await_request() {
   if (stopping_) return close_now();
   idle_ = true;
   set_deadline(Clock::now() + settings_.idle_timeout);
-  wait_then_read();
+  read_first_bytes();
 }
 
 // Answers every complete request buffered, writes the responses, and moves
@@ -79,11 +79,11 @@ void Connection::serve() {
 }
 
 // Reads more of a request in progress: appended to the workspace's input
-// when part of it is there already, else into the worker's buffer.
+// when part of it is there already, else as when idle (read_first_bytes()).
 void Connection::read_more() {
   set_deadline(reading_request() && !work_->parser->body_pending() ? request_start_ + settings_.header_timeout
                                                                    : Clock::now() + settings_.idle_timeout);
-  if (begin_ == end_) return wait_then_read();
+  if (begin_ == end_) return read_first_bytes();
   auto& input = work_->input;
   if (input.size() - end_ < min_read_bytes) input.resize(std::max(2 * input.size(), end_ + min_read_bytes));
   source_ = input.data();
@@ -94,11 +94,12 @@ void Connection::read_more() {
                           });
 }
 
-// The connection's first bytes buffer takes what the client sends next; the
-// rest, if there is more, is read right after it into the worker's buffer,
-// where the request is parsed. Reading rather than waiting for readability
-// keeps the descriptor armed: Asio re-arms it (an epoll_ctl) for every wait.
-void Connection::wait_then_read() {
+// The connection's small first_bytes_ take what the client sends next; the
+// rest, if there is more, is read right after them into the worker's
+// buffer, where the request is parsed. A read rather than a wait for
+// readability, because Asio re-arms the descriptor (an epoll_ctl) for every
+// such wait, and not for a read.
+void Connection::read_first_bytes() {
   socket_.async_read_some(asio::buffer(first_bytes_),
                           [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
                             self->idle_ = false;
@@ -143,6 +144,7 @@ Connection::Sent Connection::send_at_once() {
 Connection::Sent Connection::write_output() {
   auto& work = *work_;
   if (work.output.empty()) return Sent::all;
+  before_write();
   // A body to follow from a file: MSG_MORE lets the head share its packets.
   int flags = work.file.ok() ? MSG_MORE : 0;
   boost::system::error_code error;
@@ -159,6 +161,7 @@ Connection::Sent Connection::write_output() {
 Connection::Sent Connection::send_file() {
   static auto& log = verbd::log::get("http");
   auto& work = *work_;
+  if (work.file.ok()) before_write();
   while (work.file.ok() && work.file_sent < work.file_size) {
     off_t offset = static_cast<off_t>(work.file_sent);
     ssize_t n =
@@ -180,6 +183,19 @@ Connection::Sent Connection::send_file() {
   }
   work.file = store::Fd();
   return Sent::all;
+}
+
+// Nagle's algorithm holds a small write back while an earlier one is not
+// yet acknowledged (until the client's delayed ACK: up to 40 ms), so it is
+// turned off before a connection's second write. One that writes once and
+// closes (Connection: close) is spared the system call, as in nginx.
+void Connection::before_write() {
+  if (written_ && !no_delay_) {
+    boost::system::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    no_delay_ = true;
+  }
+  written_ = true;
 }
 
 // Waits until the socket has room and sends more; once all is sent, goes on

@@ -74,12 +74,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void await_request();
   void serve();
   void read_more();
-  void wait_then_read();
+  void read_first_bytes();
   void on_read(const boost::system::error_code& error);
   void move_to_worker_buffer(std::size_t n);
   Sent send_at_once();
   Sent write_output();
   Sent send_file();
+  void before_write();
   void send_rest();
   void after_sending(Sent sent);
   void close(bool linger);
@@ -129,6 +130,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool idle_ = false;
   bool timed_out_ = false;
   bool stopping_ = false;
+  bool written_ = false;   // something was sent already
+  bool no_delay_ = false;  // TCP_NODELAY is set
 };
 
 }  // namespace verbd::net

@@ -74,7 +74,6 @@ class Server::Worker {
         refuse_busy(socket);
         continue;
       }
-      socket.set_option(tcp::no_delay(true), error);
       auto connection =
           std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection, workspaces_);
       forget_closed();

@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -129,6 +134,58 @@ TEST_F(ConnectionTest, AFileCutShortWhileSentEndsTheConnection) {
   std::filesystem::resize_file(folder_ / "data/large.bin", 1024 * 1024);
   EXPECT_THROW(client.read_reply(), std::runtime_error);
   EXPECT_EQ(fetch(server.port(), "GET", "/index.html").status, 200);
+}
+
+// The test server runs in this process: its end of a connection is the
+// socket here whose peer is the client's address.
+int server_end_of(int client) {
+  sockaddr_in mine{}, peer{};
+  socklen_t size = sizeof mine;
+  ::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &size);
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    int fd = std::stoi(entry.path().filename().string());
+    struct stat st {};
+    size = sizeof peer;
+    if (fd == client || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0)
+      continue;
+    if (peer.sin_family == AF_INET && peer.sin_port == mine.sin_port &&
+        peer.sin_addr.s_addr == mine.sin_addr.s_addr)
+      return fd;
+  }
+  return -1;
+}
+
+bool has_no_delay(int fd) {
+  int on = 0;
+  socklen_t size = sizeof on;
+  return ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &size) == 0 && on != 0;
+}
+
+// Nagle's algorithm would hold a second small response back until the
+// client acknowledges the first (up to 40 ms with delayed ACKs): it is off
+// before a connection's second write, and left alone on one that writes once.
+TEST_F(ConnectionTest, TurnsNagleOffBeforeASecondWrite) {
+  TestServer server(config());
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  auto get = [&] {
+    std::string request = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    char reply[1024];
+    ASSERT_GT(::recv(client, reply, sizeof reply, 0), 0);
+  };
+  get();
+  int server_end = server_end_of(client);
+  ASSERT_GE(server_end, 0);
+  EXPECT_FALSE(has_no_delay(server_end));
+  get();
+  EXPECT_TRUE(has_no_delay(server_end));
+  ::close(client);
 }
 
 TEST_F(ConnectionTest, DecodesChunkedRequestBodies) {
