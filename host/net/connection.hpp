@@ -12,10 +12,11 @@
 // and their responses leave in one write; a response that fits the socket's
 // buffer is written at once, without waiting.
 //
-// An idle connection holds no buffers, no coroutine frames and no
-// workspace: it reads into its worker's buffer, and borrows a workspace
-// (parser, request, response, output) from the worker's pool only while a
-// request is in progress (net/workspace.hpp). A watchdog timer enforces the
+// An idle connection holds no coroutine frames, no workspace, and no buffer
+// but 256 bytes for the next request's first bytes; requests are parsed in
+// its worker's buffer, and a workspace (parser, request, response, output)
+// is borrowed from the worker's pool only while a request is in progress
+// (net/workspace.hpp). A watchdog timer enforces the
 // deadlines (header, body, idle, write) by cancelling the socket.
 #pragma once
 
