@@ -1,5 +1,6 @@
 // One suite, run against every backend: they must behave identically.
 #include "store/store.hpp"
+#include "http/response.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 
@@ -67,6 +68,53 @@ TEST_P(StoreTest, WritesAndReadsResources) {
   EXPECT_EQ(std::string(entry.media_type), "text/plain; charset=utf-8");
   EXPECT_EQ(entry.etag[0], '"');
   EXPECT_GT(entry.modified_unix, 0);
+}
+
+std::string read_whole(int fd) {
+  std::string bytes;
+  char chunk[65536];
+  for (ssize_t n; (n = ::pread(fd, chunk, sizeof chunk, static_cast<off_t>(bytes.size()))) > 0;)
+    bytes.append(chunk, static_cast<std::size_t>(n));
+  return bytes;
+}
+
+// A large resource may come as its open file (files) or as bytes (memory);
+// either way it is the version read, even once a write has replaced it.
+TEST_P(StoreTest, ReadsLargeResourcesForSendingAsTheVersionRead) {
+  std::string older(Store::send_from_file_bytes + 1, 'a'), newer(Store::send_from_file_bytes + 7, 'b');
+  ASSERT_EQ(put("/large.bin", older), VERBD_OK);
+  std::string bytes;
+  Fd file;
+  Entry entry;
+  ASSERT_EQ(store_->read_for_sending("/large.bin", bytes, file, entry), VERBD_OK);
+  ASSERT_EQ(put("/large.bin", newer), VERBD_OK);
+  EXPECT_EQ(entry.size, older.size());
+  EXPECT_EQ(file.ok(), GetParam() == "files");
+  EXPECT_TRUE((file.ok() ? read_whole(file.get()) : bytes) == older);
+
+  std::string small_bytes;
+  Fd small_file;
+  ASSERT_EQ(put("/small.txt", "small"), VERBD_OK);
+  ASSERT_EQ(store_->read_for_sending("/small.txt", small_bytes, small_file, entry), VERBD_OK);
+  EXPECT_FALSE(small_file.ok());
+  EXPECT_EQ(small_bytes, "small");
+}
+
+// A plugin that appends after attaching a large resource gets both in the
+// body, though the resource was to be sent from its file.
+TEST_P(StoreTest, AResponseKeepsBytesAppendedAfterALargeResource) {
+  std::string large(Store::send_from_file_bytes + 1, 'a');
+  ASSERT_EQ(put("/large.bin", large), VERBD_OK);
+  http::Response response;
+  response.reset(false, store_.get());
+  Entry entry;
+  ASSERT_EQ(response.attach("/large.bin", entry), VERBD_OK);
+  response.append("!");
+  EXPECT_EQ(response.content_length(), large.size() + 1);
+  EXPECT_FALSE(response.file_to_send().ok());
+  std::string out;
+  response.serialize(out, {"verbd", true, 11});
+  EXPECT_TRUE(out.ends_with("\r\n\r\n" + large + "!"));
 }
 
 TEST_P(StoreTest, ReplacingChangesTheETagAndReportsNotCreated) {
