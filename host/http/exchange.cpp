@@ -10,8 +10,12 @@ Exchange::Exchange(store::Store& store, const plugin::Registry& plugins)
 // The generation is re-fetched only when a new one was published, so that
 // requests share no lock; the one held here keeps its plugins loaded.
 const plugin::Generation& Exchange::generation() {
-  if (generation_->number() != plugins_.number()) generation_ = plugins_.current();
+  if (!generation_ || generation_->number() != plugins_.number()) generation_ = plugins_.current();
   return *generation_;
+}
+
+void Exchange::let_go_of_old_generation() noexcept {
+  if (generation_ && generation_->number() != plugins_.number()) generation_.reset();
 }
 
 bool Exchange::serves(std::string_view method) { return generation().find(method) != nullptr; }

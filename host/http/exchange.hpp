@@ -23,6 +23,9 @@ class Exchange {
   void answer(const Request& request, Response& response);
   // For Expect: 100-continue — would answer() refuse this method outright?
   bool serves(std::string_view method);
+  // Lets go of the generation held if a newer one was published, so that
+  // an exchange left unused does not keep old plugins loaded.
+  void let_go_of_old_generation() noexcept;
 
  private:
   const plugin::Generation& generation();

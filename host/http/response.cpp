@@ -124,7 +124,7 @@ void Response::reset(bool answers_head, store::Store* store) {
 }
 
 void Response::trim(std::size_t bytes) {
-  if (body_.capacity() > bytes) body_ = std::string();
+  if (body_.capacity() > bytes) std::string().swap(body_);  // assigning "" would keep the capacity
 }
 
 void Response::set_status(int status) {

@@ -69,18 +69,30 @@ class WorkspacePool {
     trim(workspace->request.body);
     workspace->response.trim(kept_buffer_bytes);
     spares_.push_back(std::move(workspace));
+    let_spares_go_of_old_plugins();
   }
 
+  std::size_t spares() const noexcept { return spares_.size(); }
+
  private:
+  // A spare may wait long for its next request: once plugins are reloaded,
+  // spares drop the old generation rather than keep its plugins loaded.
+  void let_spares_go_of_old_plugins() {
+    if (plugins_.number() == generation_seen_) return;
+    generation_seen_ = plugins_.number();
+    for (auto& spare : spares_) spare->exchange.let_go_of_old_generation();
+  }
+
   template <typename Buffer>
   static void trim(Buffer& buffer) {
-    if (buffer.capacity() > kept_buffer_bytes) buffer = Buffer{};
+    if (buffer.capacity() > kept_buffer_bytes) Buffer().swap(buffer);  // (assigning {} keeps a string's)
   }
 
   store::Store& store_;
   const plugin::Registry& plugins_;
   std::size_t max_spares_;
   std::vector<std::unique_ptr<Workspace>> spares_;
+  std::uint64_t generation_seen_ = 0;
 };
 
 }  // namespace verbd::net
