@@ -3,9 +3,6 @@
 #include <verbd/http.hpp>
 #include <verbd/plugin.hpp>
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <ctime>
 
@@ -174,16 +171,9 @@ store::Fd Response::file_to_send() noexcept {
 }
 
 void Response::read_file_into_body() {
-  std::uint64_t size = length_not_read_.value_or(0);
-  body_.resize(size);
-  std::size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(file_.get(), body_.data() + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // shrunk meanwhile: what is there
-    done += static_cast<std::size_t>(n);
-  }
-  body_.resize(done);
+  body_.clear();
+  // A file shrunk or failing meanwhile leaves what could be read.
+  store::append_file_start(file_.get(), length_not_read_.value_or(0), body_);
   file_ = store::Fd();
 }
 

@@ -16,8 +16,8 @@
 // but 256 bytes for the next request's first bytes; requests are parsed in
 // its worker's buffer, and a workspace (parser, request, response, output)
 // is borrowed from the worker's pool only while a request is in progress
-// (net/workspace.hpp). A watchdog timer enforces the
-// deadlines (header, body, idle, write) by cancelling the socket.
+// (net/workspace.hpp). A watchdog timer enforces the deadlines (header,
+// body, idle, write) by cancelling the socket.
 #pragma once
 
 #include "http/parser.hpp"

@@ -1,9 +1,13 @@
 // An open file descriptor, closed when it goes: the files store's files and
-// folders, and a large resource on its way to a socket (http::Response).
+// folders, and a large resource on its way to a socket (http::Response);
+// and reading the start of a file through one.
 #pragma once
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 namespace verbd::store {
@@ -27,5 +31,24 @@ class Fd {
  private:
   int fd_;
 };
+
+// Appends to `bytes` the first `size` bytes of the file open as `fd`, or
+// fewer if it has shrunk meanwhile. Returns 0, or the errno of a failed read
+// (what was read before it stays appended).
+inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
+  auto start = bytes.size();
+  bytes.resize(start + size);
+  std::size_t done = 0;
+  int error = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, bytes.data() + start + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = errno;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  bytes.resize(start + done);
+  return error;
+}
 
 }  // namespace verbd::store

@@ -331,18 +331,8 @@ class FilesStore final : public Store {
   }
 
   static Status read_bytes(int fd, std::string_view path, std::uint64_t size, std::string& bytes) {
-    auto start = bytes.size();
-    bytes.resize(start + size);
-    std::size_t done = 0;
-    while (done < size) {
-      ssize_t n = ::pread(fd, bytes.data() + start + done, size - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return from_errno(errno, "read", path);
-      if (n == 0) break;  // shrunk by someone editing it in place
-      done += static_cast<std::size_t>(n);
-    }
-    bytes.resize(start + done);
-    return VERBD_OK;
+    int error = append_file_start(fd, size, bytes);
+    return error == 0 ? VERBD_OK : from_errno(error, "read", path);
   }
 
   // Opens the folder `relative` below the root, creating what is missing.
