@@ -102,20 +102,25 @@ class LivePlugins {
 
 int serve(const config::Config& config, store::Store& store, plugin::Registry& registry, LivePlugins& live) {
   static auto& log = verbd::log::get("server");
+  boost::asio::io_context main_context;  // signals and the plugin folder watcher
+  // The handlers are installed before anyone can know the server is up: a
+  // signal sent on seeing "listening" must not meet the default action
+  // (SIGHUP and SIGTERM would end the process). Until async_wait below,
+  // Asio queues what arrives.
+  boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(main_context, SIGHUP);
+
   net::Server server(net::settings_from(config), store, registry);
   server.start();
   log.info("listening on http://{}:{}/ with {} worker(s), {} store at {}", config.server.host, server.port(),
            config.server.workers, config.store.backend,
            config.store.backend == "files" ? config.store.root.string() : "(memory)");
 
-  boost::asio::io_context main_context;  // signals and the plugin folder watcher
   plugin::Watcher watcher(main_context, config.plugins.directory, [&] { live.reload_folder(); });
   std::string watch_error;
   if (config.plugins.watch && !watcher.start(watch_error))
     log.warn("{}: plugin changes need SIGHUP", watch_error);
 
-  boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
-  boost::asio::signal_set hangups(main_context, SIGHUP);
   stops.async_wait([&](boost::system::error_code error, int signal) {
     if (error) return;
     log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,

@@ -108,7 +108,7 @@ TEST_F(CommandLine, SighupWithABadConfigKeepsTheOldOne) {
   verbd.signal(SIGHUP);
   std::string expected = "SIGHUP: config not reloaded, the old one stays in force: " + config() +
                          ":2:8: server.port must be an integer from 0 to 65535";
-  for (int i = 0; i < 100 && verbd.err().find(expected) == std::string::npos; ++i)
+  for (int i = 0; i < 250 && verbd.err().find(expected) == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_NE(verbd.err().find(expected), std::string::npos) << verbd.err();
   EXPECT_EQ(fetch(port, "GET", "/index.html").status, 200);
