@@ -38,6 +38,7 @@ class Server::Worker {
 
   void start() {
     asio::co_spawn(context_, accept_loop(), asio::detached);
+    keep_pace();
     thread_ = std::thread([this] { context_.run(); });
   }
 
@@ -45,6 +46,7 @@ class Server::Worker {
     asio::post(context_, [this, drain] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      pacemaker_.cancel();
       for (auto& [raw, weak] : connections_)
         if (auto connection = weak.lock()) connection->stop_when_idle();
       asio::co_spawn(context_, drain_then_stop(drain), asio::detached);
@@ -81,6 +83,20 @@ class Server::Worker {
       connection->start();
     }
     co_return;
+  }
+
+  // Asio re-arms its timerfd (a system call) whenever a timer becomes the
+  // earliest it waits for. With one connection per request, few others are
+  // open, so nearly every connection's watchdog would. This timer is always
+  // due before the idle and header deadlines set since its last tick, so
+  // they never become the earliest; it re-arms itself once per `pace` and
+  // does nothing else.
+  void keep_pace() {
+    auto& timeouts = settings_.connection;
+    pacemaker_.expires_after(std::min(timeouts.header_timeout, timeouts.idle_timeout));
+    pacemaker_.async_wait([this](const boost::system::error_code& error) {
+      if (!error) keep_pace();
+    });
   }
 
   // Over max_connections: a 503 sent without waiting (it fits any socket
@@ -144,6 +160,7 @@ class Server::Worker {
   std::size_t unreported_ = 0;
   asio::io_context context_{1};
   asio::basic_socket_acceptor<tcp, Executor> acceptor_;
+  Timer pacemaker_{context_.get_executor()};
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   std::size_t next_sweep_ = 64;
   std::thread thread_;
