@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <netinet/tcp.h>
+
 #include <stdexcept>
 #include <unordered_map>
 
@@ -31,6 +33,10 @@ class Server::Worker {
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     int one = 1;
     ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // A connection is accepted when its first bytes arrive (or after a
+    // second of silence), so that accepting and reading the request take one
+    // wake-up instead of two. As Apache's default "AcceptFilter http data".
+    ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
     return acceptor_.local_endpoint().port();
@@ -113,6 +119,11 @@ class Server::Worker {
     socket.non_blocking(true, ignored);
     socket.write_some(asio::buffer(bytes), ignored);
     socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // The request is usually there already (accepted on its first bytes);
+    // closing with it unread would reset the connection, and the client
+    // could lose the 503.
+    char unread[4096];
+    socket.read_some(asio::buffer(unread), ignored);
     socket.close(ignored);
   }
 

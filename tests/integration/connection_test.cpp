@@ -321,6 +321,16 @@ TEST_F(ConnectionTest, AnIdleConnectionIsClosedQuietly) {
   EXPECT_TRUE(idle.closed_by_server(3000));
 }
 
+TEST_F(ConnectionTest, AConnectionThatNeverSpeaksIsClosedToo) {
+  // Accepted once a second has passed without its first bytes, then timed
+  // out as any idle connection.
+  auto settings = config();
+  settings.limits.idle_timeout = std::chrono::milliseconds(200);
+  TestServer server(settings);
+  Client silent(server.port());
+  EXPECT_TRUE(silent.closed_by_server(5000));
+}
+
 TEST_F(ConnectionTest, WithoutThePutPluginPutIs405AndAllowOmitsIt) {
   fs::create_directories(folder_ / "plugins");
   for (const char* method : {"get", "head", "post", "delete"})
@@ -422,6 +432,7 @@ TEST_F(ConnectionTest, RefusesConnectionsPastTheMaximumWith503) {
     EXPECT_EQ(open.back()->request("GET", "/index.html").status, 200);
   }
   Client extra(server.port());
+  extra.send("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");  // there when it is accepted
   Reply refused = extra.read_reply();
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.header("Retry-After"), "1");
