@@ -86,6 +86,7 @@ void read_server(const std::filesystem::path& file, const toml::table& root, Ser
   section.read("port", server.port, 0, 65535);
   section.read("workers", server.workers, 0, 1024);
   section.read("name", server.name);
+  section.read("batch_scheduling", server.batch_scheduling);
   section.refuse_unknown();
   if (server.workers == 0) server.workers = std::max(1u, std::thread::hardware_concurrency());
   for (char c : server.name)

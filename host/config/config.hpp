@@ -26,6 +26,7 @@ struct Server {
   std::uint16_t port = 8080;  // 0: any free port
   unsigned workers = 1;       // 0 in the file: one per core (resolved on load)
   std::string name = "verbd";
+  bool batch_scheduling = true;  // worker threads under SCHED_BATCH (net/server.hpp says why)
 };
 
 struct Limits {

@@ -11,7 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -45,7 +48,10 @@ class Server::Worker {
   void start() {
     asio::co_spawn(context_, accept_loop(), asio::detached);
     keep_pace();
-    thread_ = std::thread([this] { context_.run(); });
+    thread_ = std::thread([this] {
+      if (settings_.batch_scheduling) use_batch_scheduling();
+      context_.run();
+    });
   }
 
   void stop(std::chrono::milliseconds drain) {
@@ -89,6 +95,15 @@ class Server::Worker {
       connection->start();
     }
     co_return;
+  }
+
+  // See ServerSettings::batch_scheduling. Only this thread's policy changes.
+  static void use_batch_scheduling() {
+    sched_param no_priority{};
+    if (int error = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &no_priority); error != 0) {
+      static auto& log = verbd::log::get("server");
+      log.warn("worker keeps the normal scheduling policy: SCHED_BATCH refused: {}", std::strerror(error));
+    }
   }
 
   // Asio re-arms its timerfd (a system call) whenever a timer becomes the
@@ -182,6 +197,7 @@ ServerSettings settings_from(const config::Config& config) {
   settings.host = config.server.host;
   settings.port = config.server.port;
   settings.workers = config.server.workers;
+  settings.batch_scheduling = config.server.batch_scheduling;
   settings.max_connections = config.limits.max_connections;
   settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
                                 config.limits.max_body_bytes};

@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -374,8 +375,38 @@ TEST_F(ConnectionTest, ServesManyClientsAtOnceOnTwoWorkers) {
   EXPECT_EQ(ok.load(), 400);
 }
 
+// The threads of this process whose scheduling policy is SCHED_BATCH, once
+// `expected` of them are (the workers set it as they start), or after 2 s.
+int threads_under_batch_scheduling(int expected) {
+  int count = 0;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    count = 0;
+    for (const auto& task : fs::directory_iterator("/proc/self/task"))
+      if (::sched_getscheduler(std::stoi(task.path().filename().string())) == SCHED_BATCH) ++count;
+    if (count == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return count;
+}
+
+TEST_F(ConnectionTest, WorkersRunUnderBatchSchedulingUnlessToldNot) {
+  auto settings = config();
+  settings.server.workers = 2;
+  settings.server.batch_scheduling = false;
+  {
+    TestServer server(settings);
+    EXPECT_EQ(fetch(server.port(), "GET", "/index.html").status, 200);
+    EXPECT_EQ(threads_under_batch_scheduling(0), 0);
+  }
+  settings.server.batch_scheduling = true;
+  TestServer server(settings);
+  EXPECT_EQ(threads_under_batch_scheduling(2), 2);
+  EXPECT_EQ(fetch(server.port(), "GET", "/index.html").status, 200);
+}
+
 // Connections that only trickle their head in must not hold up anyone else
-// (one coroutine each, no thread), and each gets its 408 once its time is up.
+// (each is a pending read, not a thread), and each gets its 408 once its
+// time is up.
 // Here 1,000 of them send a byte a second each, spread evenly, while a fast
 // client makes a request every 50 ms on a new connection.
 TEST_F(ConnectionTest, AThousandSlowClientsDoNotHoldUpAFastOne) {

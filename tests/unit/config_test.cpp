@@ -27,6 +27,7 @@ host = "0.0.0.0"
 port = 9090
 workers = 2
 name = "test-server"
+batch_scheduling = false
 [limits]
 max_request_line_bytes = 1000
 max_header_bytes = 2000
@@ -54,6 +55,7 @@ access = false
   EXPECT_EQ(config.server.port, 9090);
   EXPECT_EQ(config.server.workers, 2u);
   EXPECT_EQ(config.server.name, "test-server");
+  EXPECT_FALSE(config.server.batch_scheduling);
   EXPECT_EQ(config.limits.max_request_line_bytes, 1000u);
   EXPECT_EQ(config.limits.max_header_bytes, 2000u);
   EXPECT_EQ(config.limits.max_body_bytes, 3000u);
@@ -78,6 +80,7 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   Config config = load(folder / "verbd.toml");
   EXPECT_EQ(config.server.port, 8080);
   EXPECT_EQ(config.server.workers, 1u);
+  EXPECT_TRUE(config.server.batch_scheduling);
   EXPECT_EQ(config.store.backend, "files");
   EXPECT_EQ(config.limits.max_body_bytes, 10u * 1024 * 1024);
 }
@@ -96,6 +99,8 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of(folder, "[server]\nport = 70000\n"),
             file + ":2:8: server.port must be an integer from 0 to 65535");
   EXPECT_EQ(error_of(folder, "[server]\nprot = 80\n"), file + ":2:1: unknown key 'prot' in [server]");
+  EXPECT_EQ(error_of(folder, "[server]\nbatch_scheduling = 1\n"),
+            file + ":2:20: server.batch_scheduling must be true or false");
   EXPECT_EQ(error_of(folder, "[sever]\n"), file + ":1:2: unknown section [sever]");
   EXPECT_EQ(error_of(folder, "[store]\nbackend = \"disk\"\n"),
             file + ":2:11: store.backend must be \"files\" or \"memory\"");
