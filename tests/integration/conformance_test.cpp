@@ -149,6 +149,9 @@ const std::vector<Case> cases = {
     {"HostWithSpace", "GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n", {400}, Then::closes},
     {"HostWithUserinfo", "GET /hello HTTP/1.1\r\nHost: user@a\r\n\r\n", {400}, Then::closes},
     {"HostWithBadPort", "GET /hello HTTP/1.1\r\nHost: a:b\r\n\r\n", {400}, Then::closes},
+    {"HostWithTwoPorts", "GET /hello HTTP/1.1\r\nHost: a:1:2\r\n\r\n", {400}, Then::closes},
+    {"HostWithEmptyPortIsValid", "GET /hello HTTP/1.1\r\nHost: a:\r\n\r\n", {200}, Then::stays_open},
+    {"HostPercentEncodedIsValid", "GET /hello HTTP/1.1\r\nHost: %61.b\r\n\r\n", {200}, Then::stays_open},
     {"EmptyHostIsValid", "GET /hello HTTP/1.1\r\nHost:\r\n\r\n", {200}, Then::stays_open},
     {"HostWithPortAndIpv6", "GET /hello HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", {200}, Then::stays_open},
 
