@@ -110,8 +110,8 @@ class Server::Worker {
   // earliest it waits for. With one connection per request, few others are
   // open, so nearly every connection's watchdog would. This timer is always
   // due before the idle and header deadlines set since its last tick, so
-  // they never become the earliest; it re-arms itself once per `pace` and
-  // does nothing else.
+  // they never become the earliest; it re-arms itself every so often (the
+  // shorter of the two timeouts) and does nothing else.
   void keep_pace() {
     auto& timeouts = settings_.connection;
     pacemaker_.expires_after(std::min(timeouts.header_timeout, timeouts.idle_timeout));

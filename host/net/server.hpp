@@ -30,7 +30,7 @@ struct ServerSettings {
   // its time slice ends, and then answers all that arrived meanwhile in one
   // turn. With more busy threads than cores (two workers and a load
   // generator on two cores) that cut context switches from 21,000 to 900 a
-  // second and raised throughput by a third, p99 latency unchanged. It
+  // second and raised throughput by a third, p99 latency about the same. It
   // needs no privilege; a machine shared with interactive programs may
   // prefer the normal policy.
   bool batch_scheduling = true;
