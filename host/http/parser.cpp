@@ -50,19 +50,21 @@ LineScan scan_lines(std::string_view bytes, std::size_t& from, bool in_head) {
   return {};
 }
 
+constexpr bool is_ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
 // Letters, digits, '.' and '-', then perhaps ':' and digits: a name or an
 // IPv4 address with a port, what nearly every client sends. Always a valid
 // uri-host [":" port] (RFC 3986 reg-name), so Boost.URL, 2% of a keep-alive
 // GET, is asked only about other forms.
 bool is_plain_host(std::string_view host) noexcept {
   auto name_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_ascii_digit(c) || c == '.' || c == '-';
   };
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   std::size_t colon = host.find(':');
   std::string_view name = host.substr(0, colon);
   std::string_view port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon + 1);
-  return std::all_of(name.begin(), name.end(), name_char) && std::all_of(port.begin(), port.end(), digit);
+  return std::all_of(name.begin(), name.end(), name_char) &&
+         std::all_of(port.begin(), port.end(), is_ascii_digit);
 }
 
 }  // namespace
@@ -188,9 +190,9 @@ bool Parser::check_version(std::span<char> request_line) {
   std::string_view line(request_line.data(), request_line.size());
   if (!line.ends_with('\r')) return stop(Refusal{400, "malformed request line"}), false;
   line.remove_suffix(1);
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   auto version = line.size() < 9 ? std::string_view{} : line.substr(line.size() - 9);  // " HTTP/x.y"
-  if (!version.starts_with(" HTTP/") || !digit(version[6]) || version[7] != '.' || !digit(version[8]))
+  if (!version.starts_with(" HTTP/") || !is_ascii_digit(version[6]) || version[7] != '.' ||
+      !is_ascii_digit(version[8]))
     return stop(Refusal{400, "malformed request line"}), false;
   if (version[6] != '1') {
     bool well_formed = std::count(line.begin(), line.end(), ' ') == 2;
