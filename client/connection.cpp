@@ -63,13 +63,29 @@ void Connection::send(std::string_view bytes) {
   }
 }
 
-bool Connection::fill() {
-  pollfd waiting{fd_, POLLIN, 0};
-  int ready = ::poll(&waiting, 1, static_cast<int>(timeout_.count()));
-  if (ready == 0)
+// Waits at most the timeout for bytes, however often a signal interrupts the
+// wait (poll returns EINTR and would otherwise be taken for readable).
+void Connection::wait_readable() {
+  auto deadline = std::chrono::steady_clock::now() + timeout_;
+  while (true) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd waiting{fd_, POLLIN, 0};
+    int ready = left.count() > 0 ? ::poll(&waiting, 1, static_cast<int>(left.count())) : 0;
+    if (ready > 0) return;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0)
+      throw ConnectFailed(std::string("waiting for the response failed: ") + std::strerror(errno));
     throw TimedOut("no response within " + std::to_string(timeout_.count() / 1000.0).substr(0, 4) + " s");
+  }
+}
+
+bool Connection::fill() {
+  wait_readable();
   char chunk[65536];
-  ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+  ssize_t n;
+  do {
+    n = ::recv(fd_, chunk, sizeof chunk, 0);
+  } while (n < 0 && errno == EINTR);
   if (n <= 0) return false;
   buffered_.append(chunk, static_cast<std::size_t>(n));
   return true;

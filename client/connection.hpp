@@ -59,7 +59,8 @@ class Connection {
   Response receive(bool to_head);
 
  private:
-  bool fill();  // false at end of stream; throws TimedOut
+  void wait_readable();  // throws TimedOut
+  bool fill();           // false at end of stream; throws TimedOut
 
   std::chrono::milliseconds timeout_;
   int fd_ = -1;
