@@ -16,7 +16,7 @@ using verbd::Status;
 
 class PostPlugin {
  public:
-  explicit PostPlugin(verbd::Host& host) : store_(host.store()) {}
+  explicit PostPlugin(verbd::Host& host) : host_(host), store_(host.store()) {}
 
   void handle(const verbd::Request& request, verbd::Response& response) const {
     Entry current;
@@ -41,7 +41,7 @@ class PostPlugin {
   void create_member(const verbd::Request& request, verbd::Response& response) const {
     std::string folder(request.path());
     if (folder.back() != '/') folder += '/';
-    for (int attempt = 0; attempt < 8; ++attempt) {
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
       std::string path = folder + unique_name();
       Entry written;
       bool created = false;
@@ -54,6 +54,8 @@ class PostPlugin {
       response.header("ETag", written.etag());
       return;
     }
+    host_.log(verbd::LogLevel::error, "no free name in " + folder + " after " + std::to_string(max_attempts) +
+                                          " draws: answered 500");
     response.status(500);
   }
 
@@ -72,6 +74,11 @@ class PostPlugin {
     return request.header("Content-Type").value_or("");
   }
 
+  // Names clash only when two POSTs in the same millisecond draw the same
+  // 32 random bits; eight clashes in a row mean something else is wrong.
+  static constexpr int max_attempts = 8;
+
+  verbd::Host& host_;
   const verbd::Store& store_;
 };
 
