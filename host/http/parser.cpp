@@ -1,7 +1,6 @@
 #include "http/parser.hpp"
 
-#include <verbd/http.hpp>
-#include <verbd/plugin.hpp>
+#include "common/ascii.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
@@ -50,28 +49,25 @@ LineScan scan_lines(std::string_view bytes, std::size_t& from, bool in_head) {
   return {};
 }
 
-constexpr bool is_ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
 // Letters, digits, '.' and '-', then perhaps ':' and digits: a name or an
 // IPv4 address with a port, what nearly every client sends. Always a valid
-// uri-host [":" port] (RFC 3986 reg-name), so Boost.URL, 2% of a keep-alive
-// GET, is asked only about other forms.
+// uri-host [":" port] (RFC 3986 reg-name), so Boost.URL, which costs a
+// keep-alive GET more than this (README, Performance), is asked only about
+// other forms.
 bool is_plain_host(std::string_view host) noexcept {
-  auto name_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_ascii_digit(c) || c == '.' || c == '-';
-  };
+  auto name_char = [](char c) { return ascii::is_alpha(c) || ascii::is_digit(c) || c == '.' || c == '-'; };
   std::size_t colon = host.find(':');
   std::string_view name = host.substr(0, colon);
   std::string_view port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon + 1);
   return std::all_of(name.begin(), name.end(), name_char) &&
-         std::all_of(port.begin(), port.end(), is_ascii_digit);
+         std::all_of(port.begin(), port.end(), ascii::is_digit);
 }
 
 }  // namespace
 
 std::string_view Request::header(std::string_view name) const noexcept {
   for (const auto& field : headers)
-    if (iequals(view(field.name), name)) return view(field.value);
+    if (ascii::iequals(field.name, name)) return field.value;
   return {};
 }
 
@@ -191,8 +187,8 @@ bool Parser::check_version(std::span<char> request_line) {
   if (!line.ends_with('\r')) return stop(Refusal{400, "malformed request line"}), false;
   line.remove_suffix(1);
   auto version = line.size() < 9 ? std::string_view{} : line.substr(line.size() - 9);  // " HTTP/x.y"
-  if (!version.starts_with(" HTTP/") || !is_ascii_digit(version[6]) || version[7] != '.' ||
-      !is_ascii_digit(version[8]))
+  if (!version.starts_with(" HTTP/") || !ascii::is_digit(version[6]) || version[7] != '.' ||
+      !ascii::is_digit(version[8]))
     return stop(Refusal{400, "malformed request line"}), false;
   if (version[6] != '1') {
     bool well_formed = std::count(line.begin(), line.end(), ' ') == 2;
@@ -287,11 +283,11 @@ void Parser::check_transfer_coding(beast::error_code& ec) {
   bool chunked_last = false;
   while (!rest.empty()) {
     auto comma = rest.find(',');
-    auto coding = trim_ows(rest.substr(0, comma));
+    auto coding = ascii::trim_ows(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (coding.empty()) continue;
     ++codings;
-    chunked_last = iequals(coding, "chunked");
+    chunked_last = ascii::iequals(coding, "chunked");
     chunked_codings += chunked_last;
   }
   if (!chunked_last || chunked_codings != 1)
@@ -312,7 +308,7 @@ void Parser::check_host(beast::error_code& ec) {
 void Parser::check_expectation(beast::error_code& ec) {
   auto expectation = request_.header("Expect");
   if (expectation.empty()) return;
-  if (!iequals(expectation, "100-continue")) return refuse(417, "unsupported expectation", ec);
+  if (!ascii::iequals(expectation, "100-continue")) return refuse(417, "unsupported expectation", ec);
   request_.expects_continue = request_.version >= 11;
 }
 

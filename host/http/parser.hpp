@@ -16,10 +16,11 @@
 
 namespace verbd::http {
 
+// From [limits]; config::Limits holds their defaults.
 struct ParserLimits {
-  std::size_t max_request_line_bytes = 8192;
-  std::size_t max_header_bytes = 16384;
-  std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+  std::size_t max_request_line_bytes = 0;
+  std::size_t max_header_bytes = 0;
+  std::uint64_t max_body_bytes = 0;
 };
 
 // Why a request was refused before it reached a plugin.

@@ -1,12 +1,10 @@
-// One request as the host holds it between the parser and the plugin.
+// One request as the host holds it between the parser and what answers it.
 //
 // Everything lives in buffers owned by this object (the head in `head_bytes`,
 // the body in `body`) so that the connection may move or refill its read
 // buffer while the request is in flight. Reused from request to request on a
 // connection: clear() keeps the capacity, so steady state does not allocate.
 #pragma once
-
-#include <verbd/plugin.h>
 
 #include <cstdint>
 #include <string>
@@ -15,12 +13,17 @@
 
 namespace verbd::http {
 
+struct Field {
+  std::string_view name;  // as sent
+  std::string_view value;
+};
+
 struct Request {
   std::string_view method;
   std::string_view target;
-  std::string_view host;  // the Host field's value, or the absolute-form authority
-  int version = 11;       // 10 or 11
-  std::vector<verbd_header> headers;
+  std::string_view host;       // the Host field's value, or the absolute-form authority
+  int version = 11;            // 10 or 11
+  std::vector<Field> headers;  // in the order received
   std::string body;
 
   bool keep_alive = true;

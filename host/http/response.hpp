@@ -1,11 +1,14 @@
-// The response under construction: what plugins fill through the C table
-// (status, fields, body or a stored resource) and what the host adds on the
-// wire (Date, Server, Content-Length, Connection).
+// The response under construction: what the host's dispatch fills for a
+// plugin (status, fields, body or a stored resource) or for a refusal, and
+// what the host adds on the wire (Date, Server, Content-Length, Connection).
+//
+// It trusts its caller: whoever hands it a status or a field has checked it
+// (the dispatch layer holds plugins to <verbd/detail/rules.hpp>).
 //
 // Reused from request to request on a connection; reset() keeps capacity.
 #pragma once
 
-#include "store/store.hpp"
+#include "common/fd.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,8 +16,6 @@
 #include <string_view>
 
 namespace verbd::http {
-
-const char* reason_phrase(int status) noexcept;
 
 struct WireContext {
   std::string_view server_name;
@@ -24,33 +25,35 @@ struct WireContext {
 
 class Response {
  public:
-  // `store` serves attach(); it must outlive the response's use.
-  void reset(bool answers_head, store::Store* store);
+  void reset(bool answers_head);
+  bool answers_head() const noexcept { return answers_head_; }
 
-  // For plugins (each checks what it is given; see problem()).
-  void set_status(int status);
-  void add_header(std::string_view name, std::string_view value);
+  void set_status(int status) noexcept { status_ = status; }
+  void add_field(std::string_view name, std::string_view value);
+  // Bytes after the body so far (after a resource given below, too).
   void append(std::string_view bytes);
-  store::Status attach(std::string_view path, store::Entry& entry);
+  // Empties the body and returns it, for a store to read a resource into.
+  std::string& fresh_body();
+  // The body is a resource of `length` bytes that is not read: HEAD.
+  void set_unread_body(std::uint64_t length);
+  // The body is the first `length` bytes of `file`, sent after the head.
+  void set_file_body(Fd file, std::uint64_t length);
 
-  // For the host.
-  void refuse(int status, std::string_view why);  // a short text/plain error page
-  void add_trusted_header(std::string_view name, std::string_view value);
+  // A short text/plain error page, in place of anything set before.
+  void refuse(int status, std::string_view why);
   // Gives an empty error response its text body, as nginx's error pages do.
   void complete_error_page();
 
   int status() const noexcept { return status_; }
   std::uint64_t content_length() const noexcept;
-  // Set when a plugin broke the contract: the host must answer 500 instead.
-  const std::string& problem() const noexcept { return problem_; }
 
   // Appends the whole message (head, then the body unless none is allowed).
   // A body left in its file is not appended: see file_to_send().
   void serialize(std::string& out, const WireContext& wire) const;
-  // The body still in a stored resource's file (a large one; see
-  // Store::read_for_sending), to be sent right after the serialized head;
-  // not ok() when there is none. Its length is content_length().
-  store::Fd file_to_send() noexcept;
+  // The body still in a file (a large resource; see
+  // store::Store::read_for_sending), to be sent right after the serialized
+  // head; not ok() when there is none. Its length is content_length().
+  Fd file_to_send() noexcept;
 
   // Frees the body's buffer if a large response grew it beyond `bytes`.
   void trim(std::size_t bytes);
@@ -61,13 +64,11 @@ class Response {
 
   int status_ = 200;
   bool answers_head_ = false;
-  store::Store* store_ = nullptr;
   bool has_content_type_ = false;
   std::string fields_;  // "Name: value\r\n" lines, as they will go out
   std::string body_;
   std::optional<std::uint64_t> length_not_read_;  // HEAD of a stored resource, or a body in file_
-  store::Fd file_;
-  std::string problem_;
+  Fd file_;
 };
 
 }  // namespace verbd::http

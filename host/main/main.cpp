@@ -7,6 +7,8 @@
 // 1 when verbd cannot start or --check finds a problem; 2 for a bad config
 // or command line.
 #include "config/config.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/services.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
 #include "plugin/loader.hpp"
@@ -110,7 +112,7 @@ int serve(const config::Config& config, store::Store& store, plugin::Registry& r
   boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
   boost::asio::signal_set hangups(main_context, SIGHUP);
 
-  net::Server server(net::settings_from(config), store, registry);
+  net::Server server(net::settings_from(config), dispatch::dispatchers(store, registry));
   server.start();
   log.info("listening on http://{}:{}/ with {} worker(s), {} store at {}", config.server.host, server.port(),
            config.server.workers, config.store.backend,
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
 
   try {
     auto store = store::make_store(config.store);
-    plugin::Loader loader(*store);
+    plugin::Loader loader(*store, dispatch::services_table());
     plugin::Registry registry;
     auto report = loader.load(config.plugins, 1);
     if (check_only) return check(report);

@@ -23,12 +23,13 @@ constexpr std::chrono::seconds final_write_grace{2};
 thread_local std::vector<char> worker_input(64 * 1024);
 
 Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-                       WorkspacePool& workspaces)
+                       WorkspacePool& workspaces, http::Responder& responder)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       settings_(settings),
-      workspaces_(workspaces) {
+      workspaces_(workspaces),
+      responder_(responder) {
   if (settings_.access_log) {
     boost::system::error_code ignored;
     auto remote = socket_.remote_endpoint(ignored);
@@ -51,14 +52,14 @@ void Connection::start() {
 void Connection::stop_when_idle() {
   stopping_ = true;
   boost::system::error_code ignored;
-  if (idle_) socket_.cancel(ignored);
+  if (state_ == State::idle) socket_.cancel(ignored);
 }
 
-// Idle: between requests, the only thing pending is a wait for the socket
-// to become readable (and the watchdog).
+// Idle: between requests, the only thing pending is a read of the next
+// request's first bytes (and the watchdog).
 void Connection::await_request() {
   if (stopping_) return close_now();
-  idle_ = true;
+  state_ = State::idle;
   set_deadline(Clock::now() + settings_.idle_timeout);
   read_first_bytes();
 }
@@ -69,7 +70,10 @@ void Connection::serve() {
   while (true) {
     Next next = serve_buffered();
     keep_unparsed();
-    if (next == Next::close) return close(input_unread_ || begin_ < end_);
+    // Request bytes left unread after the last response: close lingering.
+    if (next == Next::close_lingering || (next == Next::close && begin_ < end_))
+      return close(Ending::lingering);
+    if (next == Next::close) return close(Ending::at_once);
     if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
@@ -81,6 +85,7 @@ void Connection::serve() {
 // Reads more of a request in progress: appended to the workspace's input
 // when part of it is there already, else as when idle (read_first_bytes()).
 void Connection::read_more() {
+  state_ = State::reading;
   set_deadline(reading_request() && !work_->parser->body_pending() ? request_start_ + settings_.header_timeout
                                                                    : Clock::now() + settings_.idle_timeout);
   if (begin_ == end_) return read_first_bytes();
@@ -102,7 +107,6 @@ void Connection::read_more() {
 void Connection::read_first_bytes() {
   socket_.async_read_some(asio::buffer(first_bytes_),
                           [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-                            self->idle_ = false;
                             if (!error) self->move_to_worker_buffer(n);
                             self->on_read(error);
                           });
@@ -120,14 +124,14 @@ void Connection::move_to_worker_buffer(std::size_t n) {
 
 void Connection::on_read(const boost::system::error_code& error) {
   if (!error) {
-    timed_out_ = false;  // it arrived after all
+    overdue_ = false;  // it arrived after all
     return serve();
   }
   // A request begun and not finished in time gets its 408; otherwise the
   // client has gone, or the server is stopping.
-  if (timed_out_ && reading_request()) {
+  if (overdue_ && reading_request()) {
     refuse(408, "the request did not arrive in time");
-    return close(true);
+    return close(Ending::lingering);
   }
   close_now();
 }
@@ -181,7 +185,7 @@ Connection::Sent Connection::send_file() {
       return Sent::failed;
     }
   }
-  work.file = store::Fd();
+  work.file = Fd();
   return Sent::all;
 }
 
@@ -190,17 +194,19 @@ Connection::Sent Connection::send_file() {
 // turned off before a connection's second write. One that writes once and
 // closes (Connection: close) is spared the system call, as in nginx.
 void Connection::before_write() {
-  if (written_ && !no_delay_) {
+  if (nagle_ == Nagle::before_second_write) {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    no_delay_ = true;
+    nagle_ = Nagle::off;
+  } else if (nagle_ == Nagle::before_first_write) {
+    nagle_ = Nagle::before_second_write;
   }
-  written_ = true;
 }
 
 // Waits until the socket has room and sends more; once all is sent, goes on
-// serving, or closing if that was the last.
+// serving (sending), or ends (closing, lingering).
 void Connection::send_rest() {
+  if (state_ != State::closing && state_ != State::lingering) state_ = State::sending;
   set_deadline(Clock::now() + settings_.idle_timeout);
   socket_.async_wait(Socket::wait_write, [self = shared_from_this()](const boost::system::error_code& error) {
     if (error) return self->close_now();
@@ -211,32 +217,31 @@ void Connection::send_rest() {
 void Connection::after_sending(Sent sent) {
   if (sent == Sent::failed) return close_now();
   if (sent == Sent::some) return send_rest();
-  if (closing_) return finish_close();
+  if (state_ == State::closing) return close_now();
+  if (state_ == State::lingering) return drain();
   serve();
 }
 
 // Sends what is queued and closes. When request bytes may be left unread
-// (a refusal, pipelined requests after "Connection: close"), it half-closes
-// first and drains what the client still sends for a moment, so that they
-// do not make the kernel reset the connection before the client has read
-// the response. Otherwise it closes at once, as nginx's lingering_close.
-void Connection::close(bool linger) {
-  closing_ = true;
-  linger_ = linger;
+// (a refusal, pipelined requests after "Connection: close"), it lingers:
+// half-closes, then drains what the client still sends for a moment, so that
+// those bytes do not make the kernel reset the connection before the client
+// has read the response. Otherwise it closes at once, as nginx's
+// lingering_close does.
+void Connection::close(Ending ending) {
+  state_ = ending == Ending::lingering ? State::lingering : State::closing;
   after_sending(send_at_once());
-}
-
-void Connection::finish_close() {
-  if (!linger_) return close_now();
-  boost::system::error_code ignored;
-  socket_.shutdown(Socket::shutdown_send, ignored);
-  set_deadline(Clock::now() + final_write_grace);
-  drain();
 }
 
 // Reads and throws away until the client closes or the grace ends. The
 // bytes are not kept, so the worker's buffer serves as the sink.
 void Connection::drain() {
+  if (state_ != State::draining) {
+    state_ = State::draining;
+    boost::system::error_code ignored;
+    socket_.shutdown(Socket::shutdown_send, ignored);
+    set_deadline(Clock::now() + final_write_grace);
+  }
   socket_.async_read_some(asio::buffer(worker_input),
                           [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
                             if (error) return self->close_now();
@@ -245,6 +250,7 @@ void Connection::drain() {
 }
 
 void Connection::close_now() {
+  state_ = State::closed;
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
@@ -263,8 +269,8 @@ void Connection::on_deadline() {
   if (!socket_.is_open()) return;
   if (Clock::now() >= deadline_) {
     boost::system::error_code ignored;
-    if (timed_out_) return socket_.close(ignored);
-    timed_out_ = true;
+    if (overdue_) return socket_.close(ignored);
+    overdue_ = true;
     deadline_ = Clock::now() + final_write_grace;
     socket_.cancel(ignored);
   }
@@ -306,7 +312,6 @@ Connection::Next Connection::serve_buffered() {
       if (!work_) work_ = workspaces_.take();
       work_->parser.emplace(settings_.limits, work_->request);
       request_start_ = Clock::now();
-      continue_answered_ = false;
     }
     auto& parser = *work_->parser;
     bool had_header = parser.state() != http::Parser::State::header;
@@ -330,20 +335,19 @@ Connection::Next Connection::serve_buffered() {
   }
 }
 
-// The head is in and a body is announced: answer an Expect: 100-continue
-// (written before the connection waits for the body).
+// The head is in and a body is announced (this happens once a request):
+// answer an Expect: 100-continue, written before the connection waits for
+// the body.
 Connection::Next Connection::on_header_done() {
   log_head();
   auto& request = work_->request;
-  if (!request.expects_continue || continue_answered_) return Next::read;
-  continue_answered_ = true;
-  if (!work_->exchange.serves(request.method)) {
+  if (!request.expects_continue) return Next::read;
+  if (!responder_.accepts(request)) {
     // Refused before the body is read, so the body's framing is lost: close.
-    input_unread_ = true;
-    work_->exchange.answer(request, work_->response);
+    responder_.answer(request, work_->response);
     queue(work_->response, false, request.version);
     work_->parser.reset();
-    return Next::close;
+    return Next::close_lingering;
   }
   work_->output.append("HTTP/1.1 100 Continue\r\n\r\n");
   return Next::read;
@@ -351,21 +355,21 @@ Connection::Next Connection::on_header_done() {
 
 Connection::Next Connection::on_request_done() {
   auto& request = work_->request;
-  work_->exchange.answer(request, work_->response);
+  responder_.answer(request, work_->response);
   bool keep_alive = request.keep_alive && !stopping_;
   queue(work_->response, keep_alive, request.version);
   work_->parser.reset();
   return keep_alive ? Next::read : Next::close;
 }
 
+// The rest of a refused request may be on its way: the connection lingers.
 Connection::Next Connection::refuse(int status, std::string_view why) {
-  input_unread_ = true;  // the rest of a refused request may be on its way
   auto& response = work_->response;
-  response.reset(work_->request.method == "HEAD", nullptr);
+  response.reset(work_->request.method == "HEAD");
   response.refuse(status, why);
   queue(response, false, work_->request.version);
   work_->parser.reset();
-  return Next::close;
+  return Next::close_lingering;
 }
 
 void Connection::queue(http::Response& response, bool keep_alive, int version) {
@@ -398,10 +402,7 @@ void Connection::log_head() const {
   std::string head = std::string(request.method) + " " + std::string(request.target) + " HTTP/" +
                      std::to_string(request.version / 10) + "." + std::to_string(request.version % 10);
   for (const auto& field : request.headers)
-    head.append("\n")
-        .append(field.name.data, field.name.size)
-        .append(": ")
-        .append(field.value.data, field.value.size);
+    head.append("\n").append(field.name).append(": ").append(field.value);
   log.debug("{} sent:\n{}\n", peer_, head);
 }
 

@@ -1,26 +1,31 @@
-// One client connection: reads requests, hands each to the exchange, writes
-// the responses back in order. Lives on its worker's thread; nothing in it
-// is shared with another thread.
+// One client connection: reads requests, hands each to its worker's
+// Responder, writes the responses back in order. Lives on its worker's
+// thread; nothing in it is shared with another thread.
 //
-// It moves between three states, each a pending Asio operation whose
-// callback moves it on (as nginx's and Beast's connections do):
-//   idle     waiting for a request's first bytes: await_request()
-//   busy     a request in progress: serve(), which reads (read_more()) and
-//            sends (send_rest()) until the connection is idle again
-//   closing  the last response going out, then close() / drain()
-// Pipelined requests already buffered are answered before the next read,
-// and their responses leave in one write; a response that fits the socket's
-// buffer is written at once, without waiting.
+// Its state (State below) is what it waits for: each state is one pending
+// Asio operation whose callback moves it on, as nginx's and Beast's
+// connections do. Callbacks only, no coroutines.
 //
-// An idle connection holds no coroutine frames, no workspace, and no buffer
-// but 256 bytes for the next request's first bytes; requests are parsed in
-// its worker's buffer, and a workspace (parser, request, response, output)
-// is borrowed from the worker's pool only while a request is in progress
-// (net/workspace.hpp). A watchdog timer enforces the deadlines (header,
-// body, idle, write) by cancelling the socket.
+//   idle ──first bytes──► serve() ──► idle              (kept alive)
+//                           │  ├────► reading ──more──► serve()
+//                           │  └────► sending ──room──► serve()
+//                           └───────► closing ──sent──► closed
+//                                     lingering ─sent─► draining ──EOF──► closed
+//
+// serve() answers every complete request buffered, so pipelined requests
+// are answered in order and their responses leave in one write; a response
+// that fits the socket's buffer is written at once, without waiting.
+//
+// An idle connection holds no workspace and no buffer but 256 bytes for the
+// next request's first bytes; requests are parsed in its worker's buffer,
+// and a workspace (parser, request, response, output) is borrowed from the
+// worker's pool only while a request is in progress (net/workspace.hpp). A
+// watchdog timer enforces the deadlines (header, body, idle, write) by
+// cancelling the socket.
 #pragma once
 
 #include "http/parser.hpp"
+#include "http/responder.hpp"
 #include "http/response.hpp"
 #include "net/connection_slots.hpp"
 #include "net/workspace.hpp"
@@ -37,12 +42,13 @@
 
 namespace verbd::net {
 
+// From [limits], [server] and [log]; config::Config holds their defaults.
 struct ConnectionSettings {
   http::ParserLimits limits;
-  std::chrono::milliseconds header_timeout{10000};
-  std::chrono::milliseconds idle_timeout{15000};
-  std::string server_name = "verbd";
-  bool access_log = true;
+  std::chrono::milliseconds header_timeout{};
+  std::chrono::milliseconds idle_timeout{};
+  std::string server_name;
+  bool access_log = false;
 };
 
 // Sockets and timers bound to their worker's io_context rather than to any
@@ -57,9 +63,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `workspaces` is the worker's pool; it must outlive the connection.
+  // `workspaces` and `responder` are the worker's; they outlive the connection.
   Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-             WorkspacePool& workspaces);
+             WorkspacePool& workspaces, http::Responder& responder);
   ~Connection();
 
   void start();
@@ -67,14 +73,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void stop_when_idle();
 
  private:
+  // What the connection waits for.
+  enum class State {
+    idle,       // between requests: the next request's first bytes
+    reading,    // a request in progress: more of it
+    sending,    // room in the socket for responses queued, then serving on
+    closing,    // room in the socket for the last response, then closed
+    lingering,  // room in the socket for the last response, then draining
+    draining,   // half-closed: the client's end of the input (see close())
+    closed,
+  };
+  // How a connection ends: at once, or lingering (see close()).
+  enum class Ending { at_once, lingering };
   // What serve() does after answering what is buffered.
-  enum class Next { read, serve_more, close };
+  enum class Next { read, serve_more, close, close_lingering };
   // How much of what is queued the socket took.
   enum class Sent { all, some, failed };
+  // Nagle's algorithm is turned off before the second write (before_write()).
+  enum class Nagle { before_first_write, before_second_write, off };
 
+  // The transitions, each to the state its name says.
   void await_request();
-  void serve();
   void read_more();
+  void send_rest();
+  void close(Ending ending);
+  void drain();
+  void close_now();
+
+  void serve();
   void read_first_bytes();
   void on_read(const boost::system::error_code& error);
   void move_to_worker_buffer(std::size_t n);
@@ -82,12 +108,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Sent write_output();
   Sent send_file();
   void before_write();
-  void send_rest();
   void after_sending(Sent sent);
-  void close(bool linger);
-  void finish_close();
-  void drain();
-  void close_now();
   void watch_deadline();
   void on_deadline();
 
@@ -111,8 +132,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Timer timer_;
   const ConnectionSettings& settings_;
   WorkspacePool& workspaces_;
+  http::Responder& responder_;
   std::unique_ptr<Workspace> work_;  // borrowed while a request is in progress
   std::string peer_;
+
+  State state_ = State::idle;
+  Nagle nagle_ = Nagle::before_first_write;
+  bool stopping_ = false;  // the server is stopping: no request after the one in progress
 
   // The unparsed input is source_[begin_, end_): in the worker's buffer
   // right after a read, else in work_->input.
@@ -121,18 +147,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 256> first_bytes_;  // where the next request's first bytes arrive
 
   Clock::time_point request_start_;
-  bool continue_answered_ = false;
-  bool input_unread_ = false;  // a request was refused before all of it was read
-  bool closing_ = false;       // the output queued is the last
-  bool linger_ = false;        // drain the client's input before closing (see close())
-
   Clock::time_point deadline_;
   Clock::time_point armed_until_ = Clock::time_point::max();  // what the watchdog sleeps until
-  bool idle_ = false;
-  bool timed_out_ = false;
-  bool stopping_ = false;
-  bool written_ = false;   // something was sent already
-  bool no_delay_ = false;  // TCP_NODELAY is set
+  bool overdue_ = false;  // the deadline passed: the socket was cancelled, a grace runs
 };
 
 }  // namespace verbd::net

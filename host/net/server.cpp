@@ -2,13 +2,8 @@
 
 #include "log/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -22,14 +17,13 @@ namespace verbd::net {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
-// One thread: an io_context, an acceptor, and the connections it accepted.
+// One thread: an io_context, an acceptor, a Responder, and the connections
+// it accepted. Like connections, it moves on by callbacks.
 class Server::Worker {
  public:
-  Worker(const ServerSettings& settings, ConnectionSlots& slots, store::Store& store,
-         const plugin::Registry& plugins)
-      : settings_(settings), slots_(slots), workspaces_(store, plugins), acceptor_(context_.get_executor()) {}
+  Worker(const ServerSettings& settings, ConnectionSlots& slots, std::unique_ptr<http::Responder> responder)
+      : settings_(settings), slots_(slots), responder_(std::move(responder)) {}
 
   std::uint16_t listen(const tcp::endpoint& endpoint) {
     acceptor_.open(endpoint.protocol());
@@ -46,7 +40,7 @@ class Server::Worker {
   }
 
   void start() {
-    asio::co_spawn(context_, accept_loop(), asio::detached);
+    accept();
     keep_pace();
     thread_ = std::thread([this] {
       if (settings_.batch_scheduling) use_batch_scheduling();
@@ -61,7 +55,8 @@ class Server::Worker {
       pacemaker_.cancel();
       for (auto& [raw, weak] : connections_)
         if (auto connection = weak.lock()) connection->stop_when_idle();
-      asio::co_spawn(context_, drain_then_stop(drain), asio::detached);
+      drain_deadline_ = std::chrono::steady_clock::now() + drain;
+      stop_when_drained();
     });
   }
 
@@ -70,31 +65,34 @@ class Server::Worker {
   }
 
  private:
-  asio::awaitable<void> accept_loop() {
-    asio::steady_timer backoff(context_);
-    while (acceptor_.is_open()) {
-      auto [error, socket] = co_await acceptor_.async_accept(no_throw);
-      if (error == asio::error::operation_aborted || !acceptor_.is_open()) break;
-      if (error) {
-        // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
-        // the backlog while connections close; retrying at once would spin.
-        warn_now_and_then("accept failed: {}; retrying every 100 ms", error.message());
-        backoff.expires_after(std::chrono::milliseconds(100));
-        co_await backoff.async_wait(no_throw);
-        continue;
-      }
-      auto slot = slots_.take();
-      if (!slot) {
-        refuse_busy(socket);
-        continue;
-      }
-      auto connection =
-          std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection, workspaces_);
+  void accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& error, Socket socket) {
+      on_accept(error, std::move(socket));
+    });
+  }
+
+  void on_accept(const boost::system::error_code& error, Socket socket) {
+    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (error) {
+      // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
+      // the backlog while connections close; retrying at once would spin.
+      warn_now_and_then("accept failed: {}; retrying every 100 ms", error.message());
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([this](const boost::system::error_code& cancelled) {
+        if (!cancelled) accept();
+      });
+      return;
+    }
+    if (auto slot = slots_.take()) {
+      auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
+                                                     workspaces_, *responder_);
       forget_closed();
       connections_[connection.get()] = connection;
       connection->start();
+    } else {
+      refuse_busy(socket);
     }
-    co_return;
+    accept();
   }
 
   // See ServerSettings::batch_scheduling. Only this thread's policy changes.
@@ -111,12 +109,16 @@ class Server::Worker {
   // open, so nearly every connection's watchdog would. This timer is always
   // due before the idle and header deadlines set since its last tick, so
   // they never become the earliest; it re-arms itself every so often (the
-  // shorter of the two timeouts) and does nothing else.
+  // shorter of the two timeouts). On each tick it also lets the Responder
+  // drop what it need not keep, so that an idle worker does not hold old
+  // plugins loaded.
   void keep_pace() {
     auto& timeouts = settings_.connection;
     pacemaker_.expires_after(std::min(timeouts.header_timeout, timeouts.idle_timeout));
     pacemaker_.async_wait([this](const boost::system::error_code& error) {
-      if (!error) keep_pace();
+      if (error) return;
+      responder_->release();
+      keep_pace();
     });
   }
 
@@ -125,9 +127,9 @@ class Server::Worker {
   void refuse_busy(Socket& socket) {
     warn_now_and_then("{} connections open, the maximum: answering 503 to new ones",
                       settings_.max_connections);
-    busy_.reset(false, nullptr);
+    busy_.reset(false);
     busy_.refuse(503, "too many connections; try again shortly");
-    busy_.add_trusted_header("Retry-After", "1");
+    busy_.add_field("Retry-After", "1");
     std::string bytes;
     busy_.serialize(bytes, {settings_.connection.server_name, false, 11});
     boost::system::error_code ignored;
@@ -156,18 +158,14 @@ class Server::Worker {
     unreported_ = 0;
   }
 
-  // Waits for the connections to finish, at most `drain`, then stops the thread.
-  asio::awaitable<void> drain_then_stop(std::chrono::milliseconds drain) {
-    auto deadline = std::chrono::steady_clock::now() + drain;
-    asio::steady_timer tick(context_);
-    while (std::chrono::steady_clock::now() < deadline) {
-      next_sweep_ = 0;
-      forget_closed();
-      if (connections_.empty()) break;
-      tick.expires_after(std::chrono::milliseconds(20));
-      co_await tick.async_wait(no_throw);
-    }
-    context_.stop();
+  // Stops the thread once every connection has finished, or at the drain's
+  // deadline, looking every 20 ms.
+  void stop_when_drained() {
+    next_sweep_ = 0;
+    forget_closed();
+    if (connections_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) return context_.stop();
+    backoff_.expires_after(std::chrono::milliseconds(20));
+    backoff_.async_wait([this](const boost::system::error_code&) { stop_when_drained(); });
   }
 
   // Drops entries of connections that have ended; amortised over accepts.
@@ -180,13 +178,17 @@ class Server::Worker {
 
   const ServerSettings& settings_;
   ConnectionSlots& slots_;
-  WorkspacePool workspaces_;  // before context_: connections give theirs back as it destroys them
+  // Before context_: connections give their workspaces back as it destroys them.
+  std::unique_ptr<http::Responder> responder_;
+  WorkspacePool workspaces_;
   http::Response busy_;
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
   asio::io_context context_{1};
-  asio::basic_socket_acceptor<tcp, Executor> acceptor_;
+  asio::basic_socket_acceptor<tcp, Executor> acceptor_{context_.get_executor()};
   Timer pacemaker_{context_.get_executor()};
+  Timer backoff_{context_.get_executor()};  // retrying accept, or waiting for the drain
+  std::chrono::steady_clock::time_point drain_deadline_{};
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   std::size_t next_sweep_ = 64;
   std::thread thread_;
@@ -208,8 +210,8 @@ ServerSettings settings_from(const config::Config& config) {
   return settings;
 }
 
-Server::Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins)
-    : settings_(std::move(settings)), slots_(settings_.max_connections), store_(store), plugins_(plugins) {}
+Server::Server(ServerSettings settings, http::ResponderFactory responders)
+    : settings_(std::move(settings)), slots_(settings_.max_connections), responders_(std::move(responders)) {}
 
 Server::~Server() {
   stop(std::chrono::milliseconds(0));
@@ -222,7 +224,7 @@ void Server::start() {
   if (error) throw std::runtime_error("server.host '" + settings_.host + "' is not an IP address");
   std::uint16_t port = settings_.port;
   for (unsigned i = 0; i < std::max(1u, settings_.workers); ++i) {
-    auto worker = std::make_unique<Worker>(settings_, slots_, store_, plugins_);
+    auto worker = std::make_unique<Worker>(settings_, slots_, responders_());
     try {
       port = worker->listen(tcp::endpoint(address, port));  // the first one picks the port for port 0
     } catch (const boost::system::system_error& e) {

@@ -1,13 +1,13 @@
-// The listening side: `workers` threads, each with its own io_context and
-// its own SO_REUSEPORT acceptor, so that a connection lives and dies on one
-// thread and no lock is shared between workers on the request path.
+// The listening side: `workers` threads, each with its own io_context, its
+// own SO_REUSEPORT acceptor and its own Responder, so that a connection lives
+// and dies on one thread and no lock is shared between workers on the
+// request path.
 #pragma once
 
 #include "config/config.hpp"
+#include "http/responder.hpp"
 #include "net/connection.hpp"
 #include "net/connection_slots.hpp"
-#include "plugin/generation.hpp"
-#include "store/store.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,20 +21,21 @@
 
 namespace verbd::net {
 
+// The listening side's share of the configuration; config::Config holds
+// the defaults.
 struct ServerSettings {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;  // 0: any free port; see port()
+  std::string host;
+  std::uint16_t port = 0;  // 0: any free port; see port()
   unsigned workers = 1;
   // Workers under SCHED_BATCH: a worker woken by a client's bytes does not
   // preempt the thread running on its core; it runs when that one blocks or
   // its time slice ends, and then answers all that arrived meanwhile in one
-  // turn. With more busy threads than cores (two workers and a load
-  // generator on two cores) that cut context switches from 21,000 to 900 a
-  // second and raised throughput by a third, p99 latency about the same. It
-  // needs no privilege; a machine shared with interactive programs may
-  // prefer the normal policy.
-  bool batch_scheduling = true;
-  std::size_t max_connections = 10000;
+  // turn. With more busy threads than cores (workers and a load generator
+  // on the same cores) that spares most context switches (README,
+  // Performance, has the figures). It needs no privilege; a machine shared
+  // with interactive programs may prefer the normal policy.
+  bool batch_scheduling = false;
+  std::size_t max_connections = 0;
   ConnectionSettings connection;
 };
 
@@ -43,7 +44,8 @@ ServerSettings settings_from(const config::Config& config);
 
 class Server {
  public:
-  Server(ServerSettings settings, store::Store& store, const plugin::Registry& plugins);
+  // Each worker answers its requests with a Responder from `responders`.
+  Server(ServerSettings settings, http::ResponderFactory responders);
   ~Server();
 
   // Binds every worker's acceptor and starts the threads. Throws
@@ -61,8 +63,7 @@ class Server {
 
   ServerSettings settings_;
   ConnectionSlots slots_;
-  store::Store& store_;
-  const plugin::Registry& plugins_;
+  http::ResponderFactory responders_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
 };

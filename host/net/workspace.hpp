@@ -9,7 +9,7 @@
 // (no allocation per request in the steady state).
 #pragma once
 
-#include "http/exchange.hpp"
+#include "common/fd.hpp"
 #include "http/parser.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -22,15 +22,12 @@
 namespace verbd::net {
 
 struct Workspace {
-  Workspace(store::Store& store, const plugin::Registry& plugins) : exchange(store, plugins) {}
-
-  http::Exchange exchange;
   std::optional<http::Parser> parser;  // set while a request is being read
   http::Request request;
   http::Response response;
   std::string output;           // responses not yet written, in order
   std::size_t output_sent = 0;  // of which the socket has taken so many bytes
-  store::Fd file;               // after output: a body sent from its file
+  Fd file;                      // after output: a body sent from its file
   std::uint64_t file_sent = 0, file_size = 0;
   std::vector<char> input;  // an incomplete request, kept between reads
 
@@ -44,13 +41,10 @@ class WorkspacePool {
   static constexpr std::size_t kept_buffer_bytes = 64 * 1024;
 
   // At most `spares` idle workspaces are kept; more are freed.
-  WorkspacePool(store::Store& store, const plugin::Registry& plugins, std::size_t spares = 256)
-      : store_(store), plugins_(plugins), max_spares_(spares) {
-    spares_.reserve(spares);
-  }
+  explicit WorkspacePool(std::size_t spares = 256) : max_spares_(spares) { spares_.reserve(spares); }
 
   std::unique_ptr<Workspace> take() {
-    if (spares_.empty()) return std::make_unique<Workspace>(store_, plugins_);
+    if (spares_.empty()) return std::make_unique<Workspace>();
     auto workspace = std::move(spares_.back());
     spares_.pop_back();
     return workspace;
@@ -61,7 +55,7 @@ class WorkspacePool {
     workspace->parser.reset();
     workspace->output.clear();
     workspace->output_sent = 0;
-    workspace->file = store::Fd();
+    workspace->file = Fd();
     workspace->input.clear();
     workspace->request.clear();
     trim(workspace->output);
@@ -69,30 +63,18 @@ class WorkspacePool {
     trim(workspace->request.body);
     workspace->response.trim(kept_buffer_bytes);
     spares_.push_back(std::move(workspace));
-    let_spares_go_of_old_plugins();
   }
 
   std::size_t spares() const noexcept { return spares_.size(); }
 
  private:
-  // A spare may wait long for its next request: once plugins are reloaded,
-  // spares drop the old generation rather than keep its plugins loaded.
-  void let_spares_go_of_old_plugins() {
-    if (plugins_.number() == generation_seen_) return;
-    generation_seen_ = plugins_.number();
-    for (auto& spare : spares_) spare->exchange.let_go_of_old_generation();
-  }
-
   template <typename Buffer>
   static void trim(Buffer& buffer) {
     if (buffer.capacity() > kept_buffer_bytes) Buffer().swap(buffer);  // (assigning {} keeps a string's)
   }
 
-  store::Store& store_;
-  const plugin::Registry& plugins_;
   std::size_t max_spares_;
   std::vector<std::unique_ptr<Workspace>> spares_;
-  std::uint64_t generation_seen_ = 0;
 };
 
 }  // namespace verbd::net

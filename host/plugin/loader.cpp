@@ -1,8 +1,9 @@
 #include "plugin/loader.hpp"
 
+#include "common/ascii.hpp"
 #include "log/log.hpp"
 
-#include <verbd/http.hpp>
+#include <verbd/detail/rules.hpp>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -41,46 +42,11 @@ std::string loader_error(const fs::path& file) {
   return text != nullptr ? text : "unknown reason";
 }
 
-// The descriptor's fields, checked in the order the ABI promises they exist.
-std::string check_descriptor(const verbd_plugin_descriptor& d) {
-  char hex[16];
-  if (d.magic != VERBD_PLUGIN_MAGIC) {
-    std::snprintf(hex, sizeof hex, "0x%08x", d.magic);
-    return std::string("its descriptor has magic ") + hex +
-           ", not 0x56524244: it is not a verbd plugin, or it is damaged";
-  }
-  if (d.abi_major != VERBD_ABI_MAJOR)
-    return "built for SDK ABI " + std::to_string(d.abi_major) + ", this host speaks ABI " +
-           std::to_string(VERBD_ABI_MAJOR) + ": rebuild it against this SDK";
-  if (d.abi_minor > VERBD_ABI_MINOR)
-    return "built for SDK ABI " + std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor) +
-           ", newer than this host's " + std::to_string(VERBD_ABI_MAJOR) + "." +
-           std::to_string(VERBD_ABI_MINOR) + ": upgrade verbd, or rebuild it against this SDK";
-  if (d.struct_size < sizeof(verbd_plugin_descriptor))
-    return "its descriptor is " + std::to_string(d.struct_size) + " bytes, ABI 1 needs " +
-           std::to_string(sizeof(verbd_plugin_descriptor)) + ": rebuild it against this SDK";
-  if (d.name == nullptr || *d.name == '\0' || d.version == nullptr)
-    return "its descriptor has no name or version";
-  if (d.create == nullptr || d.destroy == nullptr || d.handle == nullptr)
-    return "its descriptor lacks create, destroy or handle";
-  if (d.methods == nullptr || d.methods[0] == nullptr) return "it serves no method";
-  for (const char* const* method = d.methods; *method != nullptr; ++method)
-    if (!verbd::is_token(*method))
-      return std::string("it serves '") + (*method ? *method : "") + "', which is not a method token";
-  return {};
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // The settings for a plugin: [plugins.<method>] of each method it serves.
 config::Settings settings_for(const std::vector<std::string>& methods, const config::Plugins& plugins) {
   config::Settings merged;
   for (const auto& method : methods) {
-    auto found = plugins.settings.find(lower(method));
+    auto found = plugins.settings.find(ascii::lower(method));
     if (found != plugins.settings.end()) merged.insert(found->second.begin(), found->second.end());
   }
   return merged;
@@ -120,20 +86,32 @@ std::string describe_changes(const Generation* before, const Generation& now) {
   return changes.empty() ? "none" : changes;
 }
 
+// A copy of `file` in a folder of its own, made for this one load: the
+// folder and the copy go as soon as the library is mapped, so that nothing
+// is left behind even by a verbd killed a moment later.
+fs::path private_copy(const fs::path& file, std::string& refusal) {
+  std::string folder = (fs::temp_directory_path() / "verbd-plugin-XXXXXX").string();
+  if (::mkdtemp(folder.data()) == nullptr) {
+    refusal = "cannot make a private folder to load it from in " + fs::temp_directory_path().string() + ": " +
+              std::strerror(errno);
+    return {};
+  }
+  fs::path copy = fs::path(folder) / file.filename();
+  std::error_code error;
+  fs::copy_file(file, copy, error);
+  if (error) refusal = "cannot copy it to " + copy.string() + ": " + error.message();
+  return copy;
+}
+
+void remove_private_copy(const fs::path& copy) {
+  std::error_code ignored;
+  fs::remove(copy, ignored);
+  fs::remove(copy.parent_path(), ignored);
+}
+
 }  // namespace
 
-Loader::Loader(store::Store& store) : store_(store) {
-  std::string pattern = (fs::temp_directory_path() / "verbd-plugins-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw std::runtime_error("cannot make a private plugin folder in " + fs::temp_directory_path().string() +
-                             ": " + std::strerror(errno));
-  private_folder_ = pattern;
-}
-
-Loader::~Loader() {
-  std::error_code ignored;
-  fs::remove_all(private_folder_, ignored);
-}
+Loader::Loader(store::Store& store, const verbd_host& services) : store_(store), services_(services) {}
 
 LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number, const Generation* before) {
   static auto& log = verbd::log::get("plugins");
@@ -182,14 +160,6 @@ std::shared_ptr<const Plugin> Loader::reuse_or_load(const fs::path& file, const 
   return previous;
 }
 
-fs::path Loader::private_copy(const fs::path& file, std::string& refusal) {
-  fs::path copy = private_folder_ / (std::to_string(++copies_) + "-" + file.filename().string());
-  std::error_code error;
-  fs::copy_file(file, copy, fs::copy_options::overwrite_existing, error);
-  if (error) refusal = "cannot copy it to " + copy.string() + ": " + error.message();
-  return copy;
-}
-
 std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const FileIdentity& identity,
                                                 const config::Plugins& plugins, std::string& refusal) {
   if (!has_elf_header(file)) {
@@ -197,13 +167,12 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
     return nullptr;
   }
   fs::path copy = private_copy(file, refusal);
-  if (!refusal.empty()) return nullptr;
+  if (!refusal.empty()) return remove_private_copy(copy), nullptr;
   boost::dll::fs::error_code error;
   boost::dll::shared_library library(copy, error,
                                      boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (error) refusal = "the dynamic loader refused it: " + loader_error(copy);
-  std::error_code ignored;
-  fs::remove(copy, ignored);  // the mapping stays; nothing is left to clean up
+  remove_private_copy(copy);  // the mapping stays
   if (!refusal.empty()) return nullptr;
 
   if (!library.has(VERBD_DESCRIPTOR_SYMBOL)) {
@@ -212,14 +181,15 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
     return nullptr;
   }
   const auto& descriptor = library.get<const verbd_plugin_descriptor>(VERBD_DESCRIPTOR_SYMBOL);
-  refusal = check_descriptor(descriptor);
+  refusal = detail::descriptor_problem(descriptor);
   if (!refusal.empty()) return nullptr;
 
-  Services services;
-  services.log = &verbd::log::get(std::string("plugin ") + descriptor.name);
-  services.settings = settings_for(methods_of(descriptor), plugins);
-  services.store = &store_;
-  auto plugin = std::make_shared<Plugin>(std::move(library), descriptor, file, identity, std::move(services));
+  Context context;
+  context.log = &verbd::log::get(std::string("plugin ") + descriptor.name);
+  context.settings = settings_for(methods_of(descriptor), plugins);
+  context.store = &store_;
+  auto plugin = std::make_shared<Plugin>(std::move(library), descriptor, Origin{file, identity},
+                                         std::move(context), services_);
   std::string failure;
   if (!plugin->start(failure)) {
     refusal = "its factory failed: " + failure;

@@ -5,9 +5,10 @@
 // that fails any step is refused with one reason, in the words a user needs
 // to fix it; the others load and serve.
 //
-// Libraries are loaded from private copies (made, dlopen'ed, then deleted),
-// so that replacing a file in the folder really brings new code and a `cp`
-// over a loaded file cannot corrupt the running one.
+// Libraries are loaded from private copies (made in a folder of their own,
+// dlopen'ed, then deleted with the folder), so that replacing a file in the
+// folder really brings new code and a `cp` over a loaded file cannot corrupt
+// the running one.
 #pragma once
 
 #include "config/config.hpp"
@@ -34,10 +35,9 @@ struct LoadReport {
 
 class Loader {
  public:
-  explicit Loader(store::Store& store);  // throws std::runtime_error without a private folder
-  ~Loader();
-  Loader(const Loader&) = delete;
-  Loader& operator=(const Loader&) = delete;
+  // `services`: the host's functions for plugins (dispatch/services.hpp),
+  // given to each with its own context.
+  Loader(store::Store& store, const verbd_host& services);
 
   // Loads the folder as generation `number`. A file unchanged since
   // `before` keeps its loaded plugin (same instance); a file that fails to
@@ -51,11 +51,9 @@ class Loader {
                                               std::string& refusal);
   std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file, const FileIdentity& identity,
                                           const config::Plugins& plugins, std::string& refusal);
-  std::filesystem::path private_copy(const std::filesystem::path& file, std::string& refusal);
 
   store::Store& store_;
-  std::filesystem::path private_folder_;
-  std::uint64_t copies_ = 0;
+  verbd_host services_;
 };
 
 // Logs the generation, what changed, and its plugins as a table: method,

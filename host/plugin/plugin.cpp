@@ -1,21 +1,19 @@
 #include "plugin/plugin.hpp"
 
-#include "http/response.hpp"
-
 namespace verbd::plugin {
 
-Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor,
-               std::filesystem::path file, FileIdentity identity, Services services)
+Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor, Origin origin,
+               Context context, const verbd_host& services)
     : library_(std::move(library)),
       descriptor_(descriptor),
-      file_(std::move(file)),
-      identity_(identity),
+      origin_(std::move(origin)),
       name_(descriptor.name),
       version_(descriptor.version),
-      services_(std::move(services)) {
+      context_(std::move(context)),
+      host_(services) {
   for (const char* const* method = descriptor.methods; *method != nullptr; ++method)
     methods_.emplace_back(*method);
-  host_ = make_host_table(services_);
+  host_.context = &context_;
 }
 
 Plugin::~Plugin() {
@@ -29,10 +27,6 @@ bool Plugin::start(std::string& error) {
   instance_ = nullptr;
   error = reason[0] != '\0' ? reason : "no reason given";
   return false;
-}
-
-std::int32_t Plugin::handle(const verbd_request& request, http::Response& response) const {
-  return descriptor_.handle(instance_, &request, reinterpret_cast<verbd_response*>(&response));
 }
 
 std::string Plugin::abi() const {

@@ -21,10 +21,6 @@ namespace spdlog {
 class logger;
 }
 
-namespace verbd::http {
-class Response;
-}
-
 namespace verbd::plugin {
 
 // Which version of a file was loaded: a `cp` over it changes size or mtime.
@@ -34,8 +30,15 @@ struct FileIdentity {
   bool operator==(const FileIdentity&) const = default;
 };
 
-// What `verbd_host.context` points at: the host as one plugin sees it.
-struct Services {
+// Where a plugin was loaded from.
+struct Origin {
+  std::filesystem::path file;  // in the plugin folder
+  FileIdentity identity;
+};
+
+// What `verbd_host.context` points at: the host as one plugin sees it. The
+// functions of the table (dispatch/services.hpp) find everything here.
+struct Context {
   spdlog::logger* log = nullptr;  // named "plugin <name>"
   config::Settings settings;      // merged from [plugins.<method>] of each method it serves
   store::Store* store = nullptr;
@@ -43,8 +46,11 @@ struct Services {
 
 class Plugin {
  public:
-  Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor,
-         std::filesystem::path file, FileIdentity identity, Services services);
+  // `services` is the table of host functions; its context is set to this
+  // plugin's own. `library` is empty for a descriptor compiled into the
+  // host (tests).
+  Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor, Origin origin,
+         Context context, const verbd_host& services);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -52,30 +58,29 @@ class Plugin {
   // Calls the plugin's factory; false with `error` set when it fails.
   bool start(std::string& error);
   // VERBD_OK, or VERBD_PLUGIN_FAILED when the plugin reported a failure.
-  std::int32_t handle(const verbd_request& request, http::Response& response) const;
+  // `response` is whatever the services table's response functions expect.
+  std::int32_t handle(const verbd_request& request, verbd_response* response) const {
+    return descriptor_.handle(instance_, &request, response);
+  }
 
   const std::string& name() const noexcept { return name_; }
   const std::string& version() const noexcept { return version_; }
-  const std::filesystem::path& file() const noexcept { return file_; }
-  const FileIdentity& identity() const noexcept { return identity_; }
+  const std::filesystem::path& file() const noexcept { return origin_.file; }
+  const FileIdentity& identity() const noexcept { return origin_.identity; }
   const std::vector<std::string>& methods() const noexcept { return methods_; }
-  const config::Settings& settings() const noexcept { return services_.settings; }
+  const config::Settings& settings() const noexcept { return context_.settings; }
   std::string abi() const;
 
  private:
   boost::dll::shared_library library_;
   const verbd_plugin_descriptor& descriptor_;
-  std::filesystem::path file_;
-  FileIdentity identity_;
+  Origin origin_;
   std::string name_;
   std::string version_;
   std::vector<std::string> methods_;
-  Services services_;
+  Context context_;
   verbd_host host_{};
   void* instance_ = nullptr;
 };
-
-// The table of host services for one plugin; `services` must outlive it.
-verbd_host make_host_table(Services& services);
 
 }  // namespace verbd::plugin

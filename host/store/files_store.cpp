@@ -15,8 +15,8 @@
 //
 // Speed: small resources are read from memory while their file is unchanged
 // (store/read_cache.hpp).
+#include "common/fd.hpp"
 #include "log/log.hpp"
-#include "store/fd.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 #include "store/store.hpp"
@@ -187,7 +187,7 @@ class FilesStore final : public Store {
     if (!root_.ok())
       throw std::runtime_error("cannot open store root " + options.root.string() + ": " +
                                std::strerror(errno));
-    std::string scratch(scratch_folder);
+    std::string scratch(reserved_folder);
     ::mkdirat(root_.get(), scratch.c_str(), 0700);
     scratch_ = Fd(::openat(root_.get(), scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!scratch_.ok())
@@ -213,7 +213,7 @@ class FilesStore final : public Store {
 
   Status write(const Write& write, Entry& entry, bool& created) override {
     entry = Entry{};
-    if (!is_clean_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
+    if (!is_store_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
     if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(stripe(write.path));
@@ -241,7 +241,7 @@ class FilesStore final : public Store {
   }
 
   Status remove(std::string_view path) override {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     if (relative(path).empty()) return empty_root();
     std::lock_guard lock(stripe(path));
     auto [parent_path, name] = split_parent(relative(path));
@@ -266,7 +266,7 @@ class FilesStore final : public Store {
   }
 
   Status list(std::string_view path, std::string& lines) override {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     Fd folder(open_beneath(root_.get(), relative(path), O_RDONLY | O_DIRECTORY));
     if (!folder.ok()) return from_errno(errno, "open", path);
     std::vector<std::string> members = list_members(folder.get(), relative(path).empty());
@@ -280,7 +280,7 @@ class FilesStore final : public Store {
   // it has them; a large one as its open file when `file` is given.
   Status load(std::string_view path, std::string* bytes, Fd* file, Entry& entry) {
     entry = Entry{};
-    if (bytes != nullptr && is_clean_path(path) && cache_.find(root_.get(), relative(path), *bytes, entry))
+    if (bytes != nullptr && is_store_path(path) && cache_.find(root_.get(), relative(path), *bytes, entry))
       return VERBD_OK;
     Fd fd;
     if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
@@ -310,7 +310,7 @@ class FilesStore final : public Store {
   }
 
   Status open_existing(std::string_view path, Fd& fd) {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     int flags = O_RDONLY | O_NONBLOCK | (names_collection(path) ? O_DIRECTORY : 0);
     fd = Fd(open_beneath(root_.get(), relative(path), flags));
     return fd.ok() ? VERBD_OK : from_errno(errno, "open", path);
@@ -398,7 +398,7 @@ class FilesStore final : public Store {
     if (stream == nullptr) return members;
     while (dirent* item = ::readdir(stream)) {
       std::string_view name = item->d_name;
-      if (name == "." || name == ".." || (is_root && name == scratch_folder)) continue;
+      if (name == "." || name == ".." || (is_root && name == reserved_folder)) continue;
       struct stat st {};
       if (::fstatat(folder, item->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISDIR(st.st_mode)) members.push_back(std::string(name) + "/");

@@ -1,6 +1,8 @@
 // The memory backend: volatile, for tests and for trying verbd out. The
 // store itself is the SDK's <verbd/memory_store.hpp>, which plugin authors
-// also test against; this adapts it to the host's Store interface.
+// also test against; this adapts it to the host's Store interface and adds
+// the host's reserved-folder rule (store/path.hpp).
+#include "store/path.hpp"
 #include "store/store.hpp"
 
 #include <verbd/memory_store.hpp>
@@ -10,16 +12,26 @@ namespace {
 
 class MemoryBackend final : public Store {
  public:
-  Status stat(std::string_view path, Entry& entry) override { return store_.stat(path, entry); }
+  Status stat(std::string_view path, Entry& entry) override {
+    entry = Entry{};
+    return is_store_path(path) ? store_.stat(path, entry) : VERBD_BAD_ARGUMENT;
+  }
   Status read(std::string_view path, std::string* bytes, Entry& entry) override {
-    return store_.read(path, bytes, entry);
+    entry = Entry{};
+    return is_store_path(path) ? store_.read(path, bytes, entry) : VERBD_BAD_ARGUMENT;
   }
   Status write(const Write& write, Entry& entry, bool& created) override {
+    entry = Entry{};
+    if (!is_store_path(write.path)) return VERBD_BAD_ARGUMENT;
     return store_.write(write.path, write.body, write.media_type, static_cast<verbd_write_mode>(write.mode),
                         entry, created);
   }
-  Status remove(std::string_view path) override { return store_.remove(path); }
-  Status list(std::string_view path, std::string& lines) override { return store_.list(path, lines); }
+  Status remove(std::string_view path) override {
+    return is_store_path(path) ? store_.remove(path) : VERBD_BAD_ARGUMENT;
+  }
+  Status list(std::string_view path, std::string& lines) override {
+    return is_store_path(path) ? store_.list(path, lines) : VERBD_BAD_ARGUMENT;
+  }
 
  private:
   verbd::MemoryStore store_;

@@ -6,8 +6,8 @@
 // atomic on its own: a reader sees a resource's old or new bytes, never a mix.
 #pragma once
 
+#include "common/fd.hpp"
 #include "config/config.hpp"
-#include "store/fd.hpp"
 
 #include <verbd/plugin.h>
 

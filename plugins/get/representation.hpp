@@ -13,8 +13,7 @@ namespace verbd::standard {
 
 class Representation {
  public:
-  explicit Representation(Host& host)
-      : store_(host.store()), index_(host.setting("index", std::string_view("index.html"))) {
+  explicit Representation(Host& host) : store_(host.store()), index_(host.setting("index", "index.html")) {
     if (index_.empty() || index_.find('/') != std::string::npos || index_ == "." || index_ == "..")
       throw std::invalid_argument("setting 'index' must be a file name, not '" + index_ + "'");
   }

@@ -39,7 +39,7 @@ void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 // A client of plain system calls and fixed buffers, so that it neither
@@ -98,4 +98,4 @@ TEST(SteadyState, AKeepAliveGetFromTheMemoryStoreAllocatesNothing) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

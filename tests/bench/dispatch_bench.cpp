@@ -1,12 +1,13 @@
 // What the plugin boundary costs: a request answered by a no-op plugin
 // (loaded with Boost.DLL, called through the C ABI) against the same answer
-// from a function compiled into the host, and the host's whole request path
-// (target normalisation, method look-up, dispatch, response checks) around
-// that plugin. Sockets and parsing are left out; they cost the same for any
+// from a function compiled into the host, and the dispatch layer's whole
+// path (target normalisation, method look-up, the C request, the call,
+// response checks) around that plugin. Sockets and parsing are left out; they cost the same for any
 // method.
 //
 //   build/bin/dispatch_bench [--benchmark_repetitions=5]
-#include "http/exchange.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/services.hpp"
 #include "plugin/loader.hpp"
 #include "store/store.hpp"
 
@@ -29,7 +30,7 @@ struct Loaded {
     fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "noop.so", folder / "noop.so",
                   fs::copy_options::overwrite_existing);
     store = store::make_store({"memory", folder / "data", false});
-    loader = std::make_unique<plugin::Loader>(*store);
+    loader = std::make_unique<plugin::Loader>(*store, dispatch::services_table());
     config::Plugins plugins;
     plugins.directory = folder;
     report = loader->load(plugins, 1);
@@ -67,7 +68,7 @@ void DirectCall(benchmark::State& state) {
   http::Request request = noop_request();
   http::Response response;
   for (auto _ : state) {
-    response.reset(false, nullptr);
+    response.reset(false);
     compiled_in_handler(request, response);
     benchmark::DoNotOptimize(response.status());
   }
@@ -82,23 +83,24 @@ void PluginCall(benchmark::State& state) {
   request.method = {"NOOP", 4};
   request.path = {"/a/b", 4};
   http::Response response;
+  dispatch::Draft draft{response, *loaded().store, false, {}};
   for (auto _ : state) {
-    response.reset(false, nullptr);
-    benchmark::DoNotOptimize(noop.handle(request, response));
+    response.reset(false);
+    benchmark::DoNotOptimize(noop.handle(request, draft.handle()));
   }
 }
 BENCHMARK(PluginCall);
 
-void ExchangeWithPlugin(benchmark::State& state) {
-  http::Exchange exchange(*loaded().store, loaded().registry);
+void DispatchToPlugin(benchmark::State& state) {
+  dispatch::Dispatcher dispatcher(*loaded().store, loaded().registry);
   http::Request request = noop_request();
   http::Response response;
   for (auto _ : state) {
-    exchange.answer(request, response);
+    dispatcher.answer(request, response);
     benchmark::DoNotOptimize(response.status());
   }
 }
-BENCHMARK(ExchangeWithPlugin);
+BENCHMARK(DispatchToPlugin);
 
 }  // namespace
 

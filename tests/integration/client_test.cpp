@@ -17,7 +17,7 @@
 
 #include <regex>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 class ClientTest : public ::testing::Test {
@@ -279,4 +279,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& test) { return std::string(test.param.name); });
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

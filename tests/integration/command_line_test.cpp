@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -183,4 +183,4 @@ TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 enum class Then { stays_open, closes };
@@ -361,4 +361,4 @@ std::string case_name(const ::testing::TestParamInfo<Case>& tested) { return tes
 INSTANTIATE_TEST_SUITE_P(Rfc9112, Conformance, ::testing::ValuesIn(cases), case_name);
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -17,7 +17,7 @@
 #include <chrono>
 #include <thread>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -481,4 +481,4 @@ TEST_F(ConnectionTest, RefusesConnectionsPastTheMaximumWith503) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -179,9 +179,9 @@ TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 TEST_F(Durability, SigtermUnderLoadFinishesWhatItAcceptedAndExitsZero) {
@@ -230,4 +230,4 @@ TEST_F(Durability, SigtermUnderLoadFinishesWhatItAcceptedAndExitsZero) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

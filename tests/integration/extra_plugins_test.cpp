@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -66,4 +66,4 @@ TEST_F(ExtraPlugins, PatchRefusesWhatItCannotDo) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

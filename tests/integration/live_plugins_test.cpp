@@ -12,7 +12,7 @@
 #include <chrono>
 #include <thread>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -81,4 +81,4 @@ TEST(LivePlugins, SwapsUnderLoadWithoutAFailedRequest) {
 }
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

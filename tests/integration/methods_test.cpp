@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 class MethodsTest : public ::testing::TestWithParam<std::string> {
@@ -188,4 +188,4 @@ TEST_P(MethodsTest, TraversalIsRefusedBeforeAnyPlugin) {
 INSTANTIATE_TEST_SUITE_P(Backends, MethodsTest, ::testing::Values("files", "memory"));
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace verbd::testing {
+namespace verbd::test {
 namespace {
 
 class Walkthrough : public ::testing::TestWithParam<std::string> {
@@ -59,4 +59,4 @@ TEST_P(Walkthrough, KeyValue) {
 INSTANTIATE_TEST_SUITE_P(Backends, Walkthrough, ::testing::Values("files", "memory"));
 
 }  // namespace
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -8,7 +8,7 @@ namespace {
 
 class EchoPlugin {
  public:
-  explicit EchoPlugin(verbd::Host& host) : greeting_(host.setting("greeting", std::string_view("hello"))) {}
+  explicit EchoPlugin(verbd::Host& host) : greeting_(host.setting("greeting", "hello")) {}
 
   void handle(const verbd::Request& request, verbd::Response& response) const {
     response.status(200);

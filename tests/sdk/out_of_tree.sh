@@ -18,15 +18,7 @@ cmake --build "$work/purge" >/dev/null
 
 mkdir -p "$work/plugins"
 cp "$build"/plugins/*.so "$work/plugins/"
-cat >"$work/verbd.toml" <<TOML
-[server]
-port = 0
-[plugins]
-directory = "plugins"
-[store]
-backend = "memory"
-TOML
-start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/log"
+start_verbd_in "$build/bin/verbd" "$work"
 base="http://127.0.0.1:$port"
 verb() { "$build/bin/verb" "$@" --base "$base"; }
 status_of() { verb PURGE /db/ -i | head -1 | cut -d' ' -f2; }

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 class BackendTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -26,4 +26,4 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<store::Store> store_;
 };
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 CannedServer::CannedServer(std::vector<Step> steps) : steps_(std::move(steps)) {
   listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -69,4 +69,4 @@ void CannedServer::play() {
   ::close(client);
 }
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 struct Step {
   enum Kind { read_head, read_bytes, send, close, stall } kind;
@@ -33,4 +33,4 @@ class CannedServer {
   std::thread thread_;
 };
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

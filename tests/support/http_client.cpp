@@ -11,7 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 constexpr int reply_timeout_ms = 5000;
 
@@ -129,4 +129,4 @@ Reply fetch(std::uint16_t port, std::string_view method, std::string_view target
   return client.request(method, target, body, extra_headers);
 }
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

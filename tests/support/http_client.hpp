@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 struct Reply {
   int status = 0;
@@ -63,4 +63,4 @@ class Client {
 Reply fetch(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body = {},
             const std::vector<std::string>& extra_headers = {});
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace verbd::testing {
+namespace verbd::test {
 
 std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -98,4 +98,4 @@ std::uint16_t Process::port() const {
   return 0;
 }
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 std::string slurp(const std::filesystem::path& file);
 
@@ -45,4 +45,4 @@ class Process {
   pid_t pid_ = -1;
 };
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -14,3 +14,11 @@ start_verbd() {
   cat "$3" >&2
   return 1
 }
+
+# start_verbd_in BINARY FOLDER: verbd serving the plugins of FOLDER/plugins
+# (made if missing), watching it, with a memory store; logs to FOLDER/log.
+start_verbd_in() {
+  mkdir -p "$2/plugins"
+  printf '[server]\nport = 0\n[plugins]\ndirectory = "plugins"\n[store]\nbackend = "memory"\n' >"$2/verbd.toml"
+  start_verbd "$1" "$2/verbd.toml" "$2/log"
+}

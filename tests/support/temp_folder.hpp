@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 class TempFolder {
  public:
@@ -41,4 +41,4 @@ class TempFolder {
   std::filesystem::path path_;
 };
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

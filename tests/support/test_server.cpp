@@ -1,8 +1,10 @@
 #include "test_server.hpp"
 
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/services.hpp"
 #include "log/log.hpp"
 
-namespace verbd::testing {
+namespace verbd::test {
 
 config::Config test_config(const std::string& backend, const std::filesystem::path& data_root,
                            const std::filesystem::path& plugin_folder) {
@@ -21,10 +23,11 @@ config::Config test_config(const std::string& backend, const std::filesystem::pa
 TestServer::TestServer(const config::Config& config) {
   verbd::log::setup(config.log.level);
   store_ = store::make_store(config.store);
-  loader_ = std::make_unique<plugin::Loader>(*store_);
+  loader_ = std::make_unique<plugin::Loader>(*store_, dispatch::services_table());
   report_ = loader_->load(config.plugins, 1);
   registry_.publish(report_.generation);
-  server_ = std::make_unique<net::Server>(net::settings_from(config), *store_, registry_);
+  server_ =
+      std::make_unique<net::Server>(net::settings_from(config), dispatch::dispatchers(*store_, registry_));
   server_->start();
 }
 
@@ -33,4 +36,4 @@ TestServer::~TestServer() {
   server_->wait();
 }
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

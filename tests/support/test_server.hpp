@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-namespace verbd::testing {
+namespace verbd::test {
 
 // Defaults for tests: port 0, the given backend and plugin folder, quiet logs.
 config::Config test_config(const std::string& backend, const std::filesystem::path& data_root,
@@ -34,4 +34,4 @@ class TestServer {
   std::unique_ptr<net::Server> server_;
 };
 
-}  // namespace verbd::testing
+}  // namespace verbd::test

@@ -1,9 +1,11 @@
-// Small HTTP helpers for plugin authors (and the host): HTTP-dates and
-// entity-tag lists as RFC 9110 §5.6.7 and §8.8.3 define them. Header-only.
+// Small HTTP helpers for plugin authors: HTTP-dates and entity-tag lists as
+// RFC 9110 §5.6.7 and §8.8.3 define them, tokens, percent-encoding.
+// Header-only. (verbd formats its own Date field with format_http_date.)
 #ifndef VERBD_HTTP_HPP
 #define VERBD_HTTP_HPP
 
-#include <array>
+#include <verbd/detail/text.hpp>
+
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -86,50 +88,11 @@ inline bool etag_list_matches(std::string_view list, std::string_view etag, bool
   return false;
 }
 
-// RFC 9110 §5.6.2: a token, as field names and methods must be.
-inline bool is_token(std::string_view text) noexcept {
-  static constexpr auto table = [] {
-    std::array<bool, 256> allowed{};
-    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = allowed[c - 'a' + 'A'] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) allowed[static_cast<unsigned char>(c)] = true;
-    return allowed;
-  }();
-  if (text.empty()) return false;
-  for (char c : text)
-    if (!table[static_cast<unsigned char>(c)]) return false;
-  return true;
-}
+// RFC 9110 §5.6.2: a token, as methods and field names must be.
+using detail::is_token;
 
-// A field value a plugin may send: no CR, LF or NUL (no header injection).
-inline bool is_safe_field_value(std::string_view text) noexcept {
-  for (char c : text)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-// Fields the host writes itself; a plugin that sets one gets a 500.
-inline bool is_host_owned_field(std::string_view name) noexcept {
-  auto same = [name](std::string_view owned) {
-    if (owned.size() != name.size()) return false;
-    for (std::size_t i = 0; i < owned.size(); ++i)
-      if ((name[i] | 0x20) != (owned[i] | 0x20)) return false;
-    return true;
-  };
-  return same("content-length") || same("transfer-encoding") || same("connection") || same("date") ||
-         same("server");
-}
-
-// What is wrong with a response field a plugin sets, or "" when nothing is.
-inline std::string field_problem(std::string_view name, std::string_view value) {
-  if (!is_token(name)) return "header name '" + std::string(name) + "' is not a token";
-  if (!is_safe_field_value(value)) return "header " + std::string(name) + " has CR, LF or NUL in its value";
-  if (is_host_owned_field(name)) return "header " + std::string(name) + " belongs to the host";
-  return {};
-}
-
-// A status a plugin may answer with: 200 to 599 (1xx are the host's).
-inline bool is_plugin_status(int status) noexcept { return status >= 200 && status <= 599; }
+// ASCII case-insensitive comparison, as field names and most tokens need.
+using detail::iequals;
 
 // A clean path as a URI path (for Location): every byte outside RFC 3986's
 // unreserved set, '/' and the sub-delimiters is percent-encoded.

@@ -10,7 +10,7 @@
 #define VERBD_MEMORY_STORE_HPP
 
 #include <verbd/plugin.h>
-#include <verbd/paths.hpp>
+#include <verbd/detail/store_rules.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -59,9 +59,9 @@ class MemoryStore {
 
   verbd_status write(std::string_view path, std::string_view body, std::string_view media_type,
                      verbd_write_mode mode, verbd_entry& entry, bool& created) {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
-    if (names_collection(path)) return VERBD_IS_COLLECTION;
-    if (!media_type.empty() && !is_storable_media_type(media_type)) return VERBD_BAD_ARGUMENT;
+    if (!detail::is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (detail::names_collection(path)) return VERBD_IS_COLLECTION;
+    if (!media_type.empty() && !detail::is_storable_media_type(media_type)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(mutex_);
     std::string key(path);
     if (collections_.count(key + "/")) return VERBD_IS_COLLECTION;
@@ -74,7 +74,7 @@ class MemoryStore {
     next->bytes.append(body);
     next->media_type = !media_type.empty() ? std::string(media_type)
                        : !created          ? existing->second->media_type
-                                           : std::string(guess_media_type(key));
+                                           : std::string(detail::guess_media_type(key));
     next->modified_unix = std::time(nullptr);
     next->version = ++versions_;
     resources_[key] = next;
@@ -83,11 +83,11 @@ class MemoryStore {
   }
 
   verbd_status remove(std::string_view path) {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!detail::is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(mutex_);
     std::string key(path);
-    if (!names_collection(path) && resources_.erase(key)) return VERBD_OK;
-    std::string prefix = names_collection(path) ? key : key + "/";
+    if (!detail::names_collection(path) && resources_.erase(key)) return VERBD_OK;
+    std::string prefix = detail::names_collection(path) ? key : key + "/";
     if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
     erase_prefix(resources_, prefix);
     erase_prefix(collections_, prefix);
@@ -96,10 +96,10 @@ class MemoryStore {
   }
 
   verbd_status list(std::string_view path, std::string& lines) {
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!detail::is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(mutex_);
     std::string prefix(path);
-    if (!names_collection(prefix)) prefix += '/';
+    if (!detail::names_collection(prefix)) prefix += '/';
     if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
     std::set<std::string> members;
     for (auto it = resources_.lower_bound(prefix);
@@ -125,11 +125,11 @@ class MemoryStore {
   verbd_status look_up(std::string_view path, verbd_entry& entry,
                        std::shared_ptr<const detail::StoredResource>& resource) const {
     entry = verbd_entry{};
-    if (!is_clean_path(path)) return VERBD_BAD_ARGUMENT;
+    if (!detail::is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     std::string key(path);
     {
       std::lock_guard lock(mutex_);
-      if (!names_collection(path)) {
+      if (!detail::names_collection(path)) {
         if (auto it = resources_.find(key); it != resources_.end()) resource = it->second;
         key += '/';
       }
@@ -174,8 +174,8 @@ class MemoryStore {
     char etag[VERBD_ETAG_CAPACITY];
     std::snprintf(etag, sizeof etag, "\"m%x-%llx\"", epoch_,
                   static_cast<unsigned long long>(resource.version));
-    copy_field(entry.etag, etag);
-    copy_field(entry.media_type, resource.media_type);
+    detail::copy_field(entry.etag, etag);
+    detail::copy_field(entry.media_type, resource.media_type);
   }
 
   mutable std::mutex mutex_;  // a plain mutex: glibc's rwlock lets busy readers starve writers

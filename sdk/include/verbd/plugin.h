@@ -12,13 +12,31 @@
  * newer than the host's), then `struct_size`. Only then does it call
  * `create`. Every host service reaches the plugin through `verbd_host`.
  *
- * Compatibility rules, for the authors of both sides:
- *   - Structs only grow at the end; fields are never reordered or removed.
- *     Each struct that can grow carries its own size, and a reader uses only
- *     the fields that fit in the size it was given.
- *   - A new field or service raises ABI_MINOR; anything else raises ABI_MAJOR.
- *   - No C++ exception, longjmp or signal ever crosses this boundary. The C++
- *     layer in <verbd/plugin.hpp> catches everything at the edge.
+ * Versions. VERBD_ABI_MAJOR.VERBD_ABI_MINOR is the version of this header.
+ *   - A plugin built for M.m loads in a host of M.n when n >= m. A host
+ *     refuses any other major, and any newer minor, with a message saying
+ *     what to rebuild.
+ *   - ABI_MINOR rises when something is added: a field at the end of a
+ *     struct, a function at the end of verbd_host, a status, a flag. Nothing
+ *     that a plugin of an older minor relies on changes meaning.
+ *   - ABI_MAJOR rises for anything else: a field moved, removed or retyped, a
+ *     meaning changed. 1.0 is the first settled version.
+ *   - A plugin that wants a service added after 1.0 checks
+ *     `verbd_host.abi_minor` (or that `struct_size` covers the function)
+ *     before calling it; <verbd/plugin.hpp> does this for its users.
+ *
+ * Structs that can grow carry `struct_size` as their first field: the size
+ * of the struct as the side that filled it was compiled. A reader uses only
+ * the fields that fit inside it, and takes those that do not as absent. Each
+ * struct says who writes it. Where the host writes into a struct the plugin
+ * provides (verbd_entry), the plugin sets `struct_size` first and the host
+ * writes only what fits; a struct smaller than its 1.0 size is refused with
+ * VERBD_BAD_ARGUMENT. verbd_str and verbd_header never change.
+ *
+ * Neither side lets a C++ exception, a longjmp or a signal handler's jump
+ * cross this boundary. Every function here returns; failures are statuses.
+ * <verbd/plugin.hpp> catches everything at the plugin's edge; the host does
+ * the same at its own.
  *
  * Strings are `verbd_str`: a pointer and a length, not NUL-terminated unless
  * a comment says so. Strings the host hands to a plugin stay valid for the
@@ -57,7 +75,7 @@ typedef struct verbd_header {
   verbd_str value;
 } verbd_header;
 
-/* Results of host services. 0 is success; every failure is negative. */
+/* Results of host services and of sinks. 0 is success; every failure is negative. */
 typedef enum verbd_status {
   VERBD_OK = 0,
   VERBD_NOT_FOUND = -1,      /* no resource or collection at that path */
@@ -66,9 +84,10 @@ typedef enum verbd_status {
   VERBD_EXISTS = -4,         /* VERBD_WRITE_CREATE, and something is already there */
   VERBD_NO_SPACE = -5,       /* the store is out of space or over a size limit */
   VERBD_DENIED = -6,         /* the store may not touch that path (permissions, symlink out of root) */
-  VERBD_BAD_ARGUMENT = -7,   /* a malformed path, key, media type or header */
+  VERBD_BAD_ARGUMENT = -7,   /* a malformed path, key, media type, header, or struct */
   VERBD_IO_ERROR = -8,       /* any other failure of the store; the host has logged it */
-  VERBD_PLUGIN_FAILED = -9   /* returned by a plugin's handle(): the host answers 500 */
+  VERBD_PLUGIN_FAILED = -9,  /* returned by a plugin's handle(): the host answers 500 */
+  VERBD_NO_MEMORY = -10      /* memory ran out, on either side (a sink could not take bytes) */
 } verbd_status;
 
 typedef enum verbd_log_level {
@@ -79,7 +98,8 @@ typedef enum verbd_log_level {
   VERBD_LOG_ERROR = 4
 } verbd_log_level;
 
-/* What the store knows about one path. Filled by the host. */
+/* What the store knows about one path. The plugin provides it with
+ * `struct_size` set; the host fills the rest. */
 typedef enum verbd_entry_kind {
   VERBD_ENTRY_NONE = 0,
   VERBD_ENTRY_RESOURCE = 1,
@@ -90,6 +110,7 @@ typedef enum verbd_entry_kind {
 #define VERBD_MEDIA_TYPE_CAPACITY 128
 
 typedef struct verbd_entry {
+  uint32_t struct_size;                       /* set by the plugin: sizeof(verbd_entry) */
   int32_t kind;                               /* verbd_entry_kind */
   uint64_t size;                              /* bytes; 0 for a collection */
   int64_t modified_unix;                      /* seconds since the epoch, UTC */
@@ -98,10 +119,14 @@ typedef struct verbd_entry {
 } verbd_entry;
 
 /* A destination for bytes the host produces (a listing, a resource's body).
- * `append` is called zero or more times; it never fails. */
+ * The plugin fills it; the host calls `append` zero or more times. `append`
+ * returns VERBD_OK, or a failure (VERBD_NO_MEMORY) after which the host makes
+ * no further call and returns that failure from the service it was in; what
+ * the sink took until then is partial. */
 typedef struct verbd_sink {
+  uint32_t struct_size; /* sizeof(verbd_sink) as the plugin saw it */
   void* target;
-  void (*append)(void* target, const char* data, size_t size);
+  int32_t (*append)(void* target, const char* data, size_t size);
 } verbd_sink;
 
 typedef enum verbd_write_mode {
@@ -110,15 +135,16 @@ typedef enum verbd_write_mode {
   VERBD_WRITE_CREATE = 2   /* create only; VERBD_EXISTS if anything is there */
 } verbd_write_mode;
 
+/* A write to the store. The plugin fills it; the host reads it. */
 typedef struct verbd_write {
-  uint32_t struct_size; /* sizeof(verbd_write) as the caller saw it */
+  uint32_t struct_size; /* sizeof(verbd_write) as the plugin saw it */
   int32_t mode;         /* verbd_write_mode */
   verbd_str path;       /* a clean resource path, as in verbd_request.path */
   verbd_str body;
   verbd_str media_type; /* empty: keep the current one, or guess from the path */
 } verbd_write;
 
-/* One request, as the host parsed and cleaned it. */
+/* One request, as the host parsed and cleaned it. The host fills it. */
 typedef struct verbd_request {
   uint32_t struct_size;        /* sizeof(verbd_request) as the host saw it */
   int32_t version;             /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
@@ -126,7 +152,8 @@ typedef struct verbd_request {
   verbd_str target;            /* the request-target exactly as received */
   verbd_str path;              /* percent-decoded, normalised, starts with '/';
                                   never holds "..", "." or "//" segments, NUL or a
-                                  segment with '/'; ends with '/' for a collection */
+                                  segment with '/'; ends with '/' for a collection;
+                                  "*" for OPTIONS *, "" for CONNECT */
   verbd_str query;             /* the raw query, without '?'; empty when absent */
   const verbd_header* headers; /* in the order received, names as sent */
   size_t header_count;
@@ -138,16 +165,18 @@ typedef struct verbd_request {
 /* The response under construction. Opaque: only the host touches it. */
 typedef struct verbd_response verbd_response;
 
-/* The services the host offers a plugin instance. `context` identifies the
- * plugin instance to the host and goes first in every call that needs it.
- * The table and the context stay valid until the host calls `destroy`. */
+/* The services the host offers a plugin instance. The host fills it.
+ * `context` identifies the plugin instance to the host and goes first in
+ * every call that needs it. The table and the context stay valid until the
+ * host calls `destroy`. Every function may be called from any thread. */
 typedef struct verbd_host {
   uint32_t struct_size; /* sizeof(verbd_host) as the host saw it */
   uint16_t abi_major;
   uint16_t abi_minor;
   void* context;
 
-  /* Logging: the host prefixes every line with the plugin's name. */
+  /* Logging: the host prefixes every line with the plugin's name. A level
+   * outside trace..error is taken as the nearest one. */
   void (*log)(void* context, int32_t level, verbd_str message);
 
   /* Settings from the config file's [plugins.<method>] table.
@@ -161,16 +190,19 @@ typedef struct verbd_host {
    * The store is shared by every request and every thread; each call is
    * atomic on its own. */
   int32_t (*store_stat)(void* context, verbd_str path, verbd_entry* entry);
-  int32_t (*store_read)(void* context, verbd_str path, verbd_sink* sink, verbd_entry* entry);
+  /* Hands the resource's bytes to `sink` and fills `entry` from the same version. */
+  int32_t (*store_read)(void* context, verbd_str path, const verbd_sink* sink, verbd_entry* entry);
+  /* `created` is set to 1 when the path named nothing before the write, else 0. */
   int32_t (*store_write)(void* context, const verbd_write* write, verbd_entry* entry, int32_t* created);
+  /* A collection goes with everything in it; "/" empties the store. */
   int32_t (*store_remove)(void* context, verbd_str path);
-  /* Writes one member name a line, "name/" for a collection, sorted. */
-  int32_t (*store_list)(void* context, verbd_str path, verbd_sink* sink);
+  /* Hands `sink` one member name a line, "name/" for a collection, sorted. */
+  int32_t (*store_list)(void* context, verbd_str path, const verbd_sink* sink);
 
   /* Building the response. The host owns Content-Length, Transfer-Encoding,
-   * Connection, Date and Server: a plugin that sets one of them, or a header
-   * whose name is not a token or whose value holds CR, LF or NUL, makes the
-   * host answer 500 instead. */
+   * Connection, Date and Server: a plugin that sets one of them, a status
+   * outside 200-599, or a header whose name is not a token or whose value
+   * holds CR, LF or NUL, makes the host answer 500 instead. */
   void (*response_status)(verbd_response* response, int32_t status);
   void (*response_header)(verbd_response* response, verbd_str name, verbd_str value);
   void (*response_append)(verbd_response* response, verbd_str bytes);
@@ -179,7 +211,7 @@ typedef struct verbd_host {
   int32_t (*response_resource)(verbd_response* response, verbd_str path, verbd_entry* entry);
 } verbd_host;
 
-/* The descriptor a plugin exports as `verbd_plugin`. */
+/* The descriptor a plugin exports as `verbd_plugin`. The plugin fills it. */
 typedef struct verbd_plugin_descriptor {
   uint32_t magic;             /* Required: VERBD_PLUGIN_MAGIC */
   uint16_t abi_major;         /* Required: VERBD_ABI_MAJOR the plugin was built with */

@@ -8,7 +8,9 @@
 //
 // Header-only. Exceptions thrown by the class are caught at the C boundary:
 // from the constructor they refuse the plugin with the exception's text,
-// from handle() they make the host answer 500 and log the text.
+// from handle() they make the host answer 500 and log the text. Nothing
+// here throws across the boundary: host callbacks into this layer (sinks)
+// report failure as a status.
 //
 // Thread-safety: the host calls handle() from several threads at once on
 // one instance. Keep the class free of mutable state, or guard it.
@@ -16,29 +18,19 @@
 #define VERBD_PLUGIN_HPP
 
 #include <verbd/plugin.h>
+#include <verbd/detail/text.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace verbd {
-
-inline std::string_view view(verbd_str s) noexcept { return {s.data, s.size}; }
-inline verbd_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
-
-// ASCII case-insensitive comparison, as HTTP field names need.
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 enum class Status : std::int32_t {
   ok = VERBD_OK,
@@ -50,6 +42,7 @@ enum class Status : std::int32_t {
   denied = VERBD_DENIED,
   bad_argument = VERBD_BAD_ARGUMENT,
   io_error = VERBD_IO_ERROR,
+  no_memory = VERBD_NO_MEMORY,
 };
 
 // The HTTP status that answers a failed store call, the same in every plugin.
@@ -70,6 +63,7 @@ inline int http_status(Status s) noexcept {
     case Status::bad_argument:
       return 400;
     case Status::io_error:
+    case Status::no_memory:
       return 500;
   }
   return 500;
@@ -88,26 +82,33 @@ class Entry {
   verbd_entry* raw() noexcept { return &raw_; }
 
  private:
-  verbd_entry raw_{};
+  static verbd_entry sized() noexcept {
+    verbd_entry raw{};
+    raw.struct_size = sizeof raw;
+    return raw;
+  }
+
+  verbd_entry raw_ = sized();
 };
 
 class Request {
  public:
   explicit Request(const verbd_request& raw) noexcept : raw_(raw) {}
-  std::string_view method() const noexcept { return view(raw_.method); }
-  std::string_view target() const noexcept { return view(raw_.target); }
-  std::string_view path() const noexcept { return view(raw_.path); }
-  std::string_view query() const noexcept { return view(raw_.query); }
-  std::string_view body() const noexcept { return view(raw_.body); }
+  std::string_view method() const noexcept { return detail::view(raw_.method); }
+  std::string_view target() const noexcept { return detail::view(raw_.target); }
+  std::string_view path() const noexcept { return detail::view(raw_.path); }
+  std::string_view query() const noexcept { return detail::view(raw_.query); }
+  std::string_view body() const noexcept { return detail::view(raw_.body); }
   // The methods this server serves for this request, as an Allow field lists them.
-  std::string_view allow() const noexcept { return view(raw_.allow); }
+  std::string_view allow() const noexcept { return detail::view(raw_.allow); }
   int version() const noexcept { return raw_.version; }
   bool names_collection() const noexcept { return !path().empty() && path().back() == '/'; }
 
   // The first field with this name (any case), or nothing.
   std::optional<std::string_view> header(std::string_view name) const noexcept {
     for (std::size_t i = 0; i < raw_.header_count; ++i)
-      if (iequals(view(raw_.headers[i].name), name)) return view(raw_.headers[i].value);
+      if (detail::iequals(detail::view(raw_.headers[i].name), name))
+        return detail::view(raw_.headers[i].value);
     return std::nullopt;
   }
 
@@ -116,9 +117,24 @@ class Request {
 };
 
 namespace detail {
-inline void append_to_string(void* target, const char* data, std::size_t size) {
-  static_cast<std::string*>(target)->append(data, size);
+// A sink into a std::string. Called by the host: it must not throw.
+inline std::int32_t append_to_string(void* target, const char* data, std::size_t size) noexcept {
+  try {
+    static_cast<std::string*>(target)->append(data, size);
+    return VERBD_OK;
+  } catch (const std::bad_alloc&) {
+    return VERBD_NO_MEMORY;
+  } catch (...) {  // length_error: more than a string can hold
+    return VERBD_NO_MEMORY;
+  }
 }
+
+inline verbd_sink string_sink(std::string& bytes) noexcept {
+  return verbd_sink{sizeof(verbd_sink), &bytes, &append_to_string};
+}
+
+template <class>
+inline constexpr bool always_false = false;
 }  // namespace detail
 
 class Response {
@@ -126,12 +142,12 @@ class Response {
   Response(const verbd_host& host, verbd_response* raw) noexcept : host_(host), raw_(raw) {}
   void status(int code) noexcept { host_.response_status(raw_, code); }
   void header(std::string_view name, std::string_view value) noexcept {
-    host_.response_header(raw_, str(name), str(value));
+    host_.response_header(raw_, detail::str(name), detail::str(value));
   }
-  void append(std::string_view bytes) noexcept { host_.response_append(raw_, str(bytes)); }
+  void append(std::string_view bytes) noexcept { host_.response_append(raw_, detail::str(bytes)); }
   // Sends the stored resource at `path` as the body; `entry` describes it.
   Status resource(std::string_view path, Entry& entry) noexcept {
-    return Status(host_.response_resource(raw_, str(path), entry.raw()));
+    return Status(host_.response_resource(raw_, detail::str(path), entry.raw()));
   }
 
  private:
@@ -150,28 +166,30 @@ class Store {
   explicit Store(const verbd_host& host) noexcept : host_(host) {}
 
   Status stat(std::string_view path, Entry& entry) const noexcept {
-    return Status(host_.store_stat(host_.context, str(path), entry.raw()));
+    return Status(host_.store_stat(host_.context, detail::str(path), entry.raw()));
   }
-  Status read(std::string_view path, std::string& bytes, Entry& entry) const {
-    verbd_sink sink{&bytes, &detail::append_to_string};
-    return Status(host_.store_read(host_.context, str(path), &sink, entry.raw()));
+  // Appends the resource's bytes to `bytes`.
+  Status read(std::string_view path, std::string& bytes, Entry& entry) const noexcept {
+    verbd_sink sink = detail::string_sink(bytes);
+    return Status(host_.store_read(host_.context, detail::str(path), &sink, entry.raw()));
   }
   // `created` tells whether the path named nothing before the write.
   Status write(std::string_view path, std::string_view body, std::string_view media_type, WriteMode mode,
                Entry& entry, bool& created) const noexcept {
-    verbd_write w{sizeof(verbd_write), std::int32_t(mode), str(path), str(body), str(media_type)};
+    verbd_write w{sizeof(verbd_write), std::int32_t(mode), detail::str(path), detail::str(body),
+                  detail::str(media_type)};
     std::int32_t was_created = 0;
     auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
     created = was_created != 0;
     return s;
   }
   Status remove(std::string_view path) const noexcept {
-    return Status(host_.store_remove(host_.context, str(path)));
+    return Status(host_.store_remove(host_.context, detail::str(path)));
   }
-  // One member a line, "name/" for a collection.
-  Status list(std::string_view path, std::string& lines) const {
-    verbd_sink sink{&lines, &detail::append_to_string};
-    return Status(host_.store_list(host_.context, str(path), &sink));
+  // Appends one member a line, "name/" for a collection.
+  Status list(std::string_view path, std::string& lines) const noexcept {
+    verbd_sink sink = detail::string_sink(lines);
+    return Status(host_.store_list(host_.context, detail::str(path), &sink));
   }
 
  private:
@@ -194,28 +212,51 @@ class Host {
   const Store& store() const noexcept { return store_; }
 
   void log(LogLevel level, std::string_view message) const noexcept {
-    raw_.log(raw_.context, std::int32_t(level), str(message));
+    raw_.log(raw_.context, std::int32_t(level), detail::str(message));
   }
 
-  // Typed settings: a setting of the wrong type throws, which refuses the
-  // plugin at load time with a message naming the key.
-  std::string setting(std::string_view key, std::string_view fallback) const {
-    verbd_str value{};
-    return fetched(raw_.setting_string(raw_.context, str(key), &value), key, "a string")
-               ? std::string(view(value))
-               : std::string(fallback);
-  }
-  std::int64_t setting(std::string_view key, std::int64_t fallback) const {
-    std::int64_t value = 0;
-    return fetched(raw_.setting_int(raw_.context, str(key), &value), key, "an integer") ? value : fallback;
-  }
-  bool setting(std::string_view key, bool fallback) const {
-    std::int32_t value = 0;
-    return fetched(raw_.setting_bool(raw_.context, str(key), &value), key, "a boolean") ? value != 0
-                                                                                        : fallback;
+  // A setting from the config's [plugins.<method>] table, or `fallback` when
+  // it is absent. The fallback's type is the setting's: a string (a literal,
+  // std::string or std::string_view) gives a std::string, an integer a
+  // std::int64_t, a bool a bool.
+  //
+  //     std::string index = host.setting("index", "index.html");
+  //     std::int64_t depth = host.setting("depth", 3);
+  //     bool listing = host.setting("listing", true);
+  //
+  // A setting of another type in the config throws std::invalid_argument,
+  // which refuses the plugin at load time with a message naming the key.
+  template <class Fallback>
+  auto setting(std::string_view key, const Fallback& fallback) const {
+    if constexpr (std::is_same_v<Fallback, bool>) {
+      return bool_setting(key, fallback);
+    } else if constexpr (std::is_integral_v<Fallback> && !std::is_same_v<Fallback, char>) {
+      return int_setting(key, fallback);
+    } else if constexpr (std::is_convertible_v<const Fallback&, std::string_view>) {
+      return string_setting(key, fallback);
+    } else {
+      static_assert(detail::always_false<Fallback>, "a setting's fallback is a string, an integer or a bool");
+    }
   }
 
  private:
+  std::string string_setting(std::string_view key, std::string_view fallback) const {
+    verbd_str value{};
+    return fetched(raw_.setting_string(raw_.context, detail::str(key), &value), key, "a string")
+               ? std::string(detail::view(value))
+               : std::string(fallback);
+  }
+  std::int64_t int_setting(std::string_view key, std::int64_t fallback) const {
+    std::int64_t value = 0;
+    return fetched(raw_.setting_int(raw_.context, detail::str(key), &value), key, "an integer") ? value
+                                                                                                : fallback;
+  }
+  bool bool_setting(std::string_view key, bool fallback) const {
+    std::int32_t value = 0;
+    return fetched(raw_.setting_bool(raw_.context, detail::str(key), &value), key, "a boolean") ? value != 0
+                                                                                                : fallback;
+  }
+
   static bool fetched(std::int32_t status, std::string_view key, const char* wanted) {
     if (status == VERBD_BAD_ARGUMENT)
       throw std::invalid_argument("setting '" + std::string(key) + "' must be " + wanted);

@@ -1,7 +1,9 @@
 // An in-memory host for unit-testing a plugin without sockets: request in,
 // response out, with a memory store and typed settings. It drives the plugin
-// through its C descriptor, exactly as verbd does, and checks the response
-// by verbd's rules. Header-only.
+// through its C descriptor, exactly as verbd does, and holds it to the same
+// rules (<verbd/detail/rules.hpp>, which verbd includes too): the reply is
+// what verbd would send, a 500 included when the plugin breaks the contract.
+// Header-only.
 //
 //   #include "get.cpp"                     // the plugin's source: defines verbd_plugin
 //   #include <verbd/testing.hpp>
@@ -16,10 +18,11 @@
 #define VERBD_TESTING_HPP
 
 #include <verbd/plugin.h>
-#include <verbd/http.hpp>
+#include <verbd/detail/rules.hpp>
+#include <verbd/detail/text.hpp>
 #include <verbd/memory_store.hpp>
 
-#include <cstring>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -33,19 +36,21 @@ namespace verbd::testing {
 using Setting = std::variant<std::string, std::int64_t, bool>;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+// The response as verbd would send it.
 struct Reply {
   int status = 200;
+  // The fields the plugin set, and the Content-Type verbd adds to a body
+  // without one; not Date, Server, Content-Length or Connection, which verbd
+  // adds on the wire.
   Fields headers;
-  std::string body;                  // empty for HEAD, as verbd sends it
-  std::uint64_t content_length = 0;  // what verbd would put in Content-Length
-  bool failed = false;               // handle() reported a failure: verbd answers 500
-  std::string problem;               // a broken contract verbd answers 500 for, or ""
+  std::string body;                  // empty for HEAD, 204 and 304, as verbd sends it
+  std::uint64_t content_length = 0;  // what verbd puts in Content-Length (0 for 204 and 304)
+  bool failed = false;               // handle() reported a failure: the reply is verbd's 500
+  std::string problem;               // the broken contract that made the reply a 500, or ""
 
   std::string header(std::string_view name) const {
     for (const auto& [field, value] : headers)
-      if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(),
-                                                    [](char a, char b) { return (a | 0x20) == (b | 0x20); }))
-        return value;
+      if (detail::iequals(field, name)) return value;
     return {};
   }
 };
@@ -53,12 +58,13 @@ struct Reply {
 class TestHost {
  public:
   // Checks the descriptor and makes an instance; throws std::runtime_error
-  // with the reason when verbd would refuse the plugin.
+  // with verbd's reason when verbd would refuse the plugin.
   explicit TestHost(const verbd_plugin_descriptor& plugin, std::map<std::string, Setting> settings = {})
       : plugin_(plugin), settings_(std::move(settings)) {
-    if (plugin.magic != VERBD_PLUGIN_MAGIC || plugin.abi_major != VERBD_ABI_MAJOR ||
-        plugin.abi_minor > VERBD_ABI_MINOR || plugin.struct_size < sizeof(verbd_plugin_descriptor))
-      throw std::runtime_error("verbd would refuse this plugin: wrong magic, ABI or descriptor size");
+    if (std::string problem = detail::descriptor_problem(plugin); !problem.empty())
+      throw std::runtime_error("verbd would refuse this plugin: " + problem);
+    for (const char* const* method = plugin.methods; *method != nullptr; ++method)
+      allow_ += (allow_.empty() ? "" : ", ") + std::string(*method);
     table_ = make_table();
     char error[512] = {};
     if (plugin.create(&table_, &instance_, error, sizeof error) != VERBD_OK)
@@ -72,25 +78,21 @@ class TestHost {
 
   Reply request(std::string method, std::string path, std::string body = {}, Fields headers = {}) {
     std::vector<verbd_header> raw_headers;
-    for (const auto& [name, value] : headers) raw_headers.push_back({str(name), str(value)});
-    std::string query;
+    for (const auto& [name, value] : headers) raw_headers.push_back({detail::str(name), detail::str(value)});
     verbd_request request{};
     request.struct_size = sizeof request;
     request.version = 11;
-    request.method = str(method);
-    request.target = str(path);
-    request.path = str(path);
-    request.query = str(query);
+    request.method = detail::str(method);
+    request.target = detail::str(path);
+    request.path = detail::str(path);
+    request.query = detail::str({});
     request.headers = raw_headers.data();
     request.header_count = raw_headers.size();
-    request.body = str(body);
-    request.allow = str(allow_);
-    Exchange exchange{*this, method == "HEAD", {}, {}};
-    exchange.reply.failed =
-        plugin_.handle(instance_, &request, reinterpret_cast<verbd_response*>(&exchange)) != VERBD_OK;
-    exchange.reply.content_length = exchange.unread_length.value_or(exchange.reply.body.size());
-    if (exchange.head) exchange.reply.body.clear();
-    return exchange.reply;
+    request.body = detail::str(body);
+    request.allow = detail::str(allow_);
+    Draft draft{*this, method == "HEAD"};
+    bool failed = plugin_.handle(instance_, &request, reinterpret_cast<verbd_response*>(&draft)) != VERBD_OK;
+    return finish(draft, failed);
   }
 
   // Puts a resource in the store, as if a client had PUT it.
@@ -108,21 +110,60 @@ class TestHost {
   void set_allow(std::string allow) { allow_ = std::move(allow); }
 
  private:
-  struct Exchange {
+  // The response as the plugin builds it, before verbd's rules finish it.
+  struct Draft {
+    Draft(TestHost& owner, bool answers_head) : host(owner), head(answers_head) {}
     TestHost& host;
     bool head;
-    Reply reply;
+    int status = 200;
+    Fields fields;
+    std::string body;
     std::optional<std::uint64_t> unread_length;  // HEAD of a stored resource: its size, not read
+    std::string problem;                         // the first contract the plugin broke
   };
 
-  static verbd_str str(std::string_view s) { return {s.data(), s.size()}; }
-  static std::string_view view(verbd_str s) { return {s.data, s.size}; }
   static TestHost& self(void* context) { return *static_cast<TestHost*>(context); }
-  static Exchange& exchange(verbd_response* response) { return *reinterpret_cast<Exchange*>(response); }
+  static bool has_field(const Fields& fields, std::string_view name) {
+    for (const auto& field : fields)
+      if (detail::iequals(field.first, name)) return true;
+    return false;
+  }
+  static Draft& draft(verbd_response* response) { return *reinterpret_cast<Draft*>(response); }
+
+  // What verbd makes of the draft: its 500 for a failure or a broken
+  // contract, an error page for an empty error, the default media type.
+  static Reply finish(Draft& draft, bool failed) {
+    Reply reply;
+    reply.failed = failed;
+    reply.problem = failed ? std::string() : draft.problem;
+    if (failed || !draft.problem.empty()) {
+      draft.fields.clear();
+      draft.body.clear();
+      draft.unread_length.reset();
+      draft.status = 500;
+      std::string_view why = failed ? detail::plugin_failed : detail::plugin_broke_contract;
+      detail::append_error_page(draft.body, 500, why);
+      draft.fields.emplace_back("Content-Type", detail::error_page_media_type);
+    }
+    bool typed = has_field(draft.fields, "Content-Type");
+    std::uint64_t length = draft.unread_length.value_or(draft.body.size());
+    if (detail::wants_error_page(draft.status, length, typed)) {
+      detail::append_error_page(draft.body, draft.status, {});
+      draft.fields.emplace_back("Content-Type", detail::error_page_media_type);
+      length = draft.body.size();
+      typed = true;
+    }
+    bool content = detail::status_allows_content(draft.status);
+    if (content && length > 0 && !typed)
+      draft.fields.emplace_back("Content-Type", detail::default_media_type);
+    reply.status = draft.status;
+    reply.headers = std::move(draft.fields);
+    reply.content_length = content ? length : 0;
+    if (content && !draft.head) reply.body = std::move(draft.body);
+    return reply;
+  }
 
   verbd_host make_table() {
-    for (const char* const* method = plugin_.methods; *method != nullptr; ++method)
-      allow_ += (allow_.empty() ? "" : ", ") + std::string(*method);
     verbd_host table{};
     table.struct_size = sizeof table;
     table.abi_major = VERBD_ABI_MAJOR;
@@ -133,10 +174,11 @@ class TestHost {
       self(context).log_.push_back(std::string(names[level < 0   ? 0
                                                      : level > 4 ? 4
                                                                  : level]) +
-                                   ": " + std::string(view(message)));
+                                   ": " + std::string(detail::view(message)));
     };
     table.setting_string = [](void* context, verbd_str key, verbd_str* value) {
-      return setting<std::string>(context, key, [value](const std::string& text) { *value = str(text); });
+      return setting<std::string>(context, key,
+                                  [value](const std::string& text) { *value = detail::str(text); });
     };
     table.setting_int = [](void* context, verbd_str key, std::int64_t* value) {
       return setting<std::int64_t>(context, key, [value](std::int64_t number) { *value = number; });
@@ -144,64 +186,85 @@ class TestHost {
     table.setting_bool = [](void* context, verbd_str key, std::int32_t* value) {
       return setting<bool>(context, key, [value](bool flag) { *value = flag ? 1 : 0; });
     };
-    table.store_stat = [](void* context, verbd_str path, verbd_entry* entry) {
-      return std::int32_t(self(context).store_.stat(view(path), *entry));
+    table.store_stat = [](void* context, verbd_str path, verbd_entry* entry) -> std::int32_t {
+      if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+      verbd_entry full{};
+      auto status = self(context).store_.stat(detail::view(path), full);
+      detail::give_entry(full, *entry);
+      return status;
     };
-    table.store_read = [](void* context, verbd_str path, verbd_sink* sink, verbd_entry* entry) {
+    table.store_read = [](void* context, verbd_str path, const verbd_sink* sink,
+                          verbd_entry* entry) -> std::int32_t {
+      if (!detail::is_usable(entry) || !detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
       std::string bytes;
-      auto status = self(context).store_.read(view(path), &bytes, *entry);
-      if (status == VERBD_OK) sink->append(sink->target, bytes.data(), bytes.size());
-      return std::int32_t(status);
+      verbd_entry full{};
+      auto status = self(context).store_.read(detail::view(path), &bytes, full);
+      detail::give_entry(full, *entry);
+      if (status != VERBD_OK) return status;
+      return sink->append(sink->target, bytes.data(), bytes.size());
     };
     table.store_write = [](void* context, const verbd_write* write, verbd_entry* entry,
-                           std::int32_t* created) {
+                           std::int32_t* created) -> std::int32_t {
+      if (!detail::is_usable(write) || !detail::is_usable(entry) || created == nullptr)
+        return VERBD_BAD_ARGUMENT;
       bool was_created = false;
-      auto status =
-          self(context).store_.write(view(write->path), view(write->body), view(write->media_type),
-                                     static_cast<verbd_write_mode>(write->mode), *entry, was_created);
+      verbd_entry full{};
+      auto status = self(context).store_.write(detail::view(write->path), detail::view(write->body),
+                                               detail::view(write->media_type),
+                                               static_cast<verbd_write_mode>(write->mode), full, was_created);
+      detail::give_entry(full, *entry);
       *created = was_created ? 1 : 0;
-      return std::int32_t(status);
+      return status;
     };
-    table.store_remove = [](void* context, verbd_str path) {
-      return std::int32_t(self(context).store_.remove(view(path)));
+    table.store_remove = [](void* context, verbd_str path) -> std::int32_t {
+      return self(context).store_.remove(detail::view(path));
     };
-    table.store_list = [](void* context, verbd_str path, verbd_sink* sink) {
+    table.store_list = [](void* context, verbd_str path, const verbd_sink* sink) -> std::int32_t {
+      if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
       std::string lines;
-      auto status = self(context).store_.list(view(path), lines);
-      if (status == VERBD_OK) sink->append(sink->target, lines.data(), lines.size());
-      return std::int32_t(status);
+      auto status = self(context).store_.list(detail::view(path), lines);
+      if (status != VERBD_OK) return status;
+      return sink->append(sink->target, lines.data(), lines.size());
     };
     table.response_status = [](verbd_response* response, std::int32_t status) {
-      Reply& reply = exchange(response).reply;
-      if (!is_plugin_status(status))
-        reply.problem = "status " + std::to_string(status) + " is outside 200-599";
-      reply.status = status;
+      Draft& current = draft(response);
+      if (detail::is_plugin_status(status))
+        current.status = status;
+      else if (current.problem.empty())
+        current.problem = detail::status_problem(status);
     };
     table.response_header = [](verbd_response* response, verbd_str name, verbd_str value) {
-      Reply& reply = exchange(response).reply;
-      if (std::string problem = field_problem(view(name), view(value)); !problem.empty())
-        reply.problem = problem;
-      reply.headers.emplace_back(view(name), view(value));
+      Draft& current = draft(response);
+      if (detail::is_plugin_field(detail::view(name), detail::view(value)))
+        current.fields.emplace_back(detail::view(name), detail::view(value));
+      else if (current.problem.empty())
+        current.problem = detail::field_problem(detail::view(name), detail::view(value));
     };
     table.response_append = [](verbd_response* response, verbd_str bytes) {
-      exchange(response).unread_length.reset();
-      exchange(response).reply.body.append(view(bytes));
-    };
-    table.response_resource = [](verbd_response* response, verbd_str path, verbd_entry* entry) {
-      Exchange& current = exchange(response);
-      current.reply.body.clear();
+      Draft& current = draft(response);
       current.unread_length.reset();
+      current.body.append(detail::view(bytes));
+    };
+    table.response_resource = [](verbd_response* response, verbd_str path,
+                                 verbd_entry* entry) -> std::int32_t {
+      if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+      Draft& current = draft(response);
+      current.body.clear();
+      current.unread_length.reset();
+      verbd_entry full{};
       auto status =
-          current.host.store_.read(view(path), current.head ? nullptr : &current.reply.body, *entry);
-      if (status == VERBD_OK && current.head) current.unread_length = entry->size;
-      return std::int32_t(status);
+          current.host.store_.read(detail::view(path), current.head ? nullptr : &current.body, full);
+      detail::give_entry(full, *entry);
+      if (status == VERBD_OK && current.head) current.unread_length = full.size;
+      if (status != VERBD_OK) current.body.clear();
+      return status;
     };
     return table;
   }
 
   template <class T, class Give>
   static std::int32_t setting(void* context, verbd_str key, Give give) {
-    auto found = self(context).settings_.find(std::string(view(key)));
+    auto found = self(context).settings_.find(std::string(detail::view(key)));
     if (found == self(context).settings_.end()) return VERBD_NOT_FOUND;
     const T* value = std::get_if<T>(&found->second);
     if (value == nullptr) return VERBD_BAD_ARGUMENT;

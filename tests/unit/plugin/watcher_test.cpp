@@ -1,6 +1,6 @@
 #include "plugin/watcher.hpp"
 
-#include "../support/temp_folder.hpp"
+#include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 namespace verbd::plugin {
 namespace {
 
-using verbd::testing::TempFolder;
+using verbd::test::TempFolder;
 using namespace std::chrono_literals;
 
 class WatcherTest : public ::testing::Test {

@@ -1,11 +1,13 @@
-// The rules for store paths and media types that every store applies,
-// whoever hands it a path: the host only gives plugins clean paths, but a
-// plugin may build its own ("/db/" + name), so a store checks again.
-// Header-only; used by the host's backends and by <verbd/memory_store.hpp>.
-#ifndef VERBD_PATHS_HPP
-#define VERBD_PATHS_HPP
+// Not for plugin authors: the rules for store paths and media types that
+// every store applies, whoever hands it a path. The host only gives plugins
+// clean paths, but a plugin may build its own ("/db/" + name), so a store
+// checks again. Included by the host's backends and by
+// <verbd/memory_store.hpp>, so that both guess and refuse alike.
+#ifndef VERBD_DETAIL_STORE_RULES_HPP
+#define VERBD_DETAIL_STORE_RULES_HPP
 
 #include <verbd/plugin.h>
+#include <verbd/detail/text.hpp>
 
 #include <array>
 #include <cstddef>
@@ -13,11 +15,7 @@
 #include <string_view>
 #include <utility>
 
-namespace verbd {
-
-// The folder under a files store's root where writes are staged; no
-// request path may name it.
-inline constexpr std::string_view scratch_folder = ".verbd-tmp";
+namespace verbd::detail {
 
 inline bool names_collection(std::string_view path) noexcept { return !path.empty() && path.back() == '/'; }
 
@@ -28,18 +26,15 @@ inline std::string_view relative(std::string_view path) noexcept {
   return path;
 }
 
-// Starts with '/'; no empty, "." or ".." segment; no NUL; not the scratch folder.
+// Starts with '/'; no empty, "." or ".." segment; no NUL.
 inline bool is_clean_path(std::string_view path) noexcept {
   if (path.empty() || path.front() != '/') return false;
   if (path.find('\0') != std::string_view::npos) return false;
   std::string_view rest = relative(path);
-  bool first = true;
   while (!rest.empty()) {
     auto slash = rest.find('/');
     auto segment = rest.substr(0, slash);
     if (segment.empty() || segment == "." || segment == "..") return false;
-    if (first && segment == scratch_folder) return false;
-    first = false;
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
   }
   return true;
@@ -77,11 +72,7 @@ inline std::string_view guess_media_type(std::string_view path) noexcept {
   if (dot != std::string_view::npos && dot + 1 < name.size()) {
     auto extension = name.substr(dot + 1);
     for (auto [known, type] : by_extension)
-      if (known.size() == extension.size()) {
-        bool same = true;
-        for (std::size_t i = 0; i < known.size(); ++i) same = same && known[i] == (extension[i] | 0x20);
-        if (same) return type;
-      }
+      if (iequals(known, extension)) return type;
   }
   return "application/octet-stream";
 }
@@ -102,6 +93,6 @@ void copy_field(char (&field)[N], std::string_view text) noexcept {
   field[n] = '\0';
 }
 
-}  // namespace verbd
+}  // namespace verbd::detail
 
-#endif  // VERBD_PATHS_HPP
+#endif  // VERBD_DETAIL_STORE_RULES_HPP

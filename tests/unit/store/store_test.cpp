@@ -1,11 +1,10 @@
 // One suite, run against every backend: they must behave identically.
 #include "store/store.hpp"
-#include "http/response.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 
-#include "../support/backend_test.hpp"
-#include "../support/temp_folder.hpp"
+#include "../../support/backend_test.hpp"
+#include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,9 +22,9 @@
 namespace verbd::store {
 namespace {
 
-using verbd::testing::TempFolder;
+using verbd::test::TempFolder;
 
-class StoreTest : public verbd::testing::BackendTest {
+class StoreTest : public verbd::test::BackendTest {
  protected:
   Status put(std::string_view path, std::string_view body, std::string_view type = {},
              WriteMode mode = WriteMode::replace, bool* created = nullptr) {
@@ -98,23 +97,6 @@ TEST_P(StoreTest, ReadsLargeResourcesForSendingAsTheVersionRead) {
   ASSERT_EQ(store_->read_for_sending("/small.txt", small_bytes, small_file, entry), VERBD_OK);
   EXPECT_FALSE(small_file.ok());
   EXPECT_EQ(small_bytes, "small");
-}
-
-// A plugin that appends after attaching a large resource gets both in the
-// body, though the resource was to be sent from its file.
-TEST_P(StoreTest, AResponseKeepsBytesAppendedAfterALargeResource) {
-  std::string large(Store::send_from_file_bytes + 1, 'a');
-  ASSERT_EQ(put("/large.bin", large), VERBD_OK);
-  http::Response response;
-  response.reset(false, store_.get());
-  Entry entry;
-  ASSERT_EQ(response.attach("/large.bin", entry), VERBD_OK);
-  response.append("!");
-  EXPECT_EQ(response.content_length(), large.size() + 1);
-  EXPECT_FALSE(response.file_to_send().ok());
-  std::string out;
-  response.serialize(out, {"verbd", true, 11});
-  EXPECT_TRUE(out.ends_with("\r\n\r\n" + large + "!"));
 }
 
 TEST_P(StoreTest, ReplacingChangesTheETagAndReportsNotCreated) {

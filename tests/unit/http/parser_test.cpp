@@ -1,11 +1,19 @@
 #include "http/parser.hpp"
 
+#include "config/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 namespace verbd::http {
 namespace {
+
+// The limits of a config that sets none.
+ParserLimits defaults() {
+  config::Limits limits;
+  return {limits.max_request_line_bytes, limits.max_header_bytes, limits.max_body_bytes};
+}
 
 struct Parsed {
   Parser::State state;
@@ -14,7 +22,7 @@ struct Parsed {
 };
 
 // Feeds `bytes` in one piece, as one read would deliver them.
-Parsed parse(std::string bytes, Request& request, const ParserLimits& limits = {}) {
+Parsed parse(std::string bytes, Request& request, const ParserLimits& limits = defaults()) {
   Parser parser(limits, request);
   std::size_t used = parser.feed(bytes);
   return {parser.state(), parser.refusal().status, used};
@@ -49,7 +57,7 @@ TEST(Parser, DecodesChunkedBodiesAndDropsTrailers) {
 
 TEST(Parser, WaitsForMoreInput) {
   Request request;
-  Parser parser({}, request);
+  Parser parser(defaults(), request);
   std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab";
   std::size_t used = parser.feed(bytes);
   EXPECT_EQ(parser.state(), Parser::State::body);
@@ -62,7 +70,7 @@ TEST(Parser, WaitsForMoreInput) {
 
 TEST(Parser, KeepsTheHeadWhenTheInputBufferIsReused) {
   Request request;
-  Parser parser({}, request);
+  Parser parser(defaults(), request);
   std::string first = "PUT /path HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\na";
   EXPECT_EQ(parser.feed(first), first.size());
   first.assign(first.size(), 'x');  // the connection reuses its buffer
@@ -77,7 +85,7 @@ TEST(Parser, KeepsTheHeadWhenTheInputBufferIsReused) {
 
 TEST(Parser, TakesNothingOfAHeadUntilItIsWhole) {
   Request request;
-  Parser parser({}, request);
+  Parser parser(defaults(), request);
   std::string part = "GET /path HTTP/1.1\r\nHost: h\r\n";
   EXPECT_EQ(parser.feed(part), 0u);
   EXPECT_EQ(parser.state(), Parser::State::header);
@@ -109,7 +117,7 @@ TEST(Parser, JudgesLineEndsTheSameWhenTheyArriveByteByByte) {
                             std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n"),
                             std::string("GET / HTTP/1.1\r\n\tHost: h\r\n\r\n")}) {
     Request request;
-    Parser parser({}, request);
+    Parser parser(defaults(), request);
     std::string buffered;
     for (char c : bytes) {
       buffered.push_back(c);

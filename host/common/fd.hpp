@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-namespace verbd::store {
+namespace verbd {
 
 class Fd {
  public:
@@ -51,4 +51,4 @@ inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
   return error;
 }
 
-}  // namespace verbd::store
+}  // namespace verbd

@@ -1,0 +1,226 @@
+#include "dispatch/services.hpp"
+
+#include "plugin/plugin.hpp"
+
+#include <verbd/detail/rules.hpp>
+#include <verbd/detail/text.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <new>
+#include <string_view>
+
+namespace verbd::dispatch {
+namespace {
+
+using detail::view;
+
+plugin::Context& context_of(void* context) { return *static_cast<plugin::Context*>(context); }
+
+void log(void* context, std::int32_t level, verbd_str message) noexcept {
+  static constexpr spdlog::level::level_enum levels[] = {spdlog::level::trace, spdlog::level::debug,
+                                                         spdlog::level::info, spdlog::level::warn,
+                                                         spdlog::level::err};
+  auto index = level < 0 ? 0 : level > 4 ? 4 : level;
+  try {
+    context_of(context).log->log(levels[index], "{}", view(message));
+  } catch (...) {  // a line lost is better than an exception in plugin code
+  }
+}
+
+// Looks `key` up and hands its value to `give` when it has type T.
+template <class T, class Give>
+std::int32_t setting(void* context, verbd_str key, Give give) noexcept {
+  const auto& settings = context_of(context).settings;
+  auto found = settings.find(view(key));
+  if (found == settings.end()) return VERBD_NOT_FOUND;
+  const T* value = std::get_if<T>(&found->second);
+  if (value == nullptr) return VERBD_BAD_ARGUMENT;
+  give(*value);
+  return VERBD_OK;
+}
+
+std::int32_t setting_string(void* context, verbd_str key, verbd_str* value) noexcept {
+  if (value == nullptr) return VERBD_BAD_ARGUMENT;
+  // The view stays valid: the settings live as long as the plugin instance.
+  return setting<std::string>(context, key, [value](const std::string& text) { *value = detail::str(text); });
+}
+
+std::int32_t setting_int(void* context, verbd_str key, std::int64_t* value) noexcept {
+  if (value == nullptr) return VERBD_BAD_ARGUMENT;
+  return setting<std::int64_t>(context, key, [value](std::int64_t number) { *value = number; });
+}
+
+std::int32_t setting_bool(void* context, verbd_str key, std::int32_t* value) noexcept {
+  if (value == nullptr) return VERBD_BAD_ARGUMENT;
+  return setting<bool>(context, key, [value](bool flag) { *value = flag ? 1 : 0; });
+}
+
+// Runs a store call; memory running out is a status, not an exception.
+template <class Call>
+std::int32_t guarded(Call&& call) noexcept {
+  try {
+    return call();
+  } catch (const std::bad_alloc&) {
+    return VERBD_NO_MEMORY;
+  } catch (...) {
+    return VERBD_IO_ERROR;
+  }
+}
+
+// Runs `call` with an entry for the store to fill, and gives the plugin's
+// `entry` what fits in it. An entry of the host's own size (a plugin of this
+// ABI minor) is filled in place, sparing a copy on every GET.
+template <class Call>
+std::int32_t filling(verbd_entry& entry, Call&& call) {
+  if (entry.struct_size == sizeof(store::Entry)) {
+    auto status = call(entry);
+    entry.struct_size = sizeof(store::Entry);  // the store starts from a blank entry
+    return status;
+  }
+  store::Entry full{};
+  auto status = call(full);
+  detail::give_entry(full, entry);
+  return status;
+}
+
+std::int32_t store_stat(void* context, verbd_str path, verbd_entry* entry) noexcept {
+  if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+  return guarded([&] {
+    return filling(*entry,
+                   [&](store::Entry& full) { return context_of(context).store->stat(view(path), full); });
+  });
+}
+
+std::int32_t store_read(void* context, verbd_str path, const verbd_sink* sink, verbd_entry* entry) noexcept {
+  if (!detail::is_usable(sink) || !detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+  return guarded([&]() -> std::int32_t {
+    std::string bytes;
+    auto status = filling(*entry, [&](store::Entry& full) {
+      return context_of(context).store->read(view(path), &bytes, full);
+    });
+    if (status != VERBD_OK) return status;
+    return sink->append(sink->target, bytes.data(), bytes.size());
+  });
+}
+
+std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* entry,
+                         std::int32_t* created) noexcept {
+  if (!detail::is_usable(write) || !detail::is_usable(entry) || created == nullptr) return VERBD_BAD_ARGUMENT;
+  return guarded([&] {
+    store::Write request{view(write->path), view(write->body), view(write->media_type),
+                         static_cast<store::WriteMode>(write->mode)};
+    bool was_created = false;
+    auto status = filling(*entry, [&](store::Entry& full) {
+      return context_of(context).store->write(request, full, was_created);
+    });
+    *created = was_created ? 1 : 0;
+    return status;
+  });
+}
+
+std::int32_t store_remove(void* context, verbd_str path) noexcept {
+  return guarded([&] { return context_of(context).store->remove(view(path)); });
+}
+
+std::int32_t store_list(void* context, verbd_str path, const verbd_sink* sink) noexcept {
+  if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
+  return guarded([&]() -> std::int32_t {
+    std::string lines;
+    auto status = context_of(context).store->list(view(path), lines);
+    if (status != VERBD_OK) return status;
+    return sink->append(sink->target, lines.data(), lines.size());
+  });
+}
+
+// The first broken contract is the one the log tells. `why` makes its text.
+template <class Why>
+void note_problem(Draft& draft, Why&& why) noexcept {
+  if (draft.broken) return;
+  draft.broken = true;
+  try {
+    draft.problem = why();
+  } catch (...) {  // no memory for the text: the 500 stands without it
+  }
+}
+
+// Response calls record a failure in the draft rather than throw: memory
+// running out while the response grows makes it a 500 too.
+template <class Call>
+void recorded(verbd_response* response, Call&& call) noexcept {
+  Draft& draft = Draft::of(response);
+  try {
+    call(draft);
+  } catch (...) {
+    note_problem(draft, [] { return std::string("out of memory while building the response"); });
+  }
+}
+
+void response_status(verbd_response* response, std::int32_t status) noexcept {
+  recorded(response, [&](Draft& draft) {
+    if (detail::is_plugin_status(status))
+      draft.response.set_status(status);
+    else
+      note_problem(draft, [&] { return detail::status_problem(status); });
+  });
+}
+
+void response_header(verbd_response* response, verbd_str name, verbd_str value) noexcept {
+  recorded(response, [&](Draft& draft) {
+    if (detail::is_plugin_field(view(name), view(value)))
+      draft.response.add_field(view(name), view(value));
+    else
+      note_problem(draft, [&] { return detail::field_problem(view(name), view(value)); });
+  });
+}
+
+void response_append(verbd_response* response, verbd_str bytes) noexcept {
+  recorded(response, [&](Draft& draft) { draft.response.append(view(bytes)); });
+}
+
+// HEAD describes the resource without reading it; a large one is sent from its file.
+store::Status attach(Draft& draft, std::string_view path, store::Entry& entry) {
+  http::Response& response = draft.response;
+  if (response.answers_head()) {
+    store::Status status = draft.store.read(path, nullptr, entry);
+    if (status == VERBD_OK) response.set_unread_body(entry.size);
+    return status;
+  }
+  Fd file;
+  store::Status status = draft.store.read_for_sending(path, response.fresh_body(), file, entry);
+  if (status != VERBD_OK) response.fresh_body();
+  if (status == VERBD_OK && file.ok()) response.set_file_body(std::move(file), entry.size);
+  return status;
+}
+
+std::int32_t response_resource(verbd_response* response, verbd_str path, verbd_entry* entry) noexcept {
+  if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+  return guarded([&] {
+    return filling(*entry, [&](store::Entry& full) { return attach(Draft::of(response), view(path), full); });
+  });
+}
+
+}  // namespace
+
+verbd_host services_table() noexcept {
+  verbd_host host{};
+  host.struct_size = sizeof(verbd_host);
+  host.abi_major = VERBD_ABI_MAJOR;
+  host.abi_minor = VERBD_ABI_MINOR;
+  host.log = &log;
+  host.setting_string = &setting_string;
+  host.setting_int = &setting_int;
+  host.setting_bool = &setting_bool;
+  host.store_stat = &store_stat;
+  host.store_read = &store_read;
+  host.store_write = &store_write;
+  host.store_remove = &store_remove;
+  host.store_list = &store_list;
+  host.response_status = &response_status;
+  host.response_header = &response_header;
+  host.response_append = &response_append;
+  host.response_resource = &response_resource;
+  return host;
+}
+
+}  // namespace verbd::dispatch
