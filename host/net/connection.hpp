@@ -6,11 +6,11 @@
 // Asio operation whose callback moves it on, as nginx's and Beast's
 // connections do. Callbacks only, no coroutines.
 //
-//   idle ──first bytes──► serve() ──► idle              (kept alive)
-//                           │  ├────► reading ──more──► serve()
-//                           │  └────► sending ──room──► serve()
-//                           └───────► closing ──sent──► closed
-//                                     lingering ─sent─► draining ──EOF──► closed
+//   idle ──first bytes──► serve() ──► idle            (kept alive: the next request)
+//                            ├──► reading ──more bytes──► serve()
+//                            ├──► sending ──room────────► serve()
+//                            ├──► closing ──all sent────► closed
+//                            └──► lingering ──all sent──► draining ──EOF or grace──► closed
 //
 // serve() answers every complete request buffered, so pipelined requests
 // are answered in order and their responses leave in one write; a response

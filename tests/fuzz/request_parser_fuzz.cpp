@@ -11,10 +11,11 @@
 //   one of them shows first; since any refusal closes, that is harmless.
 #include "http/parser.hpp"
 
-#include <verbd/http.hpp>
+#include <verbd/detail/rules.hpp>
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,13 @@ void require(bool condition) {
 }
 
 void check_accepted(const verbd::http::Request& request) {
-  require(verbd::is_token(request.method));
+  require(verbd::detail::is_token(request.method));
   require(!request.target.empty());
   require(request.version == 10 || request.version == 11);
   require(request.body.size() <= limits.max_body_bytes);
   for (const auto& field : request.headers) {
-    std::string_view name(field.name.data, field.name.size), value(field.value.data, field.value.size);
-    require(verbd::is_token(name));
-    require(verbd::is_safe_field_value(value));
+    require(verbd::detail::is_token(field.name));
+    require(verbd::detail::is_safe_field_value(field.value));
   }
 }
 
@@ -54,10 +54,7 @@ Verdict verdict_of(const Parser& parser, const verbd::http::Request& request) {
   check_accepted(request);
   verdict.method = request.method;
   verdict.target = request.target;
-  for (const auto& field : request.headers)
-    verdict.fields.append(field.name.data, field.name.size)
-        .append(":")
-        .append(field.value.data, field.value.size);
+  for (const auto& field : request.headers) verdict.fields.append(field.name).append(":").append(field.value);
   verdict.body = request.body;
   verdict.version = request.version;
   verdict.keep_alive = request.keep_alive;

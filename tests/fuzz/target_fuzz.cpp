@@ -7,8 +7,8 @@
 // already clean targets agrees with the general way through Boost.URL.
 #include "http/target.hpp"
 
+#include <verbd/detail/store_rules.hpp>
 #include <verbd/http.hpp>
-#include <verbd/paths.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -18,15 +18,6 @@ namespace {
 
 void require(bool condition) {
   if (!condition) std::abort();
-}
-
-bool is_trusted(std::string_view path) {
-  if (verbd::is_clean_path(path)) return true;
-  // is_clean_path also keeps plugins out of the store's scratch folder,
-  // which the store itself refuses; the path is clean all the same.
-  std::string_view rest = verbd::relative(path);
-  return rest.substr(0, verbd::scratch_folder.size()) == verbd::scratch_folder &&
-         verbd::is_clean_path("/x" + std::string(rest.substr(verbd::scratch_folder.size())));
 }
 
 }  // namespace
@@ -43,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(cleaned.path == by_url.path && cleaned.query == by_url.query &&
           cleaned.authority == by_url.authority);
   if (cleaned.path == "*" || method == "CONNECT") return 0;
-  require(is_trusted(cleaned.path));
+  require(verbd::detail::is_clean_path(cleaned.path));
 
   verbd::http::Target again;
   std::string encoded = verbd::percent_encode_path(cleaned.path);
