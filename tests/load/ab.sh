@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Two builds of verbd against each other on this machine, in one run,
+# alternating round by round, so that the ratio holds while the machine's
+# speed drifts: what a change to the request path costs or gains.
+#
+#   tests/load/ab.sh BEFORE_BUILD AFTER_BUILD [--mode keepalive|close|both]
+#        [--rounds N] [--seconds S] [--conns C] [--workers W]
+#
+# Each BUILD holds bin/verbd and plugins/*.so (Release builds). Both serve
+# the same 26-byte file from the files store with fsync off. The last line
+# per mode is the figure: "keepalive after/before=R (median rps: ...)".
+set -euo pipefail
+usage="usage: ab.sh BEFORE_BUILD AFTER_BUILD [--mode M] [--rounds N] [--seconds S] [--conns C] [--workers W]"
+before=$(cd "${1:?$usage}" && pwd)
+after=$(cd "${2:?$usage}" && pwd)
+shift 2
+mode=both rounds=5 seconds=5 conns=50 workers=1
+while (($#)); do
+  case $1 in
+    --mode) mode=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --conns) conns=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../support/start_verbd.sh"
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+
+work=$(mktemp -d /tmp/verbd-ab.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p "$work/data"
+printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+
+start() { # name build: sets ${name}_port
+  cat >"$work/$1.toml" <<CONF
+[server]
+port = 0
+workers = $workers
+[plugins]
+directory = "$2/plugins"
+watch = false
+[store]
+root = "$work/data"
+fsync = false
+[log]
+level = "info"
+access = false
+CONF
+  start_verbd "$2/bin/verbd" "$work/$1.toml" "$work/$1.log"
+  pids+=("$pid")
+  printf -v "${1}_port" '%s' "$port"
+}
+start before "$before"
+start after "$after"
+for p in "$before_port" "$after_port"; do
+  [[ $(curl -s "http://127.0.0.1:$p/index.html") == "HTTP GET Method (Success)" ]] ||
+    { echo "ab.sh: the server on $p does not serve the file" >&2; exit 1; }
+done
+
+rps() { # port wrk-args...
+  local port=$1; shift
+  wrk -t1 -c"$conns" -d"${seconds}s" "$@" "http://127.0.0.1:$port/index.html" 2>/dev/null |
+    awk '/Requests\/sec/ {printf "%d", $2}'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+run_mode() { # name wrk-args...
+  local name=$1; shift
+  local rb=() ra=() ratios=()
+  for ((i = 1; i <= rounds; i++)); do
+    local b a
+    if ((i % 2)); then b=$(rps "$before_port" "$@"); a=$(rps "$after_port" "$@")
+    else a=$(rps "$after_port" "$@"); b=$(rps "$before_port" "$@"); fi
+    rb+=("$b"); ra+=("$a")
+    ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}')")
+    echo "$name round $i: before $b rps, after $a rps" >&2
+  done
+  echo "$name after/before=$(printf '%s\n' "${ratios[@]}" | median) (median rps: before" \
+    "$(printf '%s\n' "${rb[@]}" | median), after $(printf '%s\n' "${ra[@]}" | median);" \
+    "$rounds rounds x ${seconds}s, $conns conns, $workers worker(s))"
+}
+
+case $mode in
+  keepalive) run_mode keepalive ;;
+  close) run_mode close -H 'Connection: close' ;;
+  both) run_mode close -H 'Connection: close'; run_mode keepalive ;;
+  *) echo "ab.sh: mode is keepalive, close or both" >&2; exit 2 ;;
+esac
