@@ -26,7 +26,7 @@ namespace verbd::net {
 struct ServerSettings {
   std::string host;
   std::uint16_t port = 0;  // 0: any free port; see port()
-  unsigned workers = 1;
+  unsigned workers = 0;    // 0 is taken as 1
   // Workers under SCHED_BATCH: a worker woken by a client's bytes does not
   // preempt the thread running on its core; it runs when that one blocks or
   // its time slice ends, and then answers all that arrived meanwhile in one

@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -122,9 +121,7 @@ inline std::int32_t append_to_string(void* target, const char* data, std::size_t
   try {
     static_cast<std::string*>(target)->append(data, size);
     return VERBD_OK;
-  } catch (const std::bad_alloc&) {
-    return VERBD_NO_MEMORY;
-  } catch (...) {  // length_error: more than a string can hold
+  } catch (...) {  // bad_alloc, or length_error: more than a string can hold
     return VERBD_NO_MEMORY;
   }
 }

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <sstream>
 #include <string>
 
@@ -160,6 +161,23 @@ TEST_F(ServicesTest, StoreStatFillsOnlyWhatTheEntryHolds) {
   verbd_entry unsized{};
   EXPECT_EQ(table_.store_stat(table_.context, str("/a"), &unsized), VERBD_BAD_ARGUMENT);
   EXPECT_EQ(table_.store_stat(table_.context, str("relative"), &entry), VERBD_BAD_ARGUMENT);
+}
+
+// A plugin of a later minor version may pass a larger entry (a host of that
+// version fills more of it): this host fills what it knows and leaves the rest.
+TEST_F(ServicesTest, AnEntryLargerThanTheHostsIsFilledAsFarAsTheHostKnows) {
+  ASSERT_EQ(write("/a", "abc"), VERBD_OK);
+  struct Later {
+    verbd_entry known;
+    char later_fields[16];
+  } later;
+  std::memset(&later, 0x5a, sizeof later);
+  later.known.struct_size = sizeof later;
+  ASSERT_EQ(table_.store_stat(table_.context, str("/a"), &later.known), VERBD_OK);
+  EXPECT_EQ(later.known.struct_size, sizeof later);
+  EXPECT_EQ(later.known.kind, VERBD_ENTRY_RESOURCE);
+  EXPECT_EQ(later.known.size, 3u);
+  for (char c : later.later_fields) EXPECT_EQ(c, 0x5a);
 }
 
 TEST_F(ServicesTest, StoreReadHandsTheBytesToTheSinkAndItsFailureBack) {
