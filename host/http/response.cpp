@@ -53,9 +53,10 @@ void Response::add_field(std::string_view name, std::string_view value) {
   fields_.append(name).append(": ").append(value).append("\r\n");
 }
 
+// After a resource left in its file, the file is read into the body after
+// all; after one that is not read (HEAD), the bytes add to its length.
 void Response::append(std::string_view bytes) {
-  if (file_.ok()) read_file_into_body();  // bytes after an attached resource
-  length_not_read_.reset();
+  if (file_.ok()) read_file_into_body();
   body_.append(bytes);
 }
 
@@ -87,6 +88,7 @@ void Response::read_file_into_body() {
   // A file shrunk or failing meanwhile leaves what could be read.
   append_file_start(file_.get(), length_not_read_.value_or(0), body_);
   file_ = Fd();
+  length_not_read_.reset();
 }
 
 void Response::refuse(int status, std::string_view why) {
@@ -103,7 +105,7 @@ void Response::complete_error_page() {
 }
 
 std::uint64_t Response::content_length() const noexcept {
-  return length_not_read_ ? *length_not_read_ : body_.size();
+  return length_not_read_.value_or(0) + body_.size();
 }
 
 bool Response::allows_body() const noexcept { return detail::status_allows_content(status_); }

@@ -67,7 +67,9 @@ class Response {
   bool has_content_type_ = false;
   std::string fields_;  // "Name: value\r\n" lines, as they will go out
   std::string body_;
-  std::optional<std::uint64_t> length_not_read_;  // HEAD of a stored resource, or a body in file_
+  // A resource's length, not in body_: HEAD (never read), or a body in file_
+  // (sent after the head). The body is this, then body_.
+  std::optional<std::uint64_t> length_not_read_;
   Fd file_;
 };
 

@@ -21,6 +21,7 @@ class ContractPlugin {
     if (shape == "no-content") return response.status(204), response.append("dropped");
     if (shape == "not-modified") return response.status(304), response.header("ETag", "\"x\"");
     if (shape == "resource") return resource(response);
+    if (shape == "resource-and-more") return resource(response), response.append("and more\n");
     if (shape == "missing") return missing(response);
     if (shape == "bad-status") return response.header("X-Set", "before"), response.status(1000);
     if (shape == "owned-field") return response.header("Date", "yesterday");

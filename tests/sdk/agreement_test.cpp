@@ -37,6 +37,14 @@ std::vector<std::string> comparable(const FieldList& fields) {
 
 using Shape = std::pair<std::string, std::string>;  // method, path
 
+// "HEAD_resource_and_more": a test's name from its shape.
+std::string shape_name(const ::testing::TestParamInfo<Shape>& shape) {
+  std::string name = shape.param.first + shape.param.second;
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  return name;
+}
+
 class Agreement : public ::testing::TestWithParam<Shape> {
  protected:
   static void SetUpTestSuite() {
@@ -73,22 +81,47 @@ TEST_P(Agreement, TheTestHostAnswersAsVerbdDoes) {
   EXPECT_EQ(expected.failed || !expected.problem.empty(), expected.status == 500) << expected.problem;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryShape, Agreement,
-    ::testing::Values(Shape{"SHAPE", "/text"}, Shape{"HEAD", "/text"}, Shape{"SHAPE", "/untyped"},
-                      Shape{"HEAD", "/untyped"}, Shape{"SHAPE", "/empty404"}, Shape{"HEAD", "/empty404"},
-                      Shape{"SHAPE", "/typed404"}, Shape{"SHAPE", "/no-content"},
-                      Shape{"SHAPE", "/not-modified"}, Shape{"SHAPE", "/resource"},
-                      Shape{"HEAD", "/resource"}, Shape{"SHAPE", "/missing"}, Shape{"SHAPE", "/bad-status"},
-                      Shape{"HEAD", "/bad-status"}, Shape{"SHAPE", "/owned-field"},
-                      Shape{"SHAPE", "/injected-field"}, Shape{"SHAPE", "/throws"}, Shape{"HEAD", "/throws"},
-                      Shape{"SHAPE", "/unknown"}),
-    [](const auto& shape) {
-      std::string name = shape.param.first + shape.param.second;
-      std::replace_if(
-          name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-      return name;
-    });
+// RFC 9110 §9.3.2: HEAD is GET without the body, field for field, both in
+// verbd and in the test host, whatever the plugin's answer.
+using HeadLikeGet = Agreement;
+
+TEST_P(HeadLikeGet, HeadIsTheSameAnswerWithoutItsBody) {
+  std::string path = GetParam().second;
+  Client client(server_->port());
+  Reply head = client.request("HEAD", path);
+  Reply get = client.request("SHAPE", path);
+  EXPECT_EQ(head.status, get.status);
+  EXPECT_EQ(head.header("Content-Length"), get.header("Content-Length"));
+  EXPECT_EQ(comparable(head.headers), comparable(get.headers));
+  EXPECT_EQ(head.body, "");
+
+  verbd::testing::TestHost host(verbd_plugin);
+  auto tested_head = host.request("HEAD", path), tested_get = host.request("SHAPE", path);
+  EXPECT_EQ(tested_head.content_length, tested_get.content_length);
+  EXPECT_EQ(comparable(tested_head.headers), comparable(tested_get.headers));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryShape, Agreement,
+                         ::testing::Values(Shape{"SHAPE", "/text"}, Shape{"HEAD", "/text"},
+                                           Shape{"SHAPE", "/untyped"}, Shape{"HEAD", "/untyped"},
+                                           Shape{"SHAPE", "/empty404"}, Shape{"HEAD", "/empty404"},
+                                           Shape{"SHAPE", "/typed404"}, Shape{"SHAPE", "/no-content"},
+                                           Shape{"SHAPE", "/not-modified"}, Shape{"SHAPE", "/resource"},
+                                           Shape{"HEAD", "/resource"}, Shape{"SHAPE", "/resource-and-more"},
+                                           Shape{"HEAD", "/resource-and-more"}, Shape{"SHAPE", "/missing"},
+                                           Shape{"SHAPE", "/bad-status"}, Shape{"HEAD", "/bad-status"},
+                                           Shape{"SHAPE", "/owned-field"}, Shape{"SHAPE", "/injected-field"},
+                                           Shape{"SHAPE", "/throws"}, Shape{"HEAD", "/throws"},
+                                           Shape{"SHAPE", "/unknown"}),
+                         shape_name);
+
+INSTANTIATE_TEST_SUITE_P(EveryShape, HeadLikeGet,
+                         ::testing::Values(Shape{"HEAD", "/text"}, Shape{"HEAD", "/untyped"},
+                                           Shape{"HEAD", "/empty404"}, Shape{"HEAD", "/typed404"},
+                                           Shape{"HEAD", "/resource"}, Shape{"HEAD", "/resource-and-more"},
+                                           Shape{"HEAD", "/missing"}, Shape{"HEAD", "/bad-status"},
+                                           Shape{"HEAD", "/throws"}),
+                         shape_name);
 
 }  // namespace
 }  // namespace verbd::test

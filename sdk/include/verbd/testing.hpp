@@ -118,7 +118,7 @@ class TestHost {
     int status = 200;
     Fields fields;
     std::string body;
-    std::optional<std::uint64_t> unread_length;  // HEAD of a stored resource: its size, not read
+    std::optional<std::uint64_t> unread_length;  // HEAD of a stored resource: its size, not read, before body
     std::string problem;                         // the first contract the plugin broke
   };
 
@@ -146,7 +146,7 @@ class TestHost {
       draft.fields.emplace_back("Content-Type", detail::error_page_media_type);
     }
     bool typed = has_field(draft.fields, "Content-Type");
-    std::uint64_t length = draft.unread_length.value_or(draft.body.size());
+    std::uint64_t length = draft.unread_length.value_or(0) + draft.body.size();
     if (detail::wants_error_page(draft.status, length, typed)) {
       detail::append_error_page(draft.body, draft.status, {});
       draft.fields.emplace_back("Content-Type", detail::error_page_media_type);
@@ -241,9 +241,7 @@ class TestHost {
         current.problem = detail::field_problem(detail::view(name), detail::view(value));
     };
     table.response_append = [](verbd_response* response, verbd_str bytes) {
-      Draft& current = draft(response);
-      current.unread_length.reset();
-      current.body.append(detail::view(bytes));
+      draft(response).body.append(detail::view(bytes));
     };
     table.response_resource = [](verbd_response* response, verbd_str path,
                                  verbd_entry* entry) -> std::int32_t {

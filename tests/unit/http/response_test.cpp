@@ -33,6 +33,17 @@ TEST(Response, HeadKeepsTheLengthAndDropsTheBody) {
   EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n");
 }
 
+// HEAD says what GET would send: a resource that is not read, and what
+// follows it, count alike.
+TEST(Response, HeadCountsBytesAppendedAfterAResourceNotRead) {
+  Response response;
+  response.reset(true);
+  response.set_unread_body(1000);
+  response.append("and more");
+  EXPECT_EQ(response.content_length(), 1008u);
+  EXPECT_NE(wire(response).find("Content-Length: 1008\r\n"), std::string::npos);
+}
+
 TEST(Response, NoContentAndNotModifiedHaveNoBodyNorLength) {
   for (int status : {204, 304}) {
     Response response;
