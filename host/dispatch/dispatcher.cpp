@@ -11,15 +11,20 @@ namespace verbd::dispatch {
 Dispatcher::Dispatcher(store::Store& store, const plugin::Registry& plugins)
     : store_(store), plugins_(plugins), generation_(plugins.current()) {}
 
+// A newer generation was published since the one held here was fetched.
+bool Dispatcher::holds_old_generation() const noexcept {
+  return generation_ && generation_->number() != plugins_.number();
+}
+
 // The generation is fetched again only when a new one was published, so
 // that requests share no lock; the one held here keeps its plugins loaded.
 const plugin::Generation& Dispatcher::generation() {
-  if (!generation_ || generation_->number() != plugins_.number()) generation_ = plugins_.current();
+  if (!generation_ || holds_old_generation()) generation_ = plugins_.current();
   return *generation_;
 }
 
 void Dispatcher::release() noexcept {
-  if (generation_ && generation_->number() != plugins_.number()) generation_.reset();
+  if (holds_old_generation()) generation_.reset();
 }
 
 bool Dispatcher::accepts(const http::Request& head) { return generation().find(head.method) != nullptr; }
@@ -28,10 +33,11 @@ void Dispatcher::answer(const http::Request& request, http::Response& response) 
   response.reset(request.method == "HEAD");
   auto error = http::clean_target(request.target, request.method, target_);
   if (error != http::TargetError::none) return response.refuse(400, http::describe(error));
-  const plugin::Plugin* plugin = generation().find(request.method);
+  const plugin::Generation& plugins = generation();
+  const plugin::Plugin* plugin = plugins.find(request.method);
   if (plugin == nullptr) {
     response.refuse(405, "no plugin serves this method");
-    response.add_field("Allow", generation().allow());
+    response.add_field("Allow", plugins.allow());
     return;
   }
   call(*plugin, request, response);

@@ -33,6 +33,7 @@ class Dispatcher final : public http::Responder {
   void release() noexcept override;
 
  private:
+  bool holds_old_generation() const noexcept;
   const plugin::Generation& generation();
   void call(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
   verbd_request c_request(const http::Request& request);
