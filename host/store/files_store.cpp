@@ -11,7 +11,8 @@
 // old file or the new one. An append copies the old bytes into the new file
 // first: O(size) per append, in exchange for the same all-or-nothing rule.
 // Writes to one path are serialised by a striped lock so two appends never
-// lose each other's bytes.
+// lose each other's bytes: a mutex between the threads of a process, and a
+// lock on a byte of the scratch folder's lock file between processes.
 //
 // Speed: small resources are read from memory while their file is unchanged
 // (store/read_cache.hpp).
@@ -193,7 +194,13 @@ class FilesStore final : public Store {
     if (!scratch_.ok())
       throw std::runtime_error("cannot use " + (options.root / scratch).string() + ": " +
                                std::strerror(errno));
-    clear_scratch();
+    if (options.clear_scratch) clear_scratch();
+    // Opened by each process itself: locks taken through two different
+    // opens of the file exclude each other, through one they do not.
+    locks_ = Fd(::openat(scratch_.get(), lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!locks_.ok())
+      throw std::runtime_error("cannot use " + (options.root / scratch / lock_file).string() + ": " +
+                               std::strerror(errno));
   }
 
   Status stat(std::string_view path, Entry& entry) override {
@@ -216,7 +223,7 @@ class FilesStore final : public Store {
     if (!is_store_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
     if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
-    std::lock_guard lock(stripe(write.path));
+    StripeLock lock(*this, write.path);
     auto [parent_path, name] = split_parent(relative(write.path));
     Fd parent;
     if (Status status = open_parents(parent_path, parent); status != VERBD_OK) return status;
@@ -243,7 +250,7 @@ class FilesStore final : public Store {
   Status remove(std::string_view path) override {
     if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     if (relative(path).empty()) return empty_root();
-    std::lock_guard lock(stripe(path));
+    StripeLock lock(*this, path);
     auto [parent_path, name] = split_parent(relative(path));
     Fd parent(open_beneath(root_.get(), parent_path, O_RDONLY | O_DIRECTORY));
     if (!parent.ok()) return from_errno(errno, "open", path);
@@ -423,19 +430,59 @@ class FilesStore final : public Store {
     if (fsync_) ::fsync(directory);
   }
 
-  std::mutex& stripe(std::string_view path) {
-    return stripes_[std::hash<std::string_view>{}(path) % stripes_.size()];
-  }
+  // Holds the stripe of a path against the other threads and processes.
+  class StripeLock {
+   public:
+    StripeLock(FilesStore& store, std::string_view path)
+        : stripe_(std::hash<std::string_view>{}(path) % stripes),
+          guard_(store.stripes_[stripe_]),
+          locks_(store.locks_.get()) {
+      lock_byte(F_WRLCK);
+    }
+    ~StripeLock() { lock_byte(F_UNLCK); }
+    StripeLock(const StripeLock&) = delete;
+    StripeLock& operator=(const StripeLock&) = delete;
+
+   private:
+    void lock_byte(short type) const noexcept {
+      struct flock byte {};
+      byte.l_type = type;
+      byte.l_whence = SEEK_SET;
+      byte.l_start = static_cast<off_t>(stripe_);
+      byte.l_len = 1;
+      while (::fcntl(locks_, F_OFD_SETLKW, &byte) != 0 && errno == EINTR) {
+      }
+    }
+
+    std::size_t stripe_;
+    std::lock_guard<std::mutex> guard_;
+    int locks_;
+  };
 
   bool fsync_;
   Fd root_;
   Fd scratch_;
   ReadCache cache_;
   std::atomic<std::uint64_t> scratch_counter_{0};
-  std::array<std::mutex, 64> stripes_;
+  static constexpr std::size_t stripes = 64;
+  static constexpr const char* lock_file = "locks";
+  std::array<std::mutex, stripes> stripes_;
+  Fd locks_;
 };
 
 }  // namespace
+
+void clear_scratch_of(const std::filesystem::path& root, int pid) {
+  Fd scratch(::open((root / reserved_folder).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!scratch.ok()) return;
+  std::string prefix = std::to_string(pid) + "-";
+  std::vector<std::string> doomed;
+  DIR* stream = ::fdopendir(::fcntl(scratch.get(), F_DUPFD_CLOEXEC, 0));
+  while (dirent* item = stream ? ::readdir(stream) : nullptr)
+    if (std::string_view(item->d_name).starts_with(prefix)) doomed.emplace_back(item->d_name);
+  if (stream) ::closedir(stream);
+  for (const auto& name : doomed) remove_tree(scratch.get(), name);
+}
 
 std::unique_ptr<Store> make_files_store(const FilesOptions& options) {
   return std::make_unique<FilesStore>(options);

@@ -2,9 +2,9 @@
 
 namespace verbd::store {
 
-std::unique_ptr<Store> make_store(const config::Store& config) {
+std::unique_ptr<Store> make_store(const config::Store& config, bool clear_scratch) {
   if (config.backend == "memory") return make_memory_store();
-  return make_files_store({config.root, config.fsync});
+  return make_files_store({config.root, config.fsync, clear_scratch});
 }
 
 }  // namespace verbd::store

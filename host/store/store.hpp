@@ -64,12 +64,21 @@ class Store {
 struct FilesOptions {
   std::filesystem::path root;
   bool fsync = true;
+  // Empty the scratch folder of what writes interrupted by a crash left.
+  // Only when no other process uses the store: a worker process opens it
+  // without, its supervisor with (and clear_scratch_of() after a death).
+  bool clear_scratch = true;
 };
 
 // Throws std::runtime_error when the root cannot be created or opened.
 std::unique_ptr<Store> make_files_store(const FilesOptions& options);
 std::unique_ptr<Store> make_memory_store();
 // The backend the [store] section names.
-std::unique_ptr<Store> make_store(const config::Store& config);
+std::unique_ptr<Store> make_store(const config::Store& config, bool clear_scratch = true);
+
+// Removes from the files store at `root` the scratch files of process
+// `pid`: the writes it was making when it died. Their targets hold the old
+// version, whole.
+void clear_scratch_of(const std::filesystem::path& root, int pid);
 
 }  // namespace verbd::store

@@ -60,7 +60,9 @@ TEST_P(StoreConcurrency, ReadersSeeWholeVersionsWhileWritersReplaceAndRemove) {
   std::vector<std::thread> threads;
   for (int w = 0; w < 2; ++w)
     threads.emplace_back([&, w] {
-      for (int n = 0; n < 200; ++n) {
+      // At least 200 writes, and on until readers have read during them
+      // (on a loaded machine the readers may start late).
+      for (int n = 0; n < 200 || whole_reads.load() < 10; ++n) {
         Entry entry;
         bool created;
         failed_writes +=
