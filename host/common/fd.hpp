@@ -27,6 +27,8 @@ class Fd {
   }
   int get() const noexcept { return fd_; }
   bool ok() const noexcept { return fd_ >= 0; }
+  // Gives the descriptor up: the caller closes it now.
+  int release() noexcept { return std::exchange(fd_, -1); }
 
  private:
   int fd_;

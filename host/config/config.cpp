@@ -85,12 +85,30 @@ void read_server(const std::filesystem::path& file, const toml::table& root, Ser
   section.read("host", server.host);
   section.read("port", server.port, 0, 65535);
   section.read("workers", server.workers, 0, 1024);
+  section.read("processes", server.processes, 0, 1024);
   section.read("name", server.name);
   section.read("batch_scheduling", server.batch_scheduling);
   section.refuse_unknown();
   if (server.workers == 0) server.workers = std::max(1u, std::thread::hardware_concurrency());
   for (char c : server.name)
     if (c < 0x20 || c == 0x7f) throw Error(file.string() + ": server.name must be printable");
+}
+
+// Every process runs at least one event loop; the memory store lives in
+// one process's memory, so it allows one process only.
+void resolve_processes(const std::filesystem::path& file, Config& config) {
+  Server& server = config.server;
+  bool memory = config.store.backend == "memory";
+  if (server.processes == 0) server.processes = memory ? 1 : server.workers;
+  if (memory && server.processes > 1)
+    throw Error(file.string() +
+                ": server.processes must be 1 with the memory store: each worker process would hold a "
+                "store of its own, and what one of them stored the others would not see (use backend = "
+                "\"files\", or processes = 1)");
+  if (server.processes > server.workers)
+    throw Error(file.string() + ": server.processes (" + std::to_string(server.processes) +
+                ") is more than server.workers (" + std::to_string(server.workers) +
+                "): each worker process runs at least one of the workers (event loops)");
 }
 
 void read_limits(const std::filesystem::path& file, const toml::table& root, Limits& limits) {
@@ -117,6 +135,10 @@ void read_plugins(const std::filesystem::path& file, const toml::table& root, Pl
   Section section(file, root, "plugins");
   section.read_path("directory", plugins.directory);
   section.read("watch", plugins.watch);
+  section.read("quarantine_after", plugins.quarantine_after, 1, 1000);
+  std::int64_t window = plugins.quarantine_window.count();
+  section.read("quarantine_window_s", window, 1, 24 * 3600);
+  plugins.quarantine_window = std::chrono::seconds(window);
   section.refuse_unknown(true);
   if (section.table() == nullptr) return;
   for (const auto& [method, node] : *section.table()) {
@@ -189,6 +211,7 @@ Config load(const std::filesystem::path& file) {
   read_plugins(file, root, config.plugins);
   read_store(file, root, config.store);
   read_log(file, root, config.log);
+  resolve_processes(file, config);
   return config;
 }
 

@@ -24,7 +24,11 @@ using Settings = std::map<std::string, Setting, std::less<>>;
 struct Server {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
-  unsigned workers = 1;       // 0 in the file: one per core (resolved on load)
+  unsigned workers = 2;       // event loops, all processes together; 0 in the file: one per core
+  // Worker processes the event loops are spread over; 0 in the file: one
+  // per event loop with the files store, 1 with the memory store (resolved
+  // on load).
+  unsigned processes = 0;
   std::string name = "verbd";
   bool batch_scheduling = true;  // worker threads under SCHED_BATCH (net/server.hpp says why)
 };
@@ -42,6 +46,10 @@ struct Limits {
 struct Plugins {
   std::filesystem::path directory;
   bool watch = true;
+  // A plugin that crashes workers quarantine_after times within
+  // quarantine_window is quarantined: its methods answer 503.
+  unsigned quarantine_after = 3;
+  std::chrono::seconds quarantine_window{60};
   std::map<std::string, Settings, std::less<>> settings;  // by lower-case method: [plugins.get]
 };
 

@@ -8,8 +8,9 @@
 
 namespace verbd::dispatch {
 
-Dispatcher::Dispatcher(store::Store& store, const plugin::Registry& plugins)
-    : store_(store), plugins_(plugins), generation_(plugins.current()) {}
+Dispatcher::Dispatcher(store::Store& store, const plugin::Registry& plugins, board::Board& board,
+                       board::CallRecord& record)
+    : store_(store), plugins_(plugins), board_(board), record_(record), generation_(plugins.current()) {}
 
 // A newer generation was published since the one held here was fetched.
 bool Dispatcher::holds_old_generation() const noexcept {
@@ -40,13 +41,48 @@ void Dispatcher::answer(const http::Request& request, http::Response& response) 
     response.add_field("Allow", plugins.allow());
     return;
   }
+  if (is_quarantined(*plugin)) return refuse_quarantined(*plugin, response);
   call(*plugin, request, response);
+}
+
+bool Dispatcher::is_quarantined(const plugin::Plugin& plugin) const noexcept {
+  return board_.quarantine().contains(key_of(plugin));
+}
+
+void Dispatcher::refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const {
+  response.refuse(503, "the plugin serving this method, " + plugin.file().filename().string() + " (" +
+                           plugin.name() + " " + plugin.version() +
+                           "), is quarantined: it crashed verbd's workers too often. It is lifted when "
+                           "the plugin's file is replaced or verbd gets SIGHUP.");
+  response.add_field("Retry-After", std::to_string(board_.quarantine_retry_after_s().load()));
+}
+
+// What the supervisor reports if this worker dies in the plugin. The
+// plugin's description is copied only when another plugin is called.
+void Dispatcher::note_call(const plugin::Plugin& plugin, const http::Request& request) noexcept {
+  if (recorded_plugin_ != &plugin || recorded_generation_ != generation_->number()) {
+    recorded_plugin_ = &plugin;
+    recorded_generation_ = generation_->number();
+    record_.generation = recorded_generation_;
+    record_.key = key_of(plugin);
+    record_.file.set(plugin.file().filename().native());
+    record_.name.set(plugin.name());
+    record_.version.set(plugin.version());
+  }
+  record_.method.set(request.method);
+  record_.target.set(request.target);
 }
 
 void Dispatcher::call(const plugin::Plugin& plugin, const http::Request& request, http::Response& response) {
   static auto& log = verbd::log::get("plugins");
   Draft draft{response, store_, false, {}};
-  if (plugin.handle(c_request(request), draft.handle()) != VERBD_OK) {
+  note_call(plugin, request);
+  std::int32_t status;
+  {
+    board::InPlugin in_plugin(record_);
+    status = plugin.handle(c_request(request), draft.handle());
+  }
+  if (status != VERBD_OK) {
     log.error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
               request.method, request.target);
     return response.refuse(500, detail::plugin_failed);
@@ -79,8 +115,16 @@ verbd_request Dispatcher::c_request(const http::Request& request) {
   return c;
 }
 
-http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins) {
-  return [&store, &plugins] { return std::make_unique<Dispatcher>(store, plugins); };
+http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins, board::Board& board,
+                                   std::size_t first_loop) {
+  return [&store, &plugins, &board, loop = first_loop]() mutable {
+    return std::make_unique<Dispatcher>(store, plugins, board, board.call(loop++));
+  };
+}
+
+board::FileKey key_of(const plugin::Plugin& plugin) noexcept {
+  const auto& identity = plugin.identity();
+  return {identity.device, identity.inode, identity.size, identity.modified_ns};
 }
 
 }  // namespace verbd::dispatch

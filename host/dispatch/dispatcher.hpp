@@ -7,9 +7,15 @@
 // 500 when the plugin failed or broke the contract, with a log line naming
 // it; an error page for an empty error response.
 //
-// One per worker: no sockets here, and no lock on the way of a request.
+// Around each call it notes on the board (board/board.hpp) which plugin is
+// running and on what, so that the supervisor can name the plugin if the
+// worker dies in it; and a plugin the supervisor has quarantined is not
+// called at all: its methods answer 503.
+//
+// One per event loop: no sockets here, and no lock on the way of a request.
 #pragma once
 
+#include "board/board.hpp"
 #include "http/request.hpp"
 #include "http/responder.hpp"
 #include "http/response.hpp"
@@ -26,7 +32,9 @@ namespace verbd::dispatch {
 
 class Dispatcher final : public http::Responder {
  public:
-  Dispatcher(store::Store& store, const plugin::Registry& plugins);
+  // `record`: this event loop's on the board.
+  Dispatcher(store::Store& store, const plugin::Registry& plugins, board::Board& board,
+             board::CallRecord& record);
 
   bool accepts(const http::Request& head) override;
   void answer(const http::Request& request, http::Response& response) override;
@@ -35,18 +43,30 @@ class Dispatcher final : public http::Responder {
  private:
   bool holds_old_generation() const noexcept;
   const plugin::Generation& generation();
+  bool is_quarantined(const plugin::Plugin& plugin) const noexcept;
+  void refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const;
+  void note_call(const plugin::Plugin& plugin, const http::Request& request) noexcept;
   void call(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
   verbd_request c_request(const http::Request& request);
 
   store::Store& store_;
   const plugin::Registry& plugins_;
+  board::Board& board_;
+  board::CallRecord& record_;
+  const plugin::Plugin* recorded_plugin_ = nullptr;  // whose description record_ holds
+  std::uint64_t recorded_generation_ = 0;
   std::shared_ptr<const plugin::Generation> generation_;
   // Kept from request to request, so that answering allocates nothing.
   http::Target target_;
   std::vector<verbd_header> headers_;
 };
 
-// A ResponderFactory for verbd's workers.
-http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins);
+// A ResponderFactory for verbd's event loops: the n-th Dispatcher it makes
+// uses the board's CallRecord of loop `first_loop + n`.
+http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins, board::Board& board,
+                                   std::size_t first_loop);
+
+// The board's key for a plugin's file.
+board::FileKey key_of(const plugin::Plugin& plugin) noexcept;
 
 }  // namespace verbd::dispatch

@@ -8,6 +8,7 @@ namespace verbd::log {
 namespace {
 
 std::mutex registry_mutex;
+std::string pattern = "%Y-%m-%d %H:%M:%S.%e [%n] %^%l%$: %v";
 
 std::shared_ptr<spdlog::sinks::sink> shared_sink() {
   static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -21,12 +22,18 @@ void setup(spdlog::level::level_enum level) {
   spdlog::set_level(level);
 }
 
+void name_process(const std::string& name) {
+  std::lock_guard lock(registry_mutex);
+  pattern = "%Y-%m-%d %H:%M:%S.%e " + name + " [%n] %^%l%$: %v";
+  spdlog::set_pattern(pattern);
+}
+
 spdlog::logger& get(const std::string& who) {
   std::lock_guard lock(registry_mutex);
   if (auto existing = spdlog::get(who)) return *existing;
   auto logger = std::make_shared<spdlog::logger>(who, shared_sink());
   spdlog::initialize_logger(logger);  // takes the global level and pattern
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n] %^%l%$: %v");
+  logger->set_pattern(pattern);
   return *logger;
 }
 

@@ -5,9 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -22,21 +24,14 @@ using asio::ip::tcp;
 // it accepted. Like connections, it moves on by callbacks.
 class Server::Worker {
  public:
-  Worker(const ServerSettings& settings, ConnectionSlots& slots, std::unique_ptr<http::Responder> responder)
-      : settings_(settings), slots_(slots), responder_(std::move(responder)) {}
-
-  std::uint16_t listen(const tcp::endpoint& endpoint) {
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    int one = 1;
-    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    // A connection is accepted when its first bytes arrive (or after a
-    // second of silence), so that accepting and reading the request take one
-    // wake-up instead of two. As Apache's default "AcceptFilter http data".
-    ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
-    acceptor_.bind(endpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    return acceptor_.local_endpoint().port();
+  // `loop`: this worker's index among all event loops, for ConnectionSlots.
+  Worker(const ServerSettings& settings, ConnectionSlots& slots, std::size_t loop, Fd listener,
+         std::unique_ptr<http::Responder> responder)
+      : settings_(settings), slots_(slots), loop_(loop), responder_(std::move(responder)) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    acceptor_.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listener.release());
   }
 
   void start() {
@@ -83,7 +78,7 @@ class Server::Worker {
       });
       return;
     }
-    if (auto slot = slots_.take()) {
+    if (auto slot = slots_.take(loop_)) {
       auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
                                                      workspaces_, *responder_);
       forget_closed();
@@ -178,6 +173,7 @@ class Server::Worker {
 
   const ServerSettings& settings_;
   ConnectionSlots& slots_;
+  std::size_t loop_;
   // Before context_: connections give their workspaces back as it destroys them.
   std::unique_ptr<http::Responder> responder_;
   WorkspacePool workspaces_;
@@ -210,8 +206,41 @@ ServerSettings settings_from(const config::Config& config) {
   return settings;
 }
 
-Server::Server(ServerSettings settings, http::ResponderFactory responders)
-    : settings_(std::move(settings)), slots_(settings_.max_connections), responders_(std::move(responders)) {}
+std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsigned count) {
+  boost::system::error_code error;
+  auto address = asio::ip::make_address(host, error);
+  if (error) throw std::runtime_error("server.host '" + host + "' is not an IP address");
+  std::vector<Fd> listeners;
+  for (unsigned i = 0; i < std::max(1u, count); ++i) {
+    tcp::endpoint endpoint(address, port);
+    Fd listener(::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // A connection is accepted when its first bytes arrive (or after a
+    // second of silence), so that accepting and reading the request take one
+    // wake-up instead of two. As Apache's default "AcceptFilter http data".
+    ::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
+    if (!listener.ok() || ::bind(listener.get(), endpoint.data(), endpoint.size()) != 0 ||
+        ::listen(listener.get(), SOMAXCONN) != 0)
+      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                               std::strerror(errno));
+    port = bound_port(listener);  // the first one picks the port for port 0
+    listeners.push_back(std::move(listener));
+  }
+  return listeners;
+}
+
+std::uint16_t bound_port(const Fd& listener) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+}
+
+Server::Server(ServerSettings settings, http::ResponderFactory responders, Placement placement)
+    : settings_(std::move(settings)), placement_(std::move(placement)), responders_(std::move(responders)) {}
 
 Server::~Server() {
   stop(std::chrono::milliseconds(0));
@@ -219,21 +248,19 @@ Server::~Server() {
 }
 
 void Server::start() {
-  boost::system::error_code error;
-  auto address = asio::ip::make_address(settings_.host, error);
-  if (error) throw std::runtime_error("server.host '" + settings_.host + "' is not an IP address");
-  std::uint16_t port = settings_.port;
-  for (unsigned i = 0; i < std::max(1u, settings_.workers); ++i) {
-    auto worker = std::make_unique<Worker>(settings_, slots_, responders_());
-    try {
-      port = worker->listen(tcp::endpoint(address, port));  // the first one picks the port for port 0
-    } catch (const boost::system::system_error& e) {
-      throw std::runtime_error("cannot listen on " + settings_.host + ":" + std::to_string(port) + ": " +
-                               e.code().message());
-    }
-    workers_.push_back(std::move(worker));
+  if (placement_.listeners.empty()) {
+    placement_.listeners = open_listeners(settings_.host, settings_.port, settings_.workers);
+    own_counters_ = std::vector<PaddedCounter>(placement_.listeners.size());
+    placement_.open_connections = own_counters_;
+    placement_.first_loop = 0;
   }
-  port_ = port;
+  port_ = bound_port(placement_.listeners.front());
+  slots_ = std::make_unique<ConnectionSlots>(settings_.max_connections, placement_.open_connections);
+  std::size_t loop = placement_.first_loop;
+  for (auto& listener : placement_.listeners)
+    workers_.push_back(
+        std::make_unique<Worker>(settings_, *slots_, loop++, std::move(listener), responders_()));
+  placement_.listeners.clear();
   for (auto& worker : workers_) worker->start();
 }
 

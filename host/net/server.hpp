@@ -1,9 +1,15 @@
-// The listening side: `workers` threads, each with its own io_context, its
-// own SO_REUSEPORT acceptor and its own Responder, so that a connection lives
-// and dies on one thread and no lock is shared between workers on the
-// request path.
+// The listening side of one process: event-loop threads, each with its own
+// io_context, its own SO_REUSEPORT listening socket and its own Responder,
+// so that a connection lives and dies on one thread and no lock is shared
+// between workers on the request path.
+//
+// Under a supervisor (supervisor/supervisor.hpp) the sockets are the
+// supervisor's, opened once and handed to each worker process it forks, so
+// that they stay open when a worker dies.
 #pragma once
 
+#include "common/fd.hpp"
+#include "common/padded_counter.hpp"
 #include "config/config.hpp"
 #include "http/responder.hpp"
 #include "net/connection.hpp"
@@ -15,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,14 +49,35 @@ struct ServerSettings {
 // The listening side's share of the configuration.
 ServerSettings settings_from(const config::Config& config);
 
+// What a supervisor hands one worker process: its listening sockets, one per
+// event loop, and every loop's connection counter, of all processes, with
+// the index of this process's first loop among them.
+struct Placement {
+  std::vector<Fd> listeners;
+  std::span<PaddedCounter> open_connections;
+  std::size_t first_loop = 0;
+};
+
+// `count` sockets bound to host:port with SO_REUSEPORT, listening; the
+// kernel spreads new connections over them. With port 0 the first picks a
+// free port and the others take the same. Throws std::runtime_error naming
+// the address when it cannot listen.
+std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsigned count);
+
+// The port a listening socket is bound to.
+std::uint16_t bound_port(const Fd& listener);
+
 class Server {
  public:
   // Each worker answers its requests with a Responder from `responders`.
-  Server(ServerSettings settings, http::ResponderFactory responders);
+  // Without a placement the server opens `settings.workers` sockets of its
+  // own and counts only its own connections; with one, it runs one worker
+  // per socket it is given.
+  Server(ServerSettings settings, http::ResponderFactory responders, Placement placement = {});
   ~Server();
 
-  // Binds every worker's acceptor and starts the threads. Throws
-  // std::runtime_error naming the address when it cannot listen.
+  // Starts the threads; opens the sockets first when none were given.
+  // Throws std::runtime_error naming the address when it cannot listen.
   void start();
   std::uint16_t port() const noexcept { return port_; }
   // Stops accepting, lets connections finish the request in progress, and
@@ -62,7 +90,9 @@ class Server {
   class Worker;
 
   ServerSettings settings_;
-  ConnectionSlots slots_;
+  Placement placement_;
+  std::vector<PaddedCounter> own_counters_;  // without a placement
+  std::unique_ptr<ConnectionSlots> slots_;
   http::ResponderFactory responders_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;

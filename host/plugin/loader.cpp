@@ -198,7 +198,7 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
   return plugin;
 }
 
-void log_generation(const LoadReport& report) {
+void log_generation(const LoadReport& report, const IsQuarantined& is_quarantined) {
   static auto& log = verbd::log::get("plugins");
   const Generation& generation = *report.generation;
   log.info("generation {}: {} plugin(s), methods {}; changes: {}", generation.number(),
@@ -206,8 +206,8 @@ void log_generation(const LoadReport& report) {
            report.changes);
   for (const auto& plugin : generation.plugins())
     for (const auto& method : plugin->methods())
-      log.info("  {:<8} {:<36} {} {} (ABI {})", method, plugin->file().filename().string(), plugin->name(),
-               plugin->version(), plugin->abi());
+      log.info("  {:<8} {:<36} {} {} (ABI {}){}", method, plugin->file().filename().string(), plugin->name(),
+               plugin->version(), plugin->abi(), is_quarantined(*plugin) ? " QUARANTINED: answers 503" : "");
 }
 
 }  // namespace verbd::plugin

@@ -16,6 +16,7 @@
 #include "store/store.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,8 +57,11 @@ class Loader {
   verbd_host services_;
 };
 
+// Whether the supervisor has quarantined a plugin (its methods answer 503).
+using IsQuarantined = std::function<bool(const Plugin&)>;
+
 // Logs the generation, what changed, and its plugins as a table: method,
-// file, plugin, version, ABI.
-void log_generation(const LoadReport& report);
+// file, plugin, version, ABI, and "quarantined" where it is.
+void log_generation(const LoadReport& report, const IsQuarantined& is_quarantined);
 
 }  // namespace verbd::plugin

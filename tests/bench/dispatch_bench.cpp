@@ -92,7 +92,8 @@ void PluginCall(benchmark::State& state) {
 BENCHMARK(PluginCall);
 
 void DispatchToPlugin(benchmark::State& state) {
-  dispatch::Dispatcher dispatcher(*loaded().store, loaded().registry);
+  board::Board board(1);
+  dispatch::Dispatcher dispatcher(*loaded().store, loaded().registry, board, board.call(0));
   http::Request request = noop_request();
   http::Response response;
   for (auto _ : state) {

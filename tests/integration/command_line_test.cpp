@@ -127,7 +127,7 @@ TEST_F(CommandLine, AWriteOverTheFileSizeLimitIs507AndLeavesNothingBehind) {
   EXPECT_EQ(fetch(port, "GET", "/big").body, "small");  // the old version, whole
   EXPECT_EQ(fetch(port, "POST", "/big", std::string(5 * 1024 * 1024, 'y')).status, 507);
   EXPECT_EQ(fetch(port, "GET", "/big").body, "small");
-  EXPECT_TRUE(std::filesystem::is_empty(folder_ / "data/.verbd-tmp"));
+  EXPECT_TRUE(scratch_leftovers(folder_ / "data").empty());
   EXPECT_NE(verbd.err().find("[store] warning: write /big: File too large; answered 507, nothing written"),
             std::string::npos)
       << verbd.err();
@@ -167,8 +167,9 @@ TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
   EXPECT_LT(verbd.cpu_seconds() - cpu_before, 0.5);  // a busy accept loop would use the whole second
 
   Client& waiting = *clients.back();
+  clients.erase(clients.begin(), clients.end() - 1);            // frees descriptors in every worker process
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // for verbd to see them close
   waiting.send("Host: x\r\n\r\n");
-  clients.erase(clients.begin(), clients.begin() + 40);  // frees descriptors in verbd
   Reply reply = waiting.read_reply();
   EXPECT_EQ(reply.status, 200);
   std::string log = verbd.err();
@@ -176,7 +177,8 @@ TEST_F(CommandLine, OutOfFileDescriptorsItWaitsWithoutSpinningAndRecovers) {
   std::size_t warnings = 0;
   for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1))
     ++warnings;
-  EXPECT_EQ(warnings, 1u);  // once, not every 100 ms
+  EXPECT_GE(warnings, 1u);
+  EXPECT_LE(warnings, 2u);  // once in each of the two worker processes, not every 100 ms
   clients.clear();
   verbd.signal(SIGTERM);
   EXPECT_EQ(verbd.exit_code(), 0);

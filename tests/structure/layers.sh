@@ -11,10 +11,12 @@ declare -A allowed=(
   [log]="common config"
   [store]="common config log"
   [http]="common"
+  [board]="common"
   [plugin]="common config log store"
-  [dispatch]="common config log store http plugin"
+  [dispatch]="common config log store http plugin board"
   [net]="common config log http"
-  [main]="common config log store http plugin dispatch net"
+  [supervisor]="common config log store net board"
+  [main]="common config log store http plugin dispatch net board supervisor"
 )
 status=0
 for folder in "$host"/*/; do

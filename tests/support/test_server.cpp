@@ -26,8 +26,9 @@ TestServer::TestServer(const config::Config& config) {
   loader_ = std::make_unique<plugin::Loader>(*store_, dispatch::services_table());
   report_ = loader_->load(config.plugins, 1);
   registry_.publish(report_.generation);
-  server_ =
-      std::make_unique<net::Server>(net::settings_from(config), dispatch::dispatchers(*store_, registry_));
+  board_ = std::make_unique<board::Board>(config.server.workers);
+  server_ = std::make_unique<net::Server>(net::settings_from(config),
+                                          dispatch::dispatchers(*store_, registry_, *board_, 0));
   server_->start();
 }
 

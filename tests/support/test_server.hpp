@@ -1,7 +1,9 @@
-// A whole verbd in the test process — store, plugin generation, server on an
-// ephemeral port of 127.0.0.1 — built from a Config as verbd's main() does.
+// A whole verbd worker in the test process — store, plugin generation,
+// server on an ephemeral port of 127.0.0.1 — built from a Config as a
+// worker process builds it, without a supervisor.
 #pragma once
 
+#include "board/board.hpp"
 #include "config/config.hpp"
 #include "net/server.hpp"
 #include "plugin/loader.hpp"
@@ -31,6 +33,7 @@ class TestServer {
   std::unique_ptr<plugin::Loader> loader_;
   plugin::Registry registry_;
   plugin::LoadReport report_;
+  std::unique_ptr<board::Board> board_;
   std::unique_ptr<net::Server> server_;
 };
 

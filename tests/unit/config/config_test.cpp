@@ -81,7 +81,10 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   folder.write("verbd.toml", "");
   Config config = load(folder / "verbd.toml");
   EXPECT_EQ(config.server.port, 8080);
-  EXPECT_EQ(config.server.workers, 1u);
+  EXPECT_EQ(config.server.workers, 2u);
+  EXPECT_EQ(config.server.processes, 2u);  // one per worker: a crash costs one worker's connections
+  EXPECT_EQ(config.plugins.quarantine_after, 3u);
+  EXPECT_EQ(config.plugins.quarantine_window, std::chrono::seconds(60));
   EXPECT_TRUE(config.server.batch_scheduling);
   EXPECT_EQ(config.store.backend, "files");
   EXPECT_EQ(config.limits.max_body_bytes, 10u * 1024 * 1024);
@@ -92,6 +95,29 @@ TEST(Config, WorkersZeroMeansOnePerCore) {
   folder.write("verbd.toml", "[server]\nworkers = 0\n");
   ASSERT_GT(std::thread::hardware_concurrency(), 0u);  // else the rule is "one"
   EXPECT_EQ(load(folder / "verbd.toml").server.workers, std::thread::hardware_concurrency());
+}
+
+TEST(Config, ProcessesDefaultToOnePerWorkerAndOneWithTheMemoryStore) {
+  TempFolder folder;
+  folder.write("verbd.toml", "[server]\nworkers = 4\n");
+  EXPECT_EQ(load(folder / "verbd.toml").server.processes, 4u);
+  folder.write("verbd.toml", "[server]\nworkers = 4\nprocesses = 2\n");
+  EXPECT_EQ(load(folder / "verbd.toml").server.processes, 2u);
+  folder.write("verbd.toml", "[server]\nworkers = 4\n[store]\nbackend = \"memory\"\n");
+  EXPECT_EQ(load(folder / "verbd.toml").server.processes, 1u);
+}
+
+TEST(Config, RefusesMoreProcessesThanWorkersAndSeveralWithTheMemoryStore) {
+  TempFolder folder;
+  std::string file = (folder / "verbd.toml").string();
+  EXPECT_EQ(error_of(folder, "[server]\nworkers = 2\nprocesses = 3\n"),
+            file +
+                ": server.processes (3) is more than server.workers (2): each worker process runs at least "
+                "one of the workers (event loops)");
+  std::string memory = error_of(folder, "[server]\nprocesses = 2\n[store]\nbackend = \"memory\"\n");
+  EXPECT_EQ(memory.rfind(file + ": server.processes must be 1 with the memory store", 0), 0u) << memory;
+  EXPECT_EQ(error_of(folder, "[plugins]\nquarantine_after = 0\n"),
+            file + ":2:20: plugins.quarantine_after must be an integer from 1 to 1000");
 }
 
 TEST(Config, ErrorsNameFileLineAndColumn) {

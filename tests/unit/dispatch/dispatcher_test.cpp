@@ -83,7 +83,8 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_ = store::make_memory_store();
   plugin::Registry registry_;
   std::uint64_t generations_ = 0;
-  Dispatcher dispatcher_{*store_, registry_};
+  board::Board board_{1};
+  Dispatcher dispatcher_{*store_, registry_, board_, board_.call(0)};
   http::Request request_;
 };
 
@@ -92,6 +93,31 @@ TEST_F(DispatcherTest, HandsThePluginTheCleanedRequest) {
   EXPECT_EQ(response.status(), 200);
   EXPECT_TRUE(wire(response).ends_with(
       "\r\n\r\nECHO|/a/./b/../c?x=1|/a/c|x=1|11|BADSTATUS, CRLF, ECHO, EMPTY, HEAD, OWNED, THROW|1|payload"));
+}
+
+TEST_F(DispatcherTest, NotesEachCallOnTheBoardForTheSupervisor) {
+  answer("ECHO", "/a/./b?x=1");
+  const board::CallRecord& call = board_.call(0);
+  EXPECT_EQ(call.in_plugin.load(), 0u);  // the call is over
+  EXPECT_EQ(call.method.view(), "ECHO");
+  EXPECT_EQ(call.target.view(), "/a/./b?x=1");
+  EXPECT_EQ(call.generation, generations_);
+  EXPECT_EQ(call.name.view(), "recorder");
+}
+
+TEST_F(DispatcherTest, AQuarantinedPluginIsNotCalledItsMethodsAnswer503) {
+  auto plugin = registry_.current()->find("ECHO");
+  ASSERT_TRUE(board_.quarantine().add(key_of(*plugin)));
+  board_.quarantine_retry_after_s() = 42;
+  auto response = answer("ECHO", "/x");
+  std::string out = wire(response);
+  EXPECT_EQ(response.status(), 503);
+  EXPECT_NE(out.find("Retry-After: 42\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("is quarantined"), std::string::npos) << out;
+  EXPECT_EQ(board_.call(0).method.view(), "");  // never called
+
+  board_.quarantine().clear();  // SIGHUP
+  EXPECT_EQ(answer("ECHO", "/x").status(), 200);
 }
 
 TEST_F(DispatcherTest, AMethodNoPluginServesIs405WithAllow) {

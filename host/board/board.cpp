@@ -1,0 +1,129 @@
+#include "board/board.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+
+namespace verbd::board {
+namespace {
+
+// The record of the plugin call this thread is in; the crash handler and
+// the exit handler read it.
+thread_local CallRecord* current_call = nullptr;
+
+// A thread that overflows its stack cannot run a signal handler on it.
+bool use_alternate_signal_stack() noexcept {
+  constexpr std::size_t size = 64 * 1024;
+  stack_t stack{};
+  stack.ss_sp = std::malloc(size);  // for the life of the thread; threads live as long as the worker
+  stack.ss_size = size;
+  return stack.ss_sp != nullptr && ::sigaltstack(&stack, nullptr) == 0;
+}
+
+void on_fatal_signal(int signal) {
+  if (CallRecord* call = current_call; call != nullptr && call->in_plugin.load(std::memory_order_relaxed))
+    call->fatal_signal.store(signal, std::memory_order_relaxed);
+  // SA_RESETHAND restored the default action: once this returns, the
+  // signal, raised again, ends the process as it would have.
+  ::raise(signal);
+}
+
+void on_exit() {
+  if (CallRecord* call = current_call; call != nullptr && call->in_plugin.load(std::memory_order_relaxed))
+    call->exited.store(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+InPlugin::InPlugin(CallRecord& record) noexcept : record_(record) {
+  static thread_local const bool has_alternate_stack = use_alternate_signal_stack();
+  (void)has_alternate_stack;
+  current_call = &record;
+  record.in_plugin.store(1, std::memory_order_release);
+}
+
+InPlugin::~InPlugin() { record_.in_plugin.store(0, std::memory_order_release); }
+
+void record_crashes_of_this_process() {
+  struct sigaction action {};
+  action.sa_handler = on_fatal_signal;
+  action.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS})
+    ::sigaction(signal, &action, nullptr);
+  std::atexit(on_exit);
+}
+
+bool Quarantine::add(const FileKey& key) noexcept {
+  auto count = count_.load(std::memory_order_relaxed);
+  if (contains(key)) return true;
+  if (count == capacity) return false;
+  auto sequence = sequence_.load(std::memory_order_relaxed);
+  sequence_.store(sequence + 1, std::memory_order_relaxed);  // odd: readers wait
+  std::atomic_thread_fence(std::memory_order_release);
+  Slot& slot = slots_[count];
+  slot.device.store(key.device, std::memory_order_relaxed);
+  slot.inode.store(key.inode, std::memory_order_relaxed);
+  slot.size.store(key.size, std::memory_order_relaxed);
+  slot.modified_ns.store(key.modified_ns, std::memory_order_relaxed);
+  count_.store(count + 1, std::memory_order_relaxed);
+  sequence_.store(sequence + 2, std::memory_order_release);
+  return true;
+}
+
+void Quarantine::clear() noexcept {
+  auto sequence = sequence_.load(std::memory_order_relaxed);
+  sequence_.store(sequence + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  count_.store(0, std::memory_order_relaxed);
+  sequence_.store(sequence + 2, std::memory_order_release);
+}
+
+// A seqlock read: scan, and scan again if the supervisor wrote meanwhile.
+bool Quarantine::contains(const FileKey& key) const noexcept {
+  while (true) {
+    auto before = sequence_.load(std::memory_order_acquire);
+    if (before % 2 != 0) continue;
+    bool found = false;
+    auto count = count_.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < count && i < capacity && !found; ++i) {
+      const Slot& slot = slots_[i];
+      found = slot.device.load(std::memory_order_relaxed) == key.device &&
+              slot.inode.load(std::memory_order_relaxed) == key.inode &&
+              slot.size.load(std::memory_order_relaxed) == key.size &&
+              slot.modified_ns.load(std::memory_order_relaxed) == key.modified_ns;
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (sequence_.load(std::memory_order_relaxed) == before) return found;
+  }
+}
+
+Board::Board(std::size_t loops) : loops_(loops) {
+  std::size_t header = (sizeof(Header) + 63) / 64 * 64;
+  bytes_ = header + loops * sizeof(PaddedCounter) + loops * sizeof(CallRecord);
+  memory_ = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory_ == MAP_FAILED)
+    throw std::runtime_error(std::string("cannot map the shared board: ") + std::strerror(errno));
+  auto* at = static_cast<char*>(memory_);
+  header_ = new (at) Header;
+  open_ = reinterpret_cast<PaddedCounter*>(at + header);
+  calls_ = reinterpret_cast<CallRecord*>(at + header + loops * sizeof(PaddedCounter));
+  for (std::size_t i = 0; i < loops; ++i) {
+    new (open_ + i) PaddedCounter;
+    new (calls_ + i) CallRecord;
+  }
+}
+
+Board::~Board() {
+  std::destroy_n(calls_, loops_);
+  std::destroy_n(open_, loops_);
+  std::destroy_at(header_);
+  ::munmap(memory_, bytes_);
+}
+
+}  // namespace verbd::board

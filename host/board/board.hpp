@@ -1,0 +1,139 @@
+// The board: memory that the supervisor and its worker processes share.
+//
+// The supervisor maps it before it forks the first worker, so every worker,
+// and every worker forked later to replace one, sees the same bytes. On it:
+//   - for each event loop, a CallRecord: the plugin call that loop is in,
+//     if any, so that the supervisor can name the plugin after the worker
+//     dies;
+//   - for each event loop, how many connections it holds: max_connections
+//     counts all processes together, and a dead worker's count goes to 0;
+//   - the quarantine: plugin files whose methods answer 503;
+//   - the highest plugin generation number any worker has published, so
+//     that a replacement worker goes on counting from there.
+//
+// It holds no pointers. A field that another process reads while it may
+// change is atomic; the rest is read only after its writer has died.
+#pragma once
+
+#include "common/padded_counter.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace verbd::board {
+
+// A string in a fixed array, cut short (with "...") when too long.
+template <std::size_t Capacity>
+struct FixedText {
+  char bytes[Capacity] = {};
+
+  void set(std::string_view text) noexcept {
+    std::size_t length = text.size() < Capacity ? text.size() : Capacity - 1;
+    text.copy(bytes, length);
+    if (length < text.size()) std::string_view("...").copy(bytes + length - 3, 3);
+    bytes[length] = '\0';
+  }
+  std::string_view view() const noexcept { return bytes; }
+};
+
+// Which plugin file, and which version of it: what a quarantine holds.
+struct FileKey {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileKey&) const = default;
+};
+
+// The plugin call one event loop is making. Written by that loop's thread
+// before and after each call; read by the supervisor once the worker is dead.
+struct CallRecord {
+  std::atomic<std::uint32_t> in_plugin{0};    // 1 while a plugin's handle() runs
+  std::atomic<std::int32_t> fatal_signal{0};  // the signal that struck during the call
+  std::atomic<std::uint32_t> exited{0};       // 1 when the plugin called exit()
+  std::uint64_t generation = 0;
+  FileKey key;
+  FixedText<64> file;  // the file name in the plugin folder
+  FixedText<48> name;
+  FixedText<32> version;
+  FixedText<24> method;
+  FixedText<200> target;
+};
+
+// Marks the calling thread as inside plugin code for its lifetime.
+class InPlugin {
+ public:
+  explicit InPlugin(CallRecord& record) noexcept;
+  ~InPlugin();
+  InPlugin(const InPlugin&) = delete;
+  InPlugin& operator=(const InPlugin&) = delete;
+
+ private:
+  CallRecord& record_;
+};
+
+// In a worker process: a fatal signal, or exit(), that strikes a thread in
+// plugin code is noted in that thread's CallRecord before the process dies.
+// The signal then takes its default course (a core dump where enabled).
+void record_crashes_of_this_process();
+
+// Plugin files whose methods answer 503. Written by the supervisor alone;
+// read by every worker on its request path, without a lock.
+class Quarantine {
+ public:
+  static constexpr std::size_t capacity = 64;
+
+  // False when full: the plugin then goes on crashing workers, as without
+  // a quarantine, and the supervisor says so.
+  bool add(const FileKey& key) noexcept;
+  void clear() noexcept;
+
+  // Changes whenever the set does: a worker looks again only then.
+  std::uint64_t version() const noexcept { return sequence_.load(std::memory_order_acquire); }
+  bool contains(const FileKey& key) const noexcept;
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> device, inode, size;
+    std::atomic<std::int64_t> modified_ns;
+  };
+  std::atomic<std::uint64_t> sequence_{0};  // odd while the supervisor writes
+  std::atomic<std::uint32_t> count_{0};
+  Slot slots_[capacity] = {};
+};
+
+class Board {
+ public:
+  // Maps a board for `loops` event loops, shared with processes forked later.
+  explicit Board(std::size_t loops);
+  ~Board();
+  Board(const Board&) = delete;
+  Board& operator=(const Board&) = delete;
+
+  std::size_t loops() const noexcept { return loops_; }
+  CallRecord& call(std::size_t loop) noexcept { return calls_[loop]; }
+  std::span<PaddedCounter> open_connections() noexcept { return {open_, loops_}; }
+  Quarantine& quarantine() noexcept { return header_->quarantine; }
+  std::atomic<std::uint64_t>& latest_generation() noexcept { return header_->latest_generation; }
+  // The Retry-After of a quarantined plugin's 503.
+  std::atomic<std::uint32_t>& quarantine_retry_after_s() noexcept {
+    return header_->quarantine_retry_after_s;
+  }
+
+ private:
+  struct Header {
+    Quarantine quarantine;
+    std::atomic<std::uint64_t> latest_generation{0};
+    std::atomic<std::uint32_t> quarantine_retry_after_s{60};
+  };
+
+  std::size_t loops_;
+  std::size_t bytes_;
+  void* memory_;
+  Header* header_;
+  PaddedCounter* open_;
+  CallRecord* calls_;
+};
+
+}  // namespace verbd::board

@@ -1,0 +1,155 @@
+#include "main/worker.hpp"
+
+#include "board/board.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/services.hpp"
+#include "log/log.hpp"
+#include "net/server.hpp"
+#include "plugin/loader.hpp"
+#include "plugin/watcher.hpp"
+#include "store/store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace verbd {
+namespace {
+
+// Which plugins of a generation the supervisor has quarantined.
+plugin::IsQuarantined quarantined_on(board::Board& board) {
+  return [&board](const plugin::Plugin& plugin) {
+    return board.quarantine().contains(dispatch::key_of(plugin));
+  };
+}
+
+// The live plugin set: rebuilt when the folder changes (watch) or on SIGHUP,
+// which also reads the config again. Settings that shape the listening side
+// (host, port, workers, processes, limits) take effect on restart.
+class LivePlugins {
+ public:
+  LivePlugins(const config::Config& config, const Overrides& overrides, board::Board& board)
+      : file_(config.file),
+        overrides_(overrides),
+        plugins_(config.plugins),
+        store_(store::make_store(config.store, false)),
+        loader_(*store_, dispatch::services_table()),
+        board_(board) {}
+
+  store::Store& store() { return *store_; }
+  const plugin::Registry& registry() const { return registry_; }
+
+  // Loads the folder as the generation after the newest any worker has:
+  // workers that see the same change give it the same number, and a
+  // replacement worker goes on from where the one it replaces was.
+  void reload_folder() {
+    auto before = registry_.current();
+    std::uint64_t number =
+        std::max<std::uint64_t>(before ? before->number() + 1 : 1, board_.latest_generation().load());
+    auto report = loader_.load(plugins_, number, before.get());
+    registry_.publish(report.generation);
+    auto latest = board_.latest_generation().load();
+    while (latest < number && !board_.latest_generation().compare_exchange_weak(latest, number)) {
+    }
+    plugin::log_generation(report, quarantined_on(board_));
+  }
+
+  void reload_config() {
+    static auto& log = verbd::log::get("server");
+    try {
+      plugins_ = load_config(file_, overrides_).plugins;
+    } catch (const std::exception& e) {
+      log.error("SIGHUP: config not reloaded, the old one stays in force: {}", e.what());
+      return;
+    }
+    log.info("SIGHUP: reloading plugins from {}", plugins_.directory.string());
+    reload_folder();
+  }
+
+ private:
+  std::string file_;
+  Overrides overrides_;
+  config::Plugins plugins_;
+  std::unique_ptr<store::Store> store_;
+  plugin::Loader loader_;
+  plugin::Registry registry_;
+  board::Board& board_;
+};
+
+// Says "serving" to the supervisor.
+void report_ready(int ready_fd) {
+  char byte = 1;
+  while (::write(ready_fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready_fd);
+}
+
+int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerStart start) {
+  static auto& log = verbd::log::get("server");
+  boost::asio::io_context main_context;  // signals and the plugin folder watcher
+  boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(main_context, SIGHUP);
+  ::pthread_sigmask(SIG_SETMASK, &start.signal_mask, nullptr);  // what came meanwhile arrives now
+
+  auto first_loop = start.placement.first_loop;
+  net::Server server(net::settings_from(config),
+                     dispatch::dispatchers(live.store(), live.registry(), *start.board, first_loop),
+                     std::move(start.placement));
+  server.start();
+  report_ready(start.ready_fd);
+
+  plugin::Watcher watcher(main_context, config.plugins.directory, [&] { live.reload_folder(); });
+  std::string watch_error;
+  if (config.plugins.watch && !watcher.start(watch_error))
+    log.warn("{}: plugin changes need SIGHUP", watch_error);
+
+  stops.async_wait([&](boost::system::error_code error, int signal) {
+    if (error) return;
+    log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,
+             config.limits.shutdown_drain.count());
+    server.stop(config.limits.shutdown_drain);
+    hangups.cancel();
+    watcher.stop();
+  });
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code error, int) {
+    if (error) return;
+    live.reload_config();
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+  main_context.run();
+  server.wait();
+  log.info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+config::Config load_config(const std::string& file, const Overrides& overrides) {
+  config::Config config = config::load(file);
+  if (overrides.port) config.server.port = *overrides.port;
+  if (overrides.host) config.server.host = *overrides.host;
+  if (overrides.plugins) config.plugins.directory = *overrides.plugins;
+  if (overrides.data) config.store.root = *overrides.data;
+  if (overrides.log_level) config.log.level = config::parse_level(*overrides.log_level);
+  return config;
+}
+
+int run_worker(const config::Config& config, const Overrides& overrides, supervisor::WorkerStart start) {
+  verbd::log::name_process("worker " + std::to_string(start.number));
+  board::record_crashes_of_this_process();
+  try {
+    LivePlugins live(config, overrides, *start.board);
+    live.reload_folder();
+    return serve(config, live, std::move(start));
+  } catch (const std::exception& e) {
+    verbd::log::get("server").critical("worker cannot serve: {}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace verbd

@@ -1,0 +1,393 @@
+#include "supervisor/supervisor.hpp"
+
+#include "log/log.hpp"
+#include "store/path.hpp"
+#include "store/store.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace verbd::supervisor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+spdlog::logger& log() {
+  static auto& logger = verbd::log::get("supervisor");
+  return logger;
+}
+
+std::string signal_name(int signal) {
+  const char* abbreviation = ::sigabbrev_np(signal);
+  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
+}
+
+std::int64_t ms_since(Clock::time_point then) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - then).count();
+}
+
+// One worker process, as the supervisor keeps track of it.
+struct Worker {
+  unsigned number = 0;
+  std::size_t first_loop = 0, loops = 0;
+  pid_t pid = -1;
+  Fd ready;  // the read end of the pipe the worker writes to once it serves
+  bool serving = false;
+  Clock::time_point died{};                     // when it was last found dead
+  std::optional<Clock::time_point> respawn_at;  // a replacement waits until then
+  std::string report;                  // the death not yet logged: logged once the replacement serves
+  unsigned deaths_before_serving = 0;  // in a row: the restart is put off longer each time
+};
+
+// A plugin's crashes within the window, by file version.
+struct CrashHistory {
+  std::string description;  // "crash.so (crash 1.0.0)"
+  std::deque<Clock::time_point> times;
+};
+
+class Supervisor {
+ public:
+  Supervisor(const config::Config& config, const WorkerMain& worker_main)
+      : config_(config), worker_main_(worker_main), board_(config.server.workers) {
+    board_.quarantine_retry_after_s() = static_cast<std::uint32_t>(config.plugins.quarantine_window.count());
+    listeners_ = net::open_listeners(config.server.host, config.server.port, config.server.workers);
+    port_ = net::bound_port(listeners_.front());
+    unsigned processes = config.server.processes, loops = config.server.workers;
+    std::size_t first = 0;
+    for (unsigned p = 0; p < processes; ++p) {
+      auto& worker = workers_.emplace_back();
+      worker.number = p + 1;
+      worker.first_loop = first;
+      worker.loops = loops / processes + (p < loops % processes ? 1 : 0);
+      first += worker.loops;
+    }
+  }
+
+  int run() {
+    block_signals();
+    for (auto& worker : workers_) spawn(worker);
+    while (!stopping_ || alive() > 0) wait_for_events();
+    log().info("stopped");
+    return 0;
+  }
+
+ private:
+  void block_signals() {
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
+    ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
+    signals_ = Fd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals_.ok()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  }
+
+  void spawn(Worker& worker) {
+    int pipe_ends[2];
+    if (::pipe2(pipe_ends, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    Fd read_end(pipe_ends[0]), write_end(pipe_ends[1]);
+    pid_t supervisor = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      log().error("worker {}: fork failed: {}; trying again in 1 s", worker.number, std::strerror(errno));
+      worker.respawn_at = Clock::now() + std::chrono::seconds(1);
+      return;
+    }
+    if (pid == 0) become_worker(worker, supervisor, std::move(write_end));
+    worker.pid = pid;
+    worker.ready = std::move(read_end);
+    worker.serving = false;
+    worker.respawn_at.reset();
+  }
+
+  // In the child: keeps only what this worker needs, and never returns.
+  [[noreturn]] void become_worker(Worker& worker, pid_t supervisor, Fd ready) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a supervisor killed with -9 takes its workers along
+    if (::getppid() != supervisor) std::_Exit(1);
+    signals_ = Fd();
+    for (auto& other : workers_) other.ready = Fd();
+    WorkerStart start;
+    start.number = worker.number;
+    start.board = &board_;
+    start.ready_fd = ready.release();
+    start.signal_mask = original_mask_;
+    start.placement.open_connections = board_.open_connections();
+    start.placement.first_loop = worker.first_loop;
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+      if (i >= worker.first_loop && i < worker.first_loop + worker.loops)
+        start.placement.listeners.push_back(std::move(listeners_[i]));
+      else
+        listeners_[i] = Fd();
+    }
+    std::exit(worker_main_(std::move(start)));
+  }
+
+  std::size_t alive() const {
+    std::size_t count = 0;
+    for (const auto& worker : workers_) count += worker.pid > 0;
+    return count;
+  }
+
+  // Waits for a signal, a worker's "serving", or a due restart or deadline.
+  void wait_for_events() {
+    std::vector<pollfd> watched{{signals_.get(), POLLIN, 0}};
+    for (const auto& worker : workers_)
+      if (worker.pid > 0 && !worker.serving && worker.ready.ok())
+        watched.push_back({worker.ready.get(), POLLIN, 0});
+    ::poll(watched.data(), watched.size(), static_cast<int>(next_timeout().count()));
+    on_signals();
+    for (auto& worker : workers_)
+      if (worker.pid > 0 && !worker.serving && worker.ready.ok()) check_ready(worker);
+    on_timers();
+  }
+
+  milliseconds next_timeout() const {
+    milliseconds timeout(1000);
+    auto now = Clock::now();
+    auto until = [&](Clock::time_point due) {
+      timeout =
+          std::min(timeout, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(due - now)));
+    };
+    for (const auto& worker : workers_)
+      if (worker.respawn_at) until(*worker.respawn_at);
+    if (kill_at_) until(*kill_at_);
+    return timeout;
+  }
+
+  void on_signals() {
+    signalfd_siginfo info;
+    while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+      int signal = static_cast<int>(info.ssi_signo);
+      if (signal == SIGCHLD) reap();
+      if (signal == SIGHUP) on_hangup();
+      if ((signal == SIGTERM || signal == SIGINT) && !stopping_) on_stop(signal);
+    }
+  }
+
+  void check_ready(Worker& worker) {
+    char byte;
+    ssize_t n = ::read(worker.ready.get(), &byte, 1);
+    if (n < 0 && errno == EAGAIN) return;
+    worker.ready = Fd();
+    if (n != 1) return;  // it died first: reap() says so
+    worker.serving = true;
+    worker.deaths_before_serving = 0;
+    if (!worker.report.empty())
+      log().error("{}; restarted as pid {} in {} ms", worker.report, worker.pid, ms_since(worker.died));
+    worker.report.clear();
+    if (!announced_ &&
+        std::all_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.serving; }))
+      announce();
+  }
+
+  void announce() {
+    announced_ = true;
+    const auto& server = config_.server;
+    log().info("listening on http://{}:{}/ with {} worker(s) in {} process(es), {} store at {}", server.host,
+               port_, server.workers, server.processes, config_.store.backend,
+               config_.store.backend == "files" ? config_.store.root.string() : "(memory)");
+  }
+
+  void reap() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+      for (auto& worker : workers_)
+        if (worker.pid == pid) on_death(worker, status);
+  }
+
+  void on_death(Worker& worker, int status) {
+    pid_t pid = std::exchange(worker.pid, -1);
+    worker.ready = Fd();
+    if (config_.store.backend == "files") store::clear_scratch_of(config_.store.root, pid);
+    for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop)
+      board_.open_connections()[loop].value.store(0);
+    if (stopping_) {
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        log().warn("worker {} (pid {}) {} while stopping", worker.number, pid, describe_status(status));
+      return;
+    }
+    std::string cause = describe_status(status) + " " + describe_call(worker);
+    if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
+    worker.report = "worker " + std::to_string(worker.number) + " (pid " + std::to_string(pid) + ") " + cause;
+    worker.died = Clock::now();
+    count_crash(worker);
+    clear_calls(worker);
+    // A worker that dies before it serves (a plugin crashing as it loads)
+    // is restarted ever later, so that it does not spin.
+    if (!worker.serving) ++worker.deaths_before_serving;
+    auto delay =
+        worker.deaths_before_serving == 0
+            ? milliseconds(0)
+            : std::min(milliseconds(5000), milliseconds(100 << std::min(worker.deaths_before_serving, 6u)));
+    worker.serving = false;
+    if (delay.count() == 0) return spawn(worker);
+    log().error("{}; it had not served yet: restarting in {} ms", worker.report, delay.count());
+    worker.report.clear();
+    worker.respawn_at = Clock::now() + delay;
+  }
+
+  static std::string describe_status(int status) {
+    if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+  }
+
+  // The plugin call the worker died in: the one its crash handler marked,
+  // else the one in progress (a process with one event loop has one).
+  const board::CallRecord* fatal_call(const Worker& worker) {
+    const board::CallRecord* in_progress = nullptr;
+    for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop) {
+      const auto& call = board_.call(loop);
+      if (call.fatal_signal.load() != 0 || call.exited.load() != 0) return &call;
+      if (call.in_plugin.load() != 0 && in_progress == nullptr) in_progress = &call;
+    }
+    return in_progress;
+  }
+
+  std::string describe_call(const Worker& worker) {
+    const board::CallRecord* call = fatal_call(worker);
+    if (call == nullptr) return "outside plugin code";
+    return "in plugin " + std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
+           std::string(call->version.view()) + ", generation " + std::to_string(call->generation) +
+           ") handling " + std::string(call->method.view()) + " " + std::string(call->target.view());
+  }
+
+  void clear_calls(const Worker& worker) {
+    for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop) {
+      auto& call = board_.call(loop);
+      call.in_plugin = 0;
+      call.fatal_signal = 0;
+      call.exited = 0;
+    }
+  }
+
+  void count_crash(const Worker& worker) {
+    const board::CallRecord* call = fatal_call(worker);
+    if (call == nullptr) return;
+    auto& history = crashes_[call->key];
+    history.description = std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
+                          std::string(call->version.view()) + ")";
+    auto now = Clock::now();
+    history.times.push_back(now);
+    while (now - history.times.front() > config_.plugins.quarantine_window) history.times.pop_front();
+    if (history.times.size() < config_.plugins.quarantine_after || board_.quarantine().contains(call->key))
+      return;
+    if (!board_.quarantine().add(call->key)) {
+      log().error("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
+                  history.description, board::Quarantine::capacity);
+      return;
+    }
+    quarantined_.push_back({call->key, std::string(call->file.view())});
+    write_quarantine_list();
+    log().error(
+        "plugin {} quarantined: {} crashes within {} s; its methods answer 503 until its file is "
+        "replaced or verbd gets SIGHUP",
+        history.description, history.times.size(), config_.plugins.quarantine_window.count());
+  }
+
+  void on_hangup() {
+    if (!quarantined_.empty()) log().info("SIGHUP: {} quarantined plugin(s) lifted", quarantined_.size());
+    board_.quarantine().clear();
+    quarantined_.clear();
+    crashes_.clear();
+    write_quarantine_list();
+    for (const auto& worker : workers_)
+      if (worker.pid > 0) ::kill(worker.pid, SIGHUP);
+  }
+
+  void on_stop(int signal) {
+    stopping_ = true;
+    log().info("signal {}: stopping {} worker process(es), each finishing its requests in flight", signal,
+               alive());
+    for (auto& worker : workers_) {
+      worker.respawn_at.reset();
+      if (worker.pid > 0) ::kill(worker.pid, SIGTERM);
+    }
+    kill_at_ = Clock::now() + config_.limits.shutdown_drain + std::chrono::seconds(2);
+  }
+
+  void on_timers() {
+    auto now = Clock::now();
+    for (auto& worker : workers_)
+      if (worker.respawn_at && *worker.respawn_at <= now && !stopping_) spawn(worker);
+    if (kill_at_ && *kill_at_ <= now) {
+      for (const auto& worker : workers_)
+        if (worker.pid > 0) {
+          log().warn("worker {} (pid {}) did not stop in time: killing it", worker.number, worker.pid);
+          ::kill(worker.pid, SIGKILL);
+        }
+      kill_at_.reset();
+    }
+  }
+
+  void write_quarantine_list() {
+    if (config_.store.backend != "files") return;
+    auto file = quarantine_list(config_);
+    std::ofstream out(file, std::ios::trunc);
+    for (const auto& [key, name] : quarantined_)
+      out << key.device << '\t' << key.inode << '\t' << key.size << '\t' << key.modified_ns << '\t' << name
+          << '\n';
+  }
+
+  const config::Config& config_;
+  const WorkerMain& worker_main_;
+  board::Board board_;
+  std::vector<Fd> listeners_;
+  std::uint16_t port_ = 0;
+  std::vector<Worker> workers_;
+  Fd signals_;
+  sigset_t original_mask_{};
+  bool stopping_ = false;
+  bool announced_ = false;
+  std::optional<Clock::time_point> kill_at_;
+  struct KeyOrder {
+    bool operator()(const board::FileKey& a, const board::FileKey& b) const {
+      return std::tie(a.device, a.inode, a.size, a.modified_ns) <
+             std::tie(b.device, b.inode, b.size, b.modified_ns);
+    }
+  };
+  std::map<board::FileKey, CrashHistory, KeyOrder> crashes_;
+  std::vector<std::pair<board::FileKey, std::string>> quarantined_;
+};
+
+}  // namespace
+
+int supervise(const config::Config& config, const WorkerMain& worker_main) {
+  Supervisor supervisor(config, worker_main);
+  return supervisor.run();
+}
+
+std::filesystem::path quarantine_list(const config::Config& config) {
+  return config.store.root / store::reserved_folder / "quarantined";
+}
+
+std::vector<board::FileKey> read_quarantine_list(const config::Config& config) {
+  std::vector<board::FileKey> keys;
+  if (config.store.backend != "files") return keys;
+  std::ifstream in(quarantine_list(config));
+  board::FileKey key;
+  std::string name;
+  while (in >> key.device >> key.inode >> key.size >> key.modified_ns && std::getline(in, name))
+    keys.push_back(key);
+  return keys;
+}
+
+}  // namespace verbd::supervisor
