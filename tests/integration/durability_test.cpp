@@ -49,10 +49,12 @@ struct Acknowledged {
   int last_line = -1;                  // the last POSTed line answered 2xx
 };
 
-void write_until_killed(std::uint16_t port, int writer, int round, Acknowledged& acked) {
+// Writes until the connection fails, or `going` turns false.
+void write_until_killed(std::uint16_t port, int writer, int round, Acknowledged& acked,
+                        const std::atomic<bool>* going = nullptr) {
   try {
     Client client(port);
-    for (int n = 0;; ++n) {
+    for (int n = 0; going == nullptr || *going; ++n) {
       std::string path =
           "/r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(n);
       if (client.request("PUT", path, path + std::string(500, '.')).status != 201) return;
@@ -74,7 +76,8 @@ TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
     ASSERT_NE(port_, 0);
     std::vector<Acknowledged> acked(8);
     std::vector<std::thread> writers;
-    for (int w = 0; w < 8; ++w) writers.emplace_back(write_until_killed, port_, w, round, std::ref(acked[w]));
+    for (int w = 0; w < 8; ++w)
+      writers.emplace_back(write_until_killed, port_, w, round, std::ref(acked[w]), nullptr);
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 250));
     verbd->signal(SIGKILL);
     verbd->exit_code();
@@ -102,8 +105,60 @@ TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
     }
     again->signal(SIGTERM);
     EXPECT_EQ(again->exit_code(), 0);
-    EXPECT_TRUE(std::filesystem::is_empty(folder_ / "data/.verbd-tmp"));
+    EXPECT_TRUE(scratch_leftovers(folder_ / "data").empty());
   }
+}
+
+// The same promise when a plugin crashes worker processes in the middle of
+// writes, and the server itself goes on: every write answered 2xx is there,
+// whole, and an interrupted one left the old version or the new, and no
+// scratch file.
+TEST_F(Durability, EveryAcknowledgedWriteSurvivesPluginCrashes) {
+  namespace fs = std::filesystem;
+  fs::create_directories(folder_ / "plugins");
+  for (const char* method : {"get", "head", "put", "post", "delete"})
+    fs::copy_file(fs::path(VERBD_PLUGIN_DIR) / (std::string(method) + ".so"),
+                  folder_ / ("plugins/" + std::string(method) + ".so"));
+  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so");
+  folder_.write("verbd.toml",
+                "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"plugins\"\nwatch = false\n"
+                "quarantine_after = 1000\n[store]\nroot = \"data\"\nfsync = true\n[log]\naccess = false\n");
+  auto verbd = start();
+  ASSERT_NE(port_, 0);
+  std::mt19937 random(std::random_device{}());
+  std::vector<Acknowledged> acked(8);
+  std::atomic<bool> crashing{true};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w)
+    writers.emplace_back([&, w] {
+      for (int connection = 0; crashing; ++connection)  // a new connection after each crash
+        write_until_killed(port_, w, connection, acked[w], &crashing);
+    });
+  for (int crash = 0; crash < 10; ++crash) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 80));
+    try {
+      fetch(port_, "CRASH", "/null");
+    } catch (const std::exception&) {  // the worker died: expected
+    }
+  }
+  crashing = false;
+  for (auto& writer : writers) writer.join();
+
+  EXPECT_EQ(verbd->err().find("verbd: "), std::string::npos) << verbd->err();
+  for (int w = 0; w < 8; ++w)
+    for (const auto& path : acked[w].resources) {
+      Reply reply = fetch(port_, "GET", path);
+      ASSERT_EQ(reply.status, 200) << "acknowledged " << path << " is gone";
+      ASSERT_EQ(reply.body, path + std::string(500, '.')) << path << " is not whole";
+    }
+  verbd->signal(SIGTERM);
+  EXPECT_EQ(verbd->exit_code(), 0);
+  EXPECT_TRUE(scratch_leftovers(folder_ / "data").empty());
+  std::size_t restarts = 0;
+  for (auto at = verbd->err().find("restarted as pid"); at != std::string::npos;
+       at = verbd->err().find("restarted as pid", at + 1))
+    ++restarts;
+  EXPECT_EQ(restarts, 10u) << verbd->err();
 }
 
 TEST_F(Durability, ConcurrentAppendsNeverInterleaveOrGetLost) {

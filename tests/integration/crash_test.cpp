@@ -1,0 +1,243 @@
+// A plugin that crashes costs the connections of the one worker process it
+// ran in, and nothing else: the supervisor restarts that worker, says in
+// one line which plugin did it, on which request, with which signal, and
+// quarantines a plugin that keeps crashing workers.
+#include "../support/http_client.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <thread>
+
+namespace verbd::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class Crashes : public ::testing::Test {
+ protected:
+  void start(const std::string& plugins_keys = "") {
+    fs::create_directories(folder_ / "plugins");
+    for (const char* method : {"get", "head", "put", "post", "delete"})
+      fs::copy_file(fs::path(VERBD_PLUGIN_DIR) / (std::string(method) + ".so"),
+                    folder_ / ("plugins/" + std::string(method) + ".so"));
+    fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so");
+    folder_.write("data/index.html", "still here\n");
+    folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"plugins\"\n" +
+                                    plugins_keys +
+                                    "[store]\nroot = \"data\"\nfsync = false\n[log]\naccess = false\n");
+    verbd_ = std::make_unique<Process>(
+        folder_, VERBD_BINARY, std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
+    port_ = verbd_->port();
+    ASSERT_NE(port_, 0) << verbd_->err();
+  }
+
+  // The process id of the worker a connection is served by.
+  static std::string worker_of(Client& client) { return client.request("CRASH", "/pid").body; }
+
+  // How many lines of the log match `pattern`, once there are `count` (or after 5 s).
+  std::size_t wait_for_log(const std::string& pattern, std::size_t count = 1) {
+    std::regex wanted(pattern);
+    std::size_t found = 0;
+    for (auto deadline = Clock::now() + 5s; Clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
+      std::string log = verbd_->err();
+      found = std::distance(std::sregex_iterator(log.begin(), log.end(), wanted), std::sregex_iterator());
+      if (found >= count) break;
+    }
+    return found;
+  }
+
+  // Crashes a worker through a connection of its own; returns when the
+  // supervisor has logged the restart (the `nth` one).
+  void crash_once(const std::string& how, std::size_t nth) {
+    Client doomed(port_);
+    EXPECT_ANY_THROW(doomed.request("CRASH", how));
+    ASSERT_EQ(wait_for_log("restarted as pid", nth), nth) << verbd_->err();
+  }
+
+  TempFolder folder_;
+  std::unique_ptr<Process> verbd_;
+  std::uint16_t port_ = 0;
+};
+
+// Connections to both workers: the kernel spreads them over the workers'
+// sockets by their addresses, so a few tries find both.
+std::map<std::string, std::vector<std::unique_ptr<Client>>> connections_on_each_worker(std::uint16_t port) {
+  std::map<std::string, std::vector<std::unique_ptr<Client>>> by_worker;
+  for (int tries = 0; tries < 400; ++tries) {
+    auto client = std::make_unique<Client>(port);
+    std::string pid = client->request("CRASH", "/pid").body;
+    if (by_worker[pid].size() < 3) by_worker[pid].push_back(std::move(client));
+    if (by_worker.size() == 2 && by_worker.begin()->second.size() == 3 &&
+        by_worker.rbegin()->second.size() == 3)
+      break;
+  }
+  return by_worker;
+}
+
+struct Fault {
+  const char* path;
+  const char* death;  // as the supervisor's log line says it
+};
+
+void PrintTo(const Fault& fault, std::ostream* out) { *out << fault.path; }
+
+class EachFault : public Crashes, public ::testing::WithParamInterface<Fault> {};
+
+TEST_P(EachFault, CostsOneWorkersConnectionsAndIsNamedInTheLog) {
+  start("quarantine_after = 1000\n");
+  auto by_worker = connections_on_each_worker(port_);
+  ASSERT_EQ(by_worker.size(), 2u) << "found connections on one worker only";
+  auto& [doomed_pid, doomed] = *by_worker.begin();
+  auto& [spared_pid, spared] = *by_worker.rbegin();
+
+  // Load on the other worker's connections, for as long as the crash lasts.
+  std::atomic<bool> running{true};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> load;
+  for (auto& client : spared)
+    load.emplace_back([&, connection = client.get()] {
+      while (running) try {
+          (connection->request("GET", "/index.html").body == "still here\n" ? answered : failed)++;
+        } catch (const std::exception&) {
+          ++failed;
+          return;
+        }
+    });
+  std::this_thread::sleep_for(50ms);
+
+  auto crashed_at = Clock::now();
+  EXPECT_ANY_THROW(doomed.front()->request("CRASH", GetParam().path));
+  // New connections are answered at once, by either worker; the crashed
+  // worker's socket is answered by its replacement.
+  std::string replacement;
+  for (auto deadline = Clock::now() + 5s; replacement.empty() && Clock::now() < deadline;) {
+    std::string pid = fetch(port_, "CRASH", "/pid").body;
+    if (pid != spared_pid && pid != doomed_pid) replacement = pid;
+  }
+  auto recovered_ms = std::chrono::duration<double, std::milli>(Clock::now() - crashed_at).count();
+  RecordProperty("crash_to_replacement_answer_ms", std::to_string(recovered_ms));
+  EXPECT_FALSE(replacement.empty()) << "no replacement worker answered";
+  std::this_thread::sleep_for(50ms);
+  running = false;
+  for (auto& thread : load) thread.join();
+
+  EXPECT_EQ(failed.load(), 0) << "a request on the other worker failed";
+  EXPECT_GT(answered.load(), 0);
+  for (std::size_t i = 1; i < doomed.size(); ++i)  // the crashed worker's other connections are gone
+    EXPECT_ANY_THROW(doomed[i]->request("GET", "/index.html"));
+  std::string line = "worker [12] \\(pid " + doomed_pid + "\\) " + GetParam().death +
+                     " in plugin crash\\.so \\(crash 1\\.0\\.0, generation 1\\) handling CRASH " +
+                     GetParam().path + "; restarted as pid " + replacement + " in [0-9]+ ms";
+  EXPECT_EQ(wait_for_log(line), 1u) << "no line matching " << line << " in\n" << verbd_->err();
+}
+
+INSTANTIATE_TEST_SUITE_P(Plugins, EachFault,
+                         ::testing::Values(Fault{"/null", "killed by SIGSEGV"},
+                                           Fault{"/abort", "killed by SIGABRT"},
+                                           Fault{"/terminate", "killed by SIGABRT"},
+                                           Fault{"/recurse", "killed by SIGSEGV"},
+                                           Fault{"/exit", "exited with status 3"}),
+                         [](const auto& test) { return std::string(test.param.path + 1); });
+
+TEST_F(Crashes, AWorkerThatDiesOutsidePluginCodeIsSaidToAndRestarted) {
+  start();
+  Client client(port_);
+  std::string pid = worker_of(client);
+  ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+  std::string line =
+      "worker [12] \\(pid " + pid + "\\) killed by SIGKILL outside plugin code; restarted as pid";
+  EXPECT_EQ(wait_for_log(line), 1u) << verbd_->err();
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
+}
+
+TEST_F(Crashes, TheThirdCrashInTheWindowQuarantinesThePluginUntilItsFileIsReplacedOrSighup) {
+  start();  // the defaults: 3 crashes within 60 s
+  crash_once("/null", 1);
+  crash_once("/abort", 2);
+  EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);  // two crashes: not yet
+  crash_once("/null", 3);
+
+  for (int i = 0; i < 6; ++i) {  // on new connections, to both workers
+    Reply reply = fetch(port_, "CRASH", "/pid");
+    EXPECT_EQ(reply.status, 503);
+    EXPECT_EQ(reply.header("Retry-After"), "60");
+    EXPECT_NE(reply.body.find("crash.so (crash 1.0.0), is quarantined"), std::string::npos) << reply.body;
+  }
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);  // other plugins go on
+  EXPECT_EQ(wait_for_log("plugin crash\\.so \\(crash 1\\.0\\.0\\) quarantined: 3 crashes within 60 s"), 1u);
+  EXPECT_EQ(wait_for_log("CRASH +crash\\.so .* QUARANTINED: answers 503"), 1u)  // the replacement's table
+      << verbd_->err();
+  Process check(folder_, VERBD_BINARY, {"--check", "--config", (folder_ / "verbd.toml").string()});
+  EXPECT_EQ(check.exit_code(), 0);
+  EXPECT_TRUE(std::regex_search(check.out(), std::regex("CRASH +crash\\.so .* quarantined\n")))
+      << check.out();
+
+  // A new version of the file is a new plugin: not quarantined.
+  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so",
+                fs::copy_options::overwrite_existing);
+  int answered = 0;
+  for (auto deadline = Clock::now() + 5s; answered < 6 && Clock::now() < deadline;)
+    answered = fetch(port_, "CRASH", "/pid").status == 200 ? answered + 1 : 0;
+  EXPECT_EQ(answered, 6) << "the replaced plugin is still quarantined";
+
+  crash_once("/null", 4);
+  crash_once("/null", 5);
+  crash_once("/null", 6);
+  EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 503);
+  verbd_->signal(SIGHUP);
+  EXPECT_EQ(wait_for_log("SIGHUP: [0-9]+ quarantined plugin\\(s\\) lifted"), 1u);
+  EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);
+}
+
+// max_connections counts the connections of both worker processes
+// together, and a dead worker's connections no longer count.
+TEST_F(Crashes, MaxConnectionsCountsEveryWorkerProcessAndForgetsADeadOnesConnections) {
+  start("quarantine_after = 1000\n[limits]\nmax_connections = 6\n");
+  std::vector<std::unique_ptr<Client>> open;
+  std::set<std::string> workers;
+  for (int i = 0; i < 6; ++i) {
+    open.push_back(std::make_unique<Client>(port_));
+    workers.insert(worker_of(*open.back()));
+  }
+  Reply refused = fetch(port_, "GET", "/index.html");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  RecordProperty("workers_holding_the_six", static_cast<int>(workers.size()));
+
+  // A crash through one of the six: its worker's connections are freed.
+  std::size_t on_doomed = 0;
+  std::string doomed = worker_of(*open.front());
+  for (auto& client : open) on_doomed += worker_of(*client) == doomed;
+  EXPECT_ANY_THROW(open.front()->request("CRASH", "/null"));
+  ASSERT_EQ(wait_for_log("restarted as pid"), 1u);
+  std::vector<std::unique_ptr<Client>> newcomers;  // held open together: all their slots are free
+  for (std::size_t i = 0; i < on_doomed; ++i) {
+    newcomers.push_back(std::make_unique<Client>(port_));
+    EXPECT_EQ(newcomers.back()->request("GET", "/index.html").status, 200);
+  }
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 503);
+}
+
+TEST_F(Crashes, SigtermStopsEveryWorkerAndTheSupervisorWithStatusZero) {
+  start();
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
+  verbd_->signal(SIGTERM);
+  EXPECT_EQ(verbd_->exit_code(), 0);
+  EXPECT_EQ(wait_for_log("worker [12] \\[server\\] info: stopped"), 2u);
+  EXPECT_EQ(wait_for_log("\\[supervisor\\] info: stopped"), 1u);
+}
+
+}  // namespace
+}  // namespace verbd::test
