@@ -1,5 +1,6 @@
 #include "dispatch/dispatcher.hpp"
 
+#include "dispatch/isolated.hpp"
 #include "dispatch/services.hpp"
 #include "log/log.hpp"
 
@@ -42,7 +43,22 @@ void Dispatcher::answer(const http::Request& request, http::Response& response) 
     return;
   }
   if (is_quarantined(*plugin)) return refuse_quarantined(*plugin, response);
+  if (plugin->remote() != nullptr) return forward(*plugin, request, response);
   call(*plugin, request, response);
+}
+
+void Dispatcher::forward(const plugin::Plugin& plugin, const http::Request& request,
+                         http::Response& response) {
+  static auto& log = verbd::log::get("plugins");
+  std::string death;
+  if (static_cast<PluginProcess*>(plugin.remote())->exchange(request, response, death)) return;
+  log.error(
+      "isolated plugin {} ({} {}, generation {}): its process {} handling {} {}; answered 502, and it "
+      "starts again for the next request",
+      plugin.file().filename().string(), plugin.name(), plugin.version(), generation_->number(), death,
+      request.method, request.target);
+  response.refuse(502,
+                  "the plugin serving this method failed on this request: its process ended; verbd goes on");
 }
 
 bool Dispatcher::is_quarantined(const plugin::Plugin& plugin) const noexcept {

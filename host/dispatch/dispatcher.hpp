@@ -10,7 +10,8 @@
 // Around each call it notes on the board (board/board.hpp) which plugin is
 // running and on what, so that the supervisor can name the plugin if the
 // worker dies in it; and a plugin the supervisor has quarantined is not
-// called at all: its methods answer 503.
+// called at all: its methods answer 503. A plugin that runs in a process of
+// its own (dispatch/isolated.hpp) gets the request there instead.
 //
 // One per event loop: no sockets here, and no lock on the way of a request.
 #pragma once
@@ -47,6 +48,7 @@ class Dispatcher final : public http::Responder {
   void refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const;
   void note_call(const plugin::Plugin& plugin, const http::Request& request) noexcept;
   void call(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
+  void forward(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
   verbd_request c_request(const http::Request& request);
 
   store::Store& store_;

@@ -131,4 +131,14 @@ void Response::serialize(std::string& out, const WireContext& wire) const {
   if (allows_body() && !answers_head_) out.append(body_);
 }
 
+void Response::rebuild(const Parts& parts, Fd file) {
+  status_ = parts.status;
+  answers_head_ = parts.answers_head;
+  has_content_type_ = parts.has_content_type;
+  fields_.assign(parts.fields);
+  body_.assign(parts.body);
+  length_not_read_ = parts.length_not_read;
+  file_ = std::move(file);
+}
+
 }  // namespace verbd::http

@@ -55,6 +55,22 @@ class Response {
   // head; not ok() when there is none. Its length is content_length().
   Fd file_to_send() noexcept;
 
+  // A finished response as it stands, to hand it to another process and
+  // rebuild it there (dispatch/isolated.hpp).
+  struct Parts {
+    int status = 200;
+    bool answers_head = false;
+    bool has_content_type = false;
+    std::string_view fields;  // "Name: value\r\n" lines
+    std::string_view body;
+    std::optional<std::uint64_t> length_not_read;
+  };
+  Parts parts() const noexcept {
+    return {status_, answers_head_, has_content_type_, fields_, body_, length_not_read_};
+  }
+  // `file`: the body left in its file, when there was one (file_to_send()).
+  void rebuild(const Parts& parts, Fd file);
+
   // Frees the body's buffer if a large response grew it beyond `bytes`.
   void trim(std::size_t bytes);
 

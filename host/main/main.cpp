@@ -12,6 +12,7 @@
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/services.hpp"
 #include "log/log.hpp"
+#include "main/isolated_plugin.hpp"
 #include "main/worker.hpp"
 #include "plugin/loader.hpp"
 #include "store/store.hpp"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   std::string file;
   Overrides overrides;
   bool check_only = false;
+  std::string isolated_plugin;
   app.add_option("--config", file, "the TOML configuration file")->required()->check(CLI::ExistingFile);
   app.add_option("--port", overrides.port, "listen on this port (0: any free port)");
   app.add_option("--host", overrides.host, "listen on this address");
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", overrides.data, "the files store's root folder");
   app.add_option("--log-level", overrides.log_level, "trace, debug, info, warn or error");
   app.add_flag("--check", check_only, "check the config, load every plugin, print them, and exit");
+  app.add_option("--serve-plugin", isolated_plugin)
+      ->group("");  // a worker starts this: dispatch/isolated.hpp
   app.set_version_flag("--version", std::string("verbd " VERBD_VERSION " (plugin ABI ") +
                                         std::to_string(VERBD_ABI_MAJOR) + "." +
                                         std::to_string(VERBD_ABI_MINOR) + ")");
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
   verbd::log::setup(config.log.level);
 
   try {
+    if (!isolated_plugin.empty()) return run_isolated_plugin(config, isolated_plugin);
     if (check_only) {
       auto store = store::make_store(config.store, false);  // a running verbd may be writing
       plugin::Loader loader(*store, dispatch::services_table());

@@ -20,6 +20,15 @@
 namespace verbd {
 namespace {
 
+// Starts the plugins whose [plugins.<method>] says isolation = "process".
+plugin::Isolate isolate(dispatch::IsolatedCommand command) {
+  return
+      [command](const std::filesystem::path& file, plugin::Description& description, std::string& refusal) {
+        return std::unique_ptr<plugin::Remote>(
+            dispatch::PluginProcess::start(file, command, description, refusal));
+      };
+}
+
 // Which plugins of a generation the supervisor has quarantined.
 plugin::IsQuarantined quarantined_on(board::Board& board) {
   return [&board](const plugin::Plugin& plugin) {
@@ -37,7 +46,7 @@ class LivePlugins {
         overrides_(overrides),
         plugins_(config.plugins),
         store_(store::make_store(config.store, false)),
-        loader_(*store_, dispatch::services_table()),
+        loader_(*store_, dispatch::services_table(), isolate(isolated_command(config))),
         board_(board) {}
 
   store::Store& store() { return *store_; }
@@ -137,6 +146,23 @@ config::Config load_config(const std::string& file, const Overrides& overrides) 
   if (overrides.data) config.store.root = *overrides.data;
   if (overrides.log_level) config.log.level = config::parse_level(*overrides.log_level);
   return config;
+}
+
+dispatch::IsolatedCommand isolated_command(const config::Config& config) {
+  dispatch::IsolatedCommand command;
+  command.binary = "/proc/self/exe";  // this very binary, even if the file was replaced since
+  auto level = spdlog::level::to_string_view(config.log.level);
+  command.arguments = {
+      "--config",
+      config.file.string(),
+      "--plugins",
+      config.plugins.directory.string(),
+      "--data",
+      config.store.root.string(),
+      "--log-level",
+      config.log.level == spdlog::level::warn ? "warn" : std::string(level.data(), level.size())};
+  if (config.store.backend == "files") command.store_root = config.store.root;
+  return command;
 }
 
 int run_worker(const config::Config& config, const Overrides& overrides, supervisor::WorkerStart start) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "dispatch/isolated.hpp"
 #include "supervisor/supervisor.hpp"
 
 #include <cstdint>
@@ -23,6 +24,10 @@ struct Overrides {
 
 // The config file, with the command line's overrides on top. Throws config::Error.
 config::Config load_config(const std::string& file, const Overrides& overrides);
+
+// How a worker starts the process of an isolated plugin: this binary, with
+// the config it was given.
+dispatch::IsolatedCommand isolated_command(const config::Config& config);
 
 // Runs one worker process; returns its exit code.
 int run_worker(const config::Config& config, const Overrides& overrides, supervisor::WorkerStart start);

@@ -111,7 +111,29 @@ void remove_private_copy(const fs::path& copy) {
 
 }  // namespace
 
-Loader::Loader(store::Store& store, const verbd_host& services) : store_(store), services_(services) {}
+bool runs_isolated(const fs::path& file, const config::Plugins& plugins) {
+  auto table = plugins.settings.find(ascii::lower(file.stem().string()));
+  if (table == plugins.settings.end()) return false;
+  auto isolation = table->second.find("isolation");
+  return isolation != table->second.end() && isolation->second == config::Setting(std::string("process"));
+}
+
+Loader::Loader(store::Store& store, const verbd_host& services, Isolate isolate)
+    : store_(store), services_(services), isolate_(std::move(isolate)) {}
+
+std::shared_ptr<const Plugin> Loader::load_here(const fs::path& file, const config::Plugins& plugins,
+                                                std::string& refusal) {
+  auto identity = identify(file);
+  if (!identity) {
+    refusal = "cannot read it";
+    return nullptr;
+  }
+  Isolate none;
+  std::swap(none, isolate_);
+  auto plugin = load_file(file, *identity, plugins, refusal);
+  std::swap(none, isolate_);
+  return plugin;
+}
 
 LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number, const Generation* before) {
   static auto& log = verbd::log::get("plugins");
@@ -166,6 +188,14 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
     refusal = "not a shared library (no ELF header): remove it from the plugin folder";
     return nullptr;
   }
+  if (isolate_ && runs_isolated(file, plugins)) {
+    Description description;
+    auto remote = isolate_(file, description, refusal);
+    if (!remote) return nullptr;
+    auto settings = settings_for(description.methods, plugins);
+    return std::make_shared<Plugin>(std::move(description), Origin{file, identity}, std::move(settings),
+                                    std::move(remote));
+  }
   fs::path copy = private_copy(file, refusal);
   if (!refusal.empty()) return remove_private_copy(copy), nullptr;
   boost::dll::fs::error_code error;
@@ -207,7 +237,10 @@ void log_generation(const LoadReport& report, const IsQuarantined& is_quarantine
   for (const auto& plugin : generation.plugins())
     for (const auto& method : plugin->methods())
       log.info("  {:<8} {:<36} {} {} (ABI {}){}", method, plugin->file().filename().string(), plugin->name(),
-               plugin->version(), plugin->abi(), is_quarantined(*plugin) ? " QUARANTINED: answers 503" : "");
+               plugin->version(), plugin->abi(),
+               is_quarantined(*plugin)       ? " QUARANTINED: answers 503"
+               : plugin->remote() != nullptr ? ", in a process of its own"
+                                             : "");
 }
 
 }  // namespace verbd::plugin

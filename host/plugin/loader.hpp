@@ -34,17 +34,33 @@ struct LoadReport {
   std::string changes;  // against the generation before: "+echo.so ~get.so -patch.so", or "none"
 };
 
+// Starts the plugin in `file` in a process of its own and fills in how it
+// describes itself; null with `refusal` set when it cannot.
+using Isolate = std::function<std::unique_ptr<Remote>(const std::filesystem::path& file,
+                                                      Description& description, std::string& refusal)>;
+
+// Whether the plugin in `file` runs in a process of its own: `isolation =
+// "process"` in the [plugins.<method>] table named by the file (get.so: [plugins.get]).
+bool runs_isolated(const std::filesystem::path& file, const config::Plugins& plugins);
+
 class Loader {
  public:
   // `services`: the host's functions for plugins (dispatch/services.hpp),
-  // given to each with its own context.
-  Loader(store::Store& store, const verbd_host& services);
+  // given to each with its own context. `isolate` starts the plugins that
+  // run in a process of their own; without it every plugin is loaded here.
+  Loader(store::Store& store, const verbd_host& services, Isolate isolate = {});
 
   // Loads the folder as generation `number`. A file unchanged since
   // `before` keeps its loaded plugin (same instance); a file that fails to
   // load keeps the version `before` had, if any, so a bad copy never takes a
   // method away. Refusals are logged and reported.
   LoadReport load(const config::Plugins& plugins, std::uint64_t number, const Generation* before = nullptr);
+
+  // Loads the one plugin in `file`, here, whatever its isolation setting:
+  // what the process of an isolated plugin does. Null with `refusal` set
+  // when it cannot.
+  std::shared_ptr<const Plugin> load_here(const std::filesystem::path& file, const config::Plugins& plugins,
+                                          std::string& refusal);
 
  private:
   std::shared_ptr<const Plugin> reuse_or_load(const std::filesystem::path& file,
@@ -55,6 +71,7 @@ class Loader {
 
   store::Store& store_;
   verbd_host services_;
+  Isolate isolate_;
 };
 
 // Whether the supervisor has quarantined a plugin (its methods answer 503).

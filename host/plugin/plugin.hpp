@@ -14,6 +14,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,20 @@ struct Context {
   store::Store* store = nullptr;
 };
 
+// What carries the calls of a plugin that runs in a process of its own
+// (`isolation = "process"`); the dispatch layer knows its real type
+// (dispatch/isolated.hpp). Nothing of that plugin is loaded here.
+class Remote {
+ public:
+  virtual ~Remote() = default;
+};
+
+// How a plugin that runs elsewhere describes itself.
+struct Description {
+  std::string name, version, abi;
+  std::vector<std::string> methods;
+};
+
 class Plugin {
  public:
   // `services` is the table of host functions; its context is set to this
@@ -51,6 +66,9 @@ class Plugin {
   // host (tests).
   Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor, Origin origin,
          Context context, const verbd_host& services);
+  // A plugin that runs in a process of its own, described by that process;
+  // `remote()` carries its calls, and handle() must not be called.
+  Plugin(Description description, Origin origin, config::Settings settings, std::unique_ptr<Remote> remote);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -60,8 +78,10 @@ class Plugin {
   // VERBD_OK, or VERBD_PLUGIN_FAILED when the plugin reported a failure.
   // `response` is whatever the services table's response functions expect.
   std::int32_t handle(const verbd_request& request, verbd_response* response) const {
-    return descriptor_.handle(instance_, &request, response);
+    return descriptor_->handle(instance_, &request, response);
   }
+  // Not null for a plugin that runs in a process of its own.
+  Remote* remote() const noexcept { return remote_.get(); }
 
   const std::string& name() const noexcept { return name_; }
   const std::string& version() const noexcept { return version_; }
@@ -69,14 +89,16 @@ class Plugin {
   const FileIdentity& identity() const noexcept { return origin_.identity; }
   const std::vector<std::string>& methods() const noexcept { return methods_; }
   const config::Settings& settings() const noexcept { return context_.settings; }
-  std::string abi() const;
+  const std::string& abi() const noexcept { return abi_; }
 
  private:
   boost::dll::shared_library library_;
-  const verbd_plugin_descriptor& descriptor_;
+  const verbd_plugin_descriptor* descriptor_ = nullptr;  // null for a remote plugin
+  std::unique_ptr<Remote> remote_;
   Origin origin_;
   std::string name_;
   std::string version_;
+  std::string abi_;
   std::vector<std::string> methods_;
   Context context_;
   verbd_host host_{};

@@ -1,5 +1,6 @@
 #include "supervisor/supervisor.hpp"
 
+#include "common/exit_status.hpp"
 #include "log/log.hpp"
 #include "store/path.hpp"
 #include "store/store.hpp"
@@ -33,11 +34,6 @@ using std::chrono::milliseconds;
 spdlog::logger& log() {
   static auto& logger = verbd::log::get("supervisor");
   return logger;
-}
-
-std::string signal_name(int signal) {
-  const char* abbreviation = ::sigabbrev_np(signal);
-  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
 }
 
 std::int64_t ms_since(Clock::time_point then) {
@@ -222,10 +218,10 @@ class Supervisor {
       board_.open_connections()[loop].value.store(0);
     if (stopping_) {
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        log().warn("worker {} (pid {}) {} while stopping", worker.number, pid, describe_status(status));
+        log().warn("worker {} (pid {}) {} while stopping", worker.number, pid, describe_exit_status(status));
       return;
     }
-    std::string cause = describe_status(status) + " " + describe_call(worker);
+    std::string cause = describe_exit_status(status) + " " + describe_call(worker);
     if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
     worker.report = "worker " + std::to_string(worker.number) + " (pid " + std::to_string(pid) + ") " + cause;
     worker.died = Clock::now();
@@ -243,11 +239,6 @@ class Supervisor {
     log().error("{}; it had not served yet: restarting in {} ms", worker.report, delay.count());
     worker.report.clear();
     worker.respawn_at = Clock::now() + delay;
-  }
-
-  static std::string describe_status(int status) {
-    if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
   }
 
   // The plugin call the worker died in: the one its crash handler marked,

@@ -230,6 +230,49 @@ TEST_F(Crashes, MaxConnectionsCountsEveryWorkerProcessAndForgetsADeadOnesConnect
   EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 503);
 }
 
+// isolation = "process": the plugin runs outside the worker; its crash
+// fails the one request it was handling, with 502, on a connection that
+// stays open, and nothing else.
+TEST_F(Crashes, AnIsolatedPluginsCrashFailsOnlyItsRequestWith502OnAConnectionThatStaysOpen) {
+  start("quarantine_after = 1\n[plugins.crash]\nisolation = \"process\"\n");
+  Client client(port_);
+  std::string isolated = worker_of(client);
+  EXPECT_NE(slurp("/proc/" + isolated + "/cmdline").find(std::string("--serve-plugin\0", 15)),
+            std::string::npos);
+
+  std::atomic<bool> running{true};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> load;
+  for (int c = 0; c < 4; ++c)
+    load.emplace_back([&] {
+      Client other(port_);
+      while (running) try {
+          (other.request("GET", "/index.html").status == 200 ? answered : failed)++;
+        } catch (const std::exception&) {
+          ++failed;
+          return;
+        }
+    });
+  for (const char* fault : {"/null", "/abort", "/terminate", "/recurse", "/exit"}) {
+    Reply crashed = client.request("CRASH", fault);
+    EXPECT_EQ(crashed.status, 502) << fault;
+    EXPECT_EQ(client.request("GET", "/index.html").status, 200) << "the connection did not survive " << fault;
+  }
+  std::string again = worker_of(client);  // started again
+  EXPECT_NE(again, isolated);
+  running = false;
+  for (auto& thread : load) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(answered.load(), 0);
+
+  std::string line = "isolated plugin crash\\.so \\(crash 1\\.0\\.0, generation 1\\): its process \\(pid " +
+                     isolated + "\\) killed by SIGSEGV handling CRASH /null; answered 502";
+  EXPECT_EQ(wait_for_log(line), 1u) << verbd_->err();
+  EXPECT_EQ(wait_for_log("exited with status 3 handling CRASH /exit; answered 502"), 1u);
+  EXPECT_EQ(verbd_->err().find("restarted as pid"), std::string::npos) << "a worker died";
+  EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);  // never quarantined, even with quarantine_after = 1
+}
+
 TEST_F(Crashes, SigtermStopsEveryWorkerAndTheSupervisorWithStatusZero) {
   start();
   EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);

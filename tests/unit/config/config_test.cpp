@@ -116,6 +116,12 @@ TEST(Config, RefusesMoreProcessesThanWorkersAndSeveralWithTheMemoryStore) {
                 "one of the workers (event loops)");
   std::string memory = error_of(folder, "[server]\nprocesses = 2\n[store]\nbackend = \"memory\"\n");
   EXPECT_EQ(memory.rfind(file + ": server.processes must be 1 with the memory store", 0), 0u) << memory;
+  EXPECT_EQ(error_of(folder, "[plugins.get]\nisolation = \"sandbox\"\n"),
+            file + ":2:13: plugins.get.isolation must be \"process\" or \"none\"");
+  std::string isolated =
+      error_of(folder, "[plugins.get]\nisolation = \"process\"\n[store]\nbackend = \"memory\"\n");
+  EXPECT_EQ(isolated.rfind(file + ": plugins.get.isolation = \"process\" needs the files store", 0), 0u)
+      << isolated;
   EXPECT_EQ(error_of(folder, "[plugins]\nquarantine_after = 0\n"),
             file + ":2:20: plugins.quarantine_after must be an integer from 1 to 1000");
 }

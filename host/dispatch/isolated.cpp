@@ -1,0 +1,336 @@
+#include "dispatch/isolated.hpp"
+
+#include "common/exit_status.hpp"
+#include "store/store.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace verbd::dispatch {
+namespace {
+
+// Messages are frames: a 4-byte length, then that many bytes of fields;
+// each field is a number (8 bytes) or a text (its length, then its bytes).
+// Both ends are this binary, so the byte order is the machine's.
+constexpr std::uint32_t max_frame_bytes = 1u << 30;
+
+class Writer {
+ public:
+  Writer& number(std::uint64_t value) {
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof value);
+    return *this;
+  }
+  Writer& text(std::string_view value) {
+    number(value.size());
+    bytes_.append(value);
+    return *this;
+  }
+  const std::string& bytes() const noexcept { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : rest_(bytes) {}
+  bool number(std::uint64_t& value) {
+    if (rest_.size() < sizeof value) return false;
+    std::memcpy(&value, rest_.data(), sizeof value);
+    rest_.remove_prefix(sizeof value);
+    return true;
+  }
+  bool text(std::string_view& value) {
+    std::uint64_t size = 0;
+    if (!number(size) || size > rest_.size()) return false;
+    value = rest_.substr(0, size);
+    rest_.remove_prefix(size);
+    return true;
+  }
+
+ private:
+  std::string_view rest_;
+};
+
+bool write_all(int socket, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::send(socket, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool read_all(int socket, char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::recv(socket, data, size, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Sends one frame; `file`, when open, goes along with its first byte.
+bool send_frame(int socket, std::string_view payload, int file = -1) {
+  if (payload.size() > max_frame_bytes) return false;
+  auto length = static_cast<std::uint32_t>(payload.size());
+  iovec part{&length, sizeof length};
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (file >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &file, sizeof file);
+  }
+  ssize_t sent;
+  do sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return false;
+  auto* rest = reinterpret_cast<const char*>(&length) + sent;
+  return write_all(socket, rest, sizeof length - static_cast<std::size_t>(sent)) &&
+         write_all(socket, payload.data(), payload.size());
+}
+
+// Reads one frame, and the file that came with it, if any.
+bool receive_frame(int socket, std::string& payload, Fd* file = nullptr) {
+  std::uint32_t length = 0;
+  iovec part{&length, sizeof length};
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t got;
+  do got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got <= 0) return false;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header))
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
+      int received = -1;
+      std::memcpy(&received, CMSG_DATA(header), sizeof received);
+      Fd owned(received);
+      if (file != nullptr) *file = std::move(owned);
+    }
+  auto* rest = reinterpret_cast<char*>(&length) + got;
+  if (!read_all(socket, rest, sizeof length - static_cast<std::size_t>(got)) || length > max_frame_bytes)
+    return false;
+  payload.resize(length);
+  return read_all(socket, payload.data(), length);
+}
+
+std::string encode(const http::Request& request) {
+  Writer out;
+  out.text(request.method).text(request.target).number(static_cast<std::uint64_t>(request.version));
+  out.number(request.headers.size());
+  for (const auto& field : request.headers) out.text(field.name).text(field.value);
+  out.text(request.body);
+  return out.bytes();
+}
+
+// Rebuilds the request in `request`'s own buffers (see http/request.hpp).
+bool decode(std::string_view bytes, http::Request& request) {
+  Reader in(bytes);
+  std::string_view method, target, body;
+  std::uint64_t version = 0, count = 0;
+  if (!in.text(method) || !in.text(target) || !in.number(version) || !in.number(count)) return false;
+  request.clear();
+  std::vector<std::string_view> texts{method, target};
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view name, value;
+    if (!in.text(name) || !in.text(value)) return false;
+    texts.push_back(name);
+    texts.push_back(value);
+  }
+  if (!in.text(body)) return false;
+  std::vector<std::size_t> offsets;
+  for (auto text : texts) {
+    offsets.push_back(request.head_bytes.size());
+    request.head_bytes.append(text);
+  }
+  auto view = [&](std::size_t i) {
+    return std::string_view(request.head_bytes).substr(offsets[i], texts[i].size());
+  };
+  request.method = view(0);
+  request.target = view(1);
+  request.version = static_cast<int>(version);
+  for (std::size_t i = 2; i + 1 < texts.size(); i += 2) request.headers.push_back({view(i), view(i + 1)});
+  request.host = request.header("Host");
+  request.body.assign(body);
+  return true;
+}
+
+std::string encode(const http::Response::Parts& parts) {
+  Writer out;
+  out.number(static_cast<std::uint64_t>(parts.status))
+      .number(parts.answers_head)
+      .number(parts.has_content_type);
+  out.text(parts.fields).text(parts.body);
+  out.number(parts.length_not_read.has_value()).number(parts.length_not_read.value_or(0));
+  return out.bytes();
+}
+
+bool decode(std::string_view bytes, http::Response& response, Fd file) {
+  Reader in(bytes);
+  http::Response::Parts parts;
+  std::uint64_t status = 0, head = 0, typed = 0, unread = 0, unread_length = 0;
+  if (!in.number(status) || !in.number(head) || !in.number(typed) || !in.text(parts.fields) ||
+      !in.text(parts.body) || !in.number(unread) || !in.number(unread_length))
+    return false;
+  parts.status = static_cast<int>(status);
+  parts.answers_head = head != 0;
+  parts.has_content_type = typed != 0;
+  if (unread != 0) parts.length_not_read = unread_length;
+  response.rebuild(parts, std::move(file));
+  return true;
+}
+
+}  // namespace
+
+PluginProcess::PluginProcess(std::filesystem::path file, IsolatedCommand command)
+    : file_(std::move(file)), command_(std::move(command)) {}
+
+std::unique_ptr<PluginProcess> PluginProcess::start(const std::filesystem::path& file,
+                                                    const IsolatedCommand& command,
+                                                    plugin::Description& description, std::string& refusal) {
+  std::unique_ptr<PluginProcess> process(new PluginProcess(file, command));
+  if (!process->spawn(description, refusal)) return nullptr;
+  return process;
+}
+
+PluginProcess::~PluginProcess() {
+  socket_ = Fd();  // it exits when it reads the end of its socket
+  if (pid_ > 0) bury();
+}
+
+// Starts the process and reads its description. The arguments are made
+// before fork(): between fork() and exec() a child of a threaded process
+// may only make async-signal-safe calls.
+bool PluginProcess::spawn(plugin::Description& description, std::string& problem) {
+  std::vector<std::string> words{command_.binary, "--serve-plugin", file_.string()};
+  words.insert(words.end(), command_.arguments.begin(), command_.arguments.end());
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    problem = std::string("socketpair: ") + std::strerror(errno);
+    return false;
+  }
+  Fd ours(ends[0]), theirs(ends[1]);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    if (theirs.get() == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(theirs.get(), 3) != 3) ::_exit(126);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    problem = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  pid_ = pid;
+  socket_ = std::move(ours);
+  std::string hello;
+  Reader in("");
+  std::string_view word;
+  if (!receive_frame(socket_.get(), hello) || !(in = Reader(hello)).text(word)) {
+    problem = "its process " + bury() + " before it described the plugin";
+    return false;
+  }
+  if (word != "ok") {
+    std::string_view reason;
+    in.text(reason);
+    problem = std::string(reason);
+    socket_ = Fd();
+    bury();
+    return false;
+  }
+  std::string_view name, version, abi;
+  std::uint64_t count = 0;
+  in.text(name) && in.text(version) && in.text(abi) && in.number(count);
+  description = {std::string(name), std::string(version), std::string(abi), {}};
+  for (std::uint64_t i = 0; i < count && in.text(word); ++i) description.methods.emplace_back(word);
+  return true;
+}
+
+// Waits for the process to end (killing it if it will not), removes the
+// scratch files of the writes it was making, and says how it ended.
+std::string PluginProcess::bury() {
+  int status = 0;
+  pid_t pid = std::exchange(pid_, -1);
+  for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
+    if (waited == 100) ::kill(pid, SIGKILL);  // after a second
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!command_.store_root.empty()) store::clear_scratch_of(command_.store_root, pid);
+  return "(pid " + std::to_string(pid) + ") " + describe_exit_status(status);
+}
+
+bool PluginProcess::exchange(const http::Request& request, http::Response& response, std::string& death) {
+  std::lock_guard lock(mutex_);
+  if (!socket_.ok()) {
+    plugin::Description ignored;
+    if (!spawn(ignored, death)) return false;
+  }
+  std::string reply;
+  Fd file;
+  if (send_frame(socket_.get(), encode(request)) && receive_frame(socket_.get(), reply, &file) &&
+      decode(reply, response, std::move(file)))
+    return true;
+  socket_ = Fd();
+  death = bury();
+  return false;
+}
+
+namespace isolated {
+
+bool send_description(int socket, const plugin::Plugin& plugin) {
+  Writer out;
+  out.text("ok")
+      .text(plugin.name())
+      .text(plugin.version())
+      .text(plugin.abi())
+      .number(plugin.methods().size());
+  for (const auto& method : plugin.methods()) out.text(method);
+  return send_frame(socket, out.bytes());
+}
+
+bool send_refusal(int socket, const std::string& reason) {
+  return send_frame(socket, Writer().text("refused").text(reason).bytes());
+}
+
+bool receive_request(int socket, http::Request& request) {
+  std::string bytes;
+  return receive_frame(socket, bytes) && decode(bytes, request);
+}
+
+bool send_response(int socket, http::Response& response) {
+  Fd file = response.file_to_send();
+  return send_frame(socket, encode(response.parts()), file.get());
+}
+
+}  // namespace isolated
+
+}  // namespace verbd::dispatch

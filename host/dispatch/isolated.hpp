@@ -1,0 +1,80 @@
+// A plugin in a process of its own: `isolation = "process"` in the
+// [plugins.<method>] table named by its file (get.so: [plugins.get]).
+//
+// The worker's side is a PluginProcess. It starts `verbd --serve-plugin
+// FILE ...` with one end of a socket pair as descriptor 3, reads how the
+// plugin describes itself, then hands that process each request for the
+// plugin, whole, and reads back the response, whole; a body left in its
+// file comes back as the open file. The plugin's process answers with a
+// Dispatcher of its own over a store of its own, so the plugin is held to
+// the same rules as in a worker.
+//
+// When that process dies in the middle of a request, only that request
+// fails: the worker's Dispatcher answers 502 and the connection stays open;
+// the process starts again for the next request. It is never quarantined:
+// its crashes cost nothing but their own requests.
+//
+// The event loops of one worker process take turns on the socket.
+#pragma once
+
+#include "common/fd.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "plugin/plugin.hpp"
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace verbd::dispatch {
+
+// How to start the process of an isolated plugin.
+struct IsolatedCommand {
+  std::string binary;                  // verbd's own
+  std::vector<std::string> arguments;  // after "--serve-plugin FILE": the config and its overrides
+  std::filesystem::path store_root;    // the files store's, to clear a dead process's scratch files
+};
+
+class PluginProcess final : public plugin::Remote {
+ public:
+  // Starts the process; null with `refusal` set when the plugin cannot be loaded there.
+  static std::unique_ptr<PluginProcess> start(const std::filesystem::path& file,
+                                              const IsolatedCommand& command,
+                                              plugin::Description& description, std::string& refusal);
+  ~PluginProcess() override;
+
+  // Hands the request to the plugin's process and takes its response.
+  // False when the process died on it, or could not be started again, with
+  // `death` saying how (the response is then untouched).
+  bool exchange(const http::Request& request, http::Response& response, std::string& death);
+
+ private:
+  PluginProcess(std::filesystem::path file, IsolatedCommand command);
+  bool spawn(plugin::Description& description, std::string& problem);
+  std::string bury();
+
+  std::mutex mutex_;
+  std::filesystem::path file_;
+  IsolatedCommand command_;
+  Fd socket_;
+  pid_t pid_ = -1;
+};
+
+// The plugin process's side of the socket.
+namespace isolated {
+
+// The first message: the plugin's description, or why it could not be loaded.
+bool send_description(int socket, const plugin::Plugin& plugin);
+bool send_refusal(int socket, const std::string& reason);
+// The next request; false when the worker has closed the socket.
+bool receive_request(int socket, http::Request& request);
+// The response, with the file its body is left in, if any.
+bool send_response(int socket, http::Response& response);
+
+}  // namespace isolated
+
+}  // namespace verbd::dispatch

@@ -1,0 +1,49 @@
+// `verbd --serve-plugin FILE --config ...`: the process of one isolated
+// plugin (dispatch/isolated.hpp), started by a worker with its end of a
+// socket pair as descriptor 3. It loads the plugin, says how the plugin
+// describes itself, and answers each request that comes on the socket with a
+// Dispatcher of its own, until the worker closes the socket.
+#include "main/isolated_plugin.hpp"
+
+#include "board/board.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/isolated.hpp"
+#include "dispatch/services.hpp"
+#include "log/log.hpp"
+#include "plugin/loader.hpp"
+#include "store/store.hpp"
+
+#include <csignal>
+
+namespace verbd {
+
+int run_isolated_plugin(const config::Config& config, const std::filesystem::path& file) {
+  constexpr int socket = 3;
+  verbd::log::name_process("isolated " + file.filename().string());
+  // Signals are the worker's business: this process ends with its socket.
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, SIG_IGN);
+  try {
+    auto store = store::make_store(config.store, false);
+    plugin::Loader loader(*store, dispatch::services_table());
+    std::string refusal;
+    auto plugin = loader.load_here(file, config.plugins, refusal);
+    if (!plugin) return dispatch::isolated::send_refusal(socket, refusal) ? 1 : 2;
+    if (!dispatch::isolated::send_description(socket, *plugin)) return 2;
+    plugin::Registry registry;
+    registry.publish(std::make_shared<plugin::Generation>(1, std::vector{plugin}));
+    board::Board board(1);
+    dispatch::Dispatcher dispatcher(*store, registry, board, board.call(0));
+    http::Request request;
+    http::Response response;
+    while (dispatch::isolated::receive_request(socket, request)) {
+      dispatcher.answer(request, response);
+      if (!dispatch::isolated::send_response(socket, response)) break;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    dispatch::isolated::send_refusal(socket, e.what());
+    return 1;
+  }
+}
+
+}  // namespace verbd
