@@ -50,6 +50,7 @@ struct Worker {
   Clock::time_point died{};                     // when it was last found dead
   std::optional<Clock::time_point> respawn_at;  // a replacement waits until then
   std::string report;                  // the death not yet logged: logged once the replacement serves
+  std::string quarantine;              // what it led to, logged after it
   unsigned deaths_before_serving = 0;  // in a row: the restart is put off longer each time
 };
 
@@ -188,6 +189,7 @@ class Supervisor {
     worker.deaths_before_serving = 0;
     if (!worker.report.empty())
       log().error("{}; restarted as pid {} in {} ms", worker.report, worker.pid, ms_since(worker.died));
+    log_quarantine(worker);
     worker.report.clear();
     if (!announced_ &&
         std::all_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.serving; }))
@@ -223,9 +225,10 @@ class Supervisor {
     }
     std::string cause = describe_exit_status(status) + " " + describe_call(worker);
     if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
+    log_quarantine(worker);
     worker.report = "worker " + std::to_string(worker.number) + " (pid " + std::to_string(pid) + ") " + cause;
     worker.died = Clock::now();
-    count_crash(worker);
+    worker.quarantine = count_crash(worker);
     clear_calls(worker);
     // A worker that dies before it serves (a plugin crashing as it loads)
     // is restarted ever later, so that it does not spin.
@@ -237,6 +240,7 @@ class Supervisor {
     worker.serving = false;
     if (delay.count() == 0) return spawn(worker);
     log().error("{}; it had not served yet: restarting in {} ms", worker.report, delay.count());
+    log_quarantine(worker);
     worker.report.clear();
     worker.respawn_at = Clock::now() + delay;
   }
@@ -270,9 +274,15 @@ class Supervisor {
     }
   }
 
-  void count_crash(const Worker& worker) {
+  void log_quarantine(Worker& worker) {
+    if (!worker.quarantine.empty()) log().error("{}", worker.quarantine);
+    worker.quarantine.clear();
+  }
+
+  // Counts a crash in plugin code; returns what to log when it quarantines the plugin.
+  std::string count_crash(const Worker& worker) {
     const board::CallRecord* call = fatal_call(worker);
-    if (call == nullptr) return;
+    if (call == nullptr) return {};
     auto& history = crashes_[call->key];
     history.description = std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
                           std::string(call->version.view()) + ")";
@@ -280,15 +290,13 @@ class Supervisor {
     history.times.push_back(now);
     while (now - history.times.front() > config_.plugins.quarantine_window) history.times.pop_front();
     if (history.times.size() < config_.plugins.quarantine_after || board_.quarantine().contains(call->key))
-      return;
-    if (!board_.quarantine().add(call->key)) {
-      log().error("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
-                  history.description, board::Quarantine::capacity);
-      return;
-    }
+      return {};
+    if (!board_.quarantine().add(call->key))
+      return fmt::format("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
+                         history.description, board::Quarantine::capacity);
     quarantined_.push_back({call->key, std::string(call->file.view())});
     write_quarantine_list();
-    log().error(
+    return fmt::format(
         "plugin {} quarantined: {} crashes within {} s; its methods answer 503 until its file is "
         "replaced or verbd gets SIGHUP",
         history.description, history.times.size(), config_.plugins.quarantine_window.count());
