@@ -337,13 +337,25 @@ class Supervisor {
     }
   }
 
+  // Replaced whole (written aside, then renamed), so that --check never
+  // reads half of it; removed when nothing is quarantined.
   void write_quarantine_list() {
     if (config_.store.backend != "files") return;
     auto file = quarantine_list(config_);
-    std::ofstream out(file, std::ios::trunc);
-    for (const auto& [key, name] : quarantined_)
-      out << key.device << '\t' << key.inode << '\t' << key.size << '\t' << key.modified_ns << '\t' << name
-          << '\n';
+    std::error_code ignored;
+    if (quarantined_.empty()) {
+      std::filesystem::remove(file, ignored);
+      return;
+    }
+    auto aside = file;
+    aside += ".new";
+    {
+      std::ofstream out(aside, std::ios::trunc);
+      for (const auto& [key, name] : quarantined_)
+        out << key.device << '\t' << key.inode << '\t' << key.size << '\t' << key.modified_ns << '\t' << name
+            << '\n';
+    }
+    std::filesystem::rename(aside, file, ignored);
   }
 
   const config::Config& config_;

@@ -3,6 +3,7 @@
 // one line which plugin did it, on which request, with which signal, and
 // quarantines a plugin that keeps crashing workers.
 #include "../support/http_client.hpp"
+#include "../support/plugin_folder.hpp"
 #include "../support/process.hpp"
 #include "../support/temp_folder.hpp"
 
@@ -28,11 +29,7 @@ using Clock = std::chrono::steady_clock;
 class Crashes : public ::testing::Test {
  protected:
   void start(const std::string& plugins_keys = "") {
-    fs::create_directories(folder_ / "plugins");
-    for (const char* method : {"get", "head", "put", "post", "delete"})
-      fs::copy_file(fs::path(VERBD_PLUGIN_DIR) / (std::string(method) + ".so"),
-                    folder_ / ("plugins/" + std::string(method) + ".so"));
-    fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so");
+    stock(folder_, {"crash"}, {"get", "head", "put", "post", "delete"});
     folder_.write("data/index.html", "still here\n");
     folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"plugins\"\n" +
                                     plugins_keys +

@@ -2,6 +2,7 @@
 // connections write, restart it, and find every write that was answered 2xx,
 // whole; and what it means for readers and concurrent writers.
 #include "../support/http_client.hpp"
+#include "../support/plugin_folder.hpp"
 #include "../support/process.hpp"
 #include "../support/temp_folder.hpp"
 
@@ -114,12 +115,7 @@ TEST_F(Durability, EveryAcknowledgedWriteSurvivesKill9) {
 // whole, and an interrupted one left the old version or the new, and no
 // scratch file.
 TEST_F(Durability, EveryAcknowledgedWriteSurvivesPluginCrashes) {
-  namespace fs = std::filesystem;
-  fs::create_directories(folder_ / "plugins");
-  for (const char* method : {"get", "head", "put", "post", "delete"})
-    fs::copy_file(fs::path(VERBD_PLUGIN_DIR) / (std::string(method) + ".so"),
-                  folder_ / ("plugins/" + std::string(method) + ".so"));
-  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so");
+  stock(folder_, {"crash"}, {"get", "head", "put", "post", "delete"});
   folder_.write("verbd.toml",
                 "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"plugins\"\nwatch = false\n"
                 "quarantine_after = 1000\n[store]\nroot = \"data\"\nfsync = true\n[log]\naccess = false\n");
