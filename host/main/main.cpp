@@ -31,7 +31,8 @@ namespace {
 using namespace verbd;
 
 // `verbd --check`: the plugin table on stdout, each problem on stderr. A
-// plugin the running verbd has quarantined (files store) is marked so.
+// plugin the running verbd has quarantined (files store) is marked so, and
+// one that runs in a process of its own (loaded here all the same).
 int check(const config::Config& config, const plugin::LoadReport& report) {
   auto quarantined = supervisor::read_quarantine_list(config);
   auto is_quarantined = [&](const plugin::Plugin& plugin) {
@@ -42,7 +43,9 @@ int check(const config::Config& config, const plugin::LoadReport& report) {
     for (const auto& method : plugin->methods())
       std::printf("%-10s %-32s %-12s %-10s %-5s %s\n", method.c_str(), plugin->file().filename().c_str(),
                   plugin->name().c_str(), plugin->version().c_str(), plugin->abi().c_str(),
-                  is_quarantined(*plugin) ? "quarantined" : "ok");
+                  is_quarantined(*plugin)                                 ? "quarantined"
+                  : plugin::runs_isolated(plugin->file(), config.plugins) ? "ok, in a process of its own"
+                                                                          : "ok");
   for (const auto& refused : report.refused)
     std::fprintf(stderr, "verbd: %s: %s\n", refused.file.c_str(), refused.reason.c_str());
   if (report.generation->plugins().empty()) std::fprintf(stderr, "verbd: no plugin loaded\n");
