@@ -16,14 +16,39 @@ namespace {
 // the exit handler read it.
 thread_local CallRecord* current_call = nullptr;
 
-// A thread that overflows its stack cannot run a signal handler on it.
-bool use_alternate_signal_stack() noexcept {
-  constexpr std::size_t size = 64 * 1024;
-  stack_t stack{};
-  stack.ss_sp = std::malloc(size);  // for the life of the thread; threads live as long as the worker
-  stack.ss_size = size;
-  return stack.ss_sp != nullptr && ::sigaltstack(&stack, nullptr) == 0;
-}
+// A thread that overflows its stack cannot run a signal handler on it: each
+// thread that calls plugins gets an alternate stack for it, unless it has one
+// already (AddressSanitizer gives every thread its own), and gives it back
+// when the thread ends.
+class AlternateSignalStack {
+ public:
+  AlternateSignalStack() noexcept {
+    stack_t current{};
+    if (::sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;
+    void* memory = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return;
+    stack_t stack{};
+    stack.ss_sp = memory;
+    stack.ss_size = size;
+    if (::sigaltstack(&stack, nullptr) == 0)
+      memory_ = memory;
+    else
+      ::munmap(memory, size);
+  }
+  ~AlternateSignalStack() {
+    if (memory_ == nullptr) return;
+    stack_t none{};
+    none.ss_flags = SS_DISABLE;
+    ::sigaltstack(&none, nullptr);
+    ::munmap(memory_, size);
+  }
+  AlternateSignalStack(const AlternateSignalStack&) = delete;
+  AlternateSignalStack& operator=(const AlternateSignalStack&) = delete;
+
+ private:
+  static constexpr std::size_t size = 64 * 1024;
+  void* memory_ = nullptr;
+};
 
 void on_fatal_signal(int signal) {
   if (CallRecord* call = current_call; call != nullptr && call->in_plugin.load(std::memory_order_relaxed))
@@ -41,8 +66,7 @@ void on_exit() {
 }  // namespace
 
 InPlugin::InPlugin(CallRecord& record) noexcept : record_(record) {
-  static thread_local const bool has_alternate_stack = use_alternate_signal_stack();
-  (void)has_alternate_stack;
+  static thread_local const AlternateSignalStack alternate_stack;
   current_call = &record;
   record.in_plugin.store(1, std::memory_order_release);
 }

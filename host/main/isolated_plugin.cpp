@@ -22,6 +22,10 @@ int run_isolated_plugin(const config::Config& config, const std::filesystem::pat
   verbd::log::name_process("isolated " + file.filename().string());
   // Signals are the worker's business: this process ends with its socket.
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, SIG_IGN);
+  // As in a worker: a fatal signal ends the process as that signal (even
+  // under a sanitizer, whose own handler would turn it into an abort), so
+  // that the worker can say which it was.
+  board::record_crashes_of_this_process();
   try {
     auto store = store::make_store(config.store, false);
     plugin::Loader loader(*store, dispatch::services_table());
