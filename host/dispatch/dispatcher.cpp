@@ -51,7 +51,8 @@ void Dispatcher::forward(const plugin::Plugin& plugin, const http::Request& requ
                          http::Response& response) {
   static auto& log = verbd::log::get("plugins");
   std::string death;
-  if (static_cast<PluginProcess*>(plugin.remote())->exchange(request, response, death)) return;
+  if (static_cast<PluginProcess*>(plugin.remote())->exchange(request, generation_->allow(), response, death))
+    return;
   log.error(
       "isolated plugin {} ({} {}, generation {}): its process {} handling {} {}; answered 502, and it "
       "starts again for the next request",
@@ -127,7 +128,7 @@ verbd_request Dispatcher::c_request(const http::Request& request) {
   c.headers = headers_.data();
   c.header_count = headers_.size();
   c.body = str(request.body);
-  c.allow = str(generation_->allow());
+  c.allow = str(allow_from_worker_.empty() ? generation_->allow() : allow_from_worker_);
   return c;
 }
 

@@ -41,6 +41,11 @@ class Dispatcher final : public http::Responder {
   void answer(const http::Request& request, http::Response& response) override;
   void release() noexcept override;
 
+  // In the process of an isolated plugin, which knows that one plugin only:
+  // the Allow value of the worker the request came from, for the plugin to
+  // see as the request's.
+  void use_allow_from_worker(std::string_view allow) { allow_from_worker_.assign(allow); }
+
  private:
   bool holds_old_generation() const noexcept;
   const plugin::Generation& generation();
@@ -61,6 +66,7 @@ class Dispatcher final : public http::Responder {
   // Kept from request to request, so that answering allocates nothing.
   http::Target target_;
   std::vector<verbd_header> headers_;
+  std::string allow_from_worker_;
 };
 
 // A ResponderFactory for verbd's event loops: the n-th Dispatcher it makes

@@ -138,8 +138,9 @@ bool receive_frame(int socket, std::string& payload, Fd* file = nullptr) {
   return read_all(socket, payload.data(), length);
 }
 
-std::string encode(const http::Request& request) {
+std::string encode(const http::Request& request, std::string_view allow) {
   Writer out;
+  out.text(allow);
   out.text(request.method).text(request.target).number(static_cast<std::uint64_t>(request.version));
   out.number(request.headers.size());
   for (const auto& field : request.headers) out.text(field.name).text(field.value);
@@ -148,11 +149,13 @@ std::string encode(const http::Request& request) {
 }
 
 // Rebuilds the request in `request`'s own buffers (see http/request.hpp).
-bool decode(std::string_view bytes, http::Request& request) {
+bool decode(std::string_view bytes, http::Request& request, std::string& allow) {
   Reader in(bytes);
-  std::string_view method, target, body;
+  std::string_view allowed, method, target, body;
   std::uint64_t version = 0, count = 0;
-  if (!in.text(method) || !in.text(target) || !in.number(version) || !in.number(count)) return false;
+  if (!in.text(allowed) || !in.text(method) || !in.text(target) || !in.number(version) || !in.number(count))
+    return false;
+  allow.assign(allowed);
   request.clear();
   std::vector<std::string_view> texts{method, target};
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -288,7 +291,8 @@ std::string PluginProcess::bury() {
   return "(pid " + std::to_string(pid) + ") " + describe_exit_status(status);
 }
 
-bool PluginProcess::exchange(const http::Request& request, http::Response& response, std::string& death) {
+bool PluginProcess::exchange(const http::Request& request, std::string_view allow, http::Response& response,
+                             std::string& death) {
   std::lock_guard lock(mutex_);
   if (!socket_.ok()) {
     plugin::Description ignored;
@@ -296,7 +300,7 @@ bool PluginProcess::exchange(const http::Request& request, http::Response& respo
   }
   std::string reply;
   Fd file;
-  if (send_frame(socket_.get(), encode(request)) && receive_frame(socket_.get(), reply, &file) &&
+  if (send_frame(socket_.get(), encode(request, allow)) && receive_frame(socket_.get(), reply, &file) &&
       decode(reply, response, std::move(file)))
     return true;
   socket_ = Fd();
@@ -321,9 +325,9 @@ bool send_refusal(int socket, const std::string& reason) {
   return send_frame(socket, Writer().text("refused").text(reason).bytes());
 }
 
-bool receive_request(int socket, http::Request& request) {
+bool receive_request(int socket, http::Request& request, std::string& allow) {
   std::string bytes;
-  return receive_frame(socket, bytes) && decode(bytes, request);
+  return receive_frame(socket, bytes) && decode(bytes, request, allow);
 }
 
 bool send_response(int socket, http::Response& response) {

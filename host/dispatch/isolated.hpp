@@ -50,7 +50,9 @@ class PluginProcess final : public plugin::Remote {
   // Hands the request to the plugin's process and takes its response.
   // False when the process died on it, or could not be started again, with
   // `death` saying how (the response is then untouched).
-  bool exchange(const http::Request& request, http::Response& response, std::string& death);
+  // `allow`: the worker's Allow value, which the plugin sees as the request's.
+  bool exchange(const http::Request& request, std::string_view allow, http::Response& response,
+                std::string& death);
 
  private:
   PluginProcess(std::filesystem::path file, IsolatedCommand command);
@@ -70,8 +72,9 @@ namespace isolated {
 // The first message: the plugin's description, or why it could not be loaded.
 bool send_description(int socket, const plugin::Plugin& plugin);
 bool send_refusal(int socket, const std::string& reason);
-// The next request; false when the worker has closed the socket.
-bool receive_request(int socket, http::Request& request);
+// The next request, and the worker's Allow value; false when the worker
+// has closed the socket.
+bool receive_request(int socket, http::Request& request, std::string& allow);
 // The response, with the file its body is left in, if any.
 bool send_response(int socket, http::Response& response);
 

@@ -39,7 +39,9 @@ int run_isolated_plugin(const config::Config& config, const std::filesystem::pat
     dispatch::Dispatcher dispatcher(*store, registry, board, board.call(0));
     http::Request request;
     http::Response response;
-    while (dispatch::isolated::receive_request(socket, request)) {
+    std::string allow;
+    while (dispatch::isolated::receive_request(socket, request, allow)) {
+      dispatcher.use_allow_from_worker(allow);
       dispatcher.answer(request, response);
       if (!dispatch::isolated::send_response(socket, response)) break;
     }

@@ -270,6 +270,17 @@ TEST_F(Crashes, AnIsolatedPluginsCrashFailsOnlyItsRequestWith502OnAConnectionTha
   EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);  // never quarantined, even with quarantine_after = 1
 }
 
+// An isolated plugin sees the request as it would in the worker: the Allow
+// value names every method the worker serves, not only its own.
+TEST_F(Crashes, AnIsolatedPluginSeesTheWorkersAllow) {
+  fs::create_directories(folder_ / "plugins");
+  fs::copy_file(fs::path(VERBD_EXTRA_PLUGIN_DIR) / "options.so", folder_ / "plugins/options.so");
+  start("[plugins.options]\nisolation = \"process\"\n");
+  Reply reply = fetch(port_, "OPTIONS", "*");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("Allow"), "CRASH, DELETE, GET, HEAD, OPTIONS, POST, PUT");
+}
+
 TEST_F(Crashes, SigtermStopsEveryWorkerAndTheSupervisorWithStatusZero) {
   start();
   EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
