@@ -5,6 +5,7 @@
 #include "store/path.hpp"
 #include "store/store.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,7 +20,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -101,6 +101,7 @@ class Supervisor {
     if (::pipe2(pipe_ends, O_CLOEXEC) != 0)
       throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     Fd read_end(pipe_ends[0]), write_end(pipe_ends[1]);
+    ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);  // looked at on every wake-up; never waited on
     pid_t supervisor = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
