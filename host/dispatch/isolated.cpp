@@ -220,10 +220,7 @@ std::unique_ptr<PluginProcess> PluginProcess::start(const std::filesystem::path&
   return process;
 }
 
-PluginProcess::~PluginProcess() {
-  socket_ = Fd();  // it exits when it reads the end of its socket
-  if (pid_ > 0) bury();
-}
+PluginProcess::~PluginProcess() { shut_down(); }
 
 // Starts the process and reads its description. The arguments are made
 // before fork(): between fork() and exec() a child of a threaded process
@@ -256,26 +253,34 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
   pid_ = pid;
   socket_ = std::move(ours);
   std::string hello;
-  Reader in("");
-  std::string_view word;
-  if (!receive_frame(socket_.get(), hello) || !(in = Reader(hello)).text(word)) {
-    problem = "its process " + bury() + " before it described the plugin";
-    return false;
-  }
+  bool received = receive_frame(socket_.get(), hello);
+  Reader in(hello);
+  std::string_view word, name, version, abi;
+  std::uint64_t count = 0;
+  if (!received || !in.text(word))
+    return fail("its process " + shut_down() + " before it described the plugin", problem);
   if (word != "ok") {
     std::string_view reason;
     in.text(reason);
-    problem = std::string(reason);
-    socket_ = Fd();
-    bury();
-    return false;
+    shut_down();
+    return fail(std::string(reason), problem);
   }
-  std::string_view name, version, abi;
-  std::uint64_t count = 0;
-  in.text(name) && in.text(version) && in.text(abi) && in.number(count);
+  if (!in.text(name) || !in.text(version) || !in.text(abi) || !in.number(count))
+    return fail("its process described the plugin in a way this verbd cannot read: " + shut_down(), problem);
   description = {std::string(name), std::string(version), std::string(abi), {}};
   for (std::uint64_t i = 0; i < count && in.text(word); ++i) description.methods.emplace_back(word);
   return true;
+}
+
+bool PluginProcess::fail(std::string why, std::string& problem) {
+  problem = std::move(why);
+  return false;
+}
+
+// Closes the socket (the process exits when it reads its end) and buries it.
+std::string PluginProcess::shut_down() {
+  socket_ = Fd();
+  return bury();
 }
 
 // Waits for the process to end (killing it if it will not), removes the
@@ -283,6 +288,7 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
 std::string PluginProcess::bury() {
   int status = 0;
   pid_t pid = std::exchange(pid_, -1);
+  if (pid <= 0) return "(not running)";
   for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
     if (waited == 100) ::kill(pid, SIGKILL);  // after a second
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -303,8 +309,7 @@ bool PluginProcess::exchange(const http::Request& request, std::string_view allo
   if (send_frame(socket_.get(), encode(request, allow)) && receive_frame(socket_.get(), reply, &file) &&
       decode(reply, response, std::move(file)))
     return true;
-  socket_ = Fd();
-  death = bury();
+  death = shut_down();
   return false;
 }
 

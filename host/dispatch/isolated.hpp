@@ -57,6 +57,8 @@ class PluginProcess final : public plugin::Remote {
  private:
   PluginProcess(std::filesystem::path file, IsolatedCommand command);
   bool spawn(plugin::Description& description, std::string& problem);
+  static bool fail(std::string why, std::string& problem);
+  std::string shut_down();
   std::string bury();
 
   std::mutex mutex_;

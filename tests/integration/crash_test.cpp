@@ -270,6 +270,16 @@ TEST_F(Crashes, AnIsolatedPluginsCrashFailsOnlyItsRequestWith502OnAConnectionTha
   EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);  // never quarantined, even with quarantine_after = 1
 }
 
+// A plugin its own process cannot load is refused with the same reason as
+// in a worker, and the rest is served.
+TEST_F(Crashes, AnIsolatedPluginThatCannotLoadIsRefusedWithItsReason) {
+  stock(folder_, {"factory_throws"});
+  start("[plugins.factory_throws]\nisolation = \"process\"\n");
+  EXPECT_EQ(wait_for_log("factory_throws\\.so: its factory failed: "), 2u)
+      << verbd_->err();  // in each worker
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
+}
+
 // An isolated plugin sees the request as it would in the worker: the Allow
 // value names every method the worker serves, not only its own.
 TEST_F(Crashes, AnIsolatedPluginSeesTheWorkersAllow) {
