@@ -83,7 +83,7 @@ void record_crashes_of_this_process() {
   std::atexit(on_exit);
 }
 
-bool Quarantine::add(const FileKey& key) noexcept {
+bool Quarantine::add(const FileIdentity& key) noexcept {
   auto count = count_.load(std::memory_order_relaxed);
   if (contains(key)) return true;
   if (count == capacity) return false;
@@ -109,7 +109,7 @@ void Quarantine::clear() noexcept {
 }
 
 // A seqlock read: scan, and scan again if the supervisor wrote meanwhile.
-bool Quarantine::contains(const FileKey& key) const noexcept {
+bool Quarantine::contains(const FileIdentity& key) const noexcept {
   while (true) {
     auto before = sequence_.load(std::memory_order_acquire);
     if (before % 2 != 0) continue;

@@ -15,6 +15,7 @@
 // change is atomic; the rest is read only after its writer has died.
 #pragma once
 
+#include "common/file_identity.hpp"
 #include "common/padded_counter.hpp"
 
 #include <atomic>
@@ -39,13 +40,6 @@ struct FixedText {
   std::string_view view() const noexcept { return bytes; }
 };
 
-// Which plugin file, and which version of it: what a quarantine holds.
-struct FileKey {
-  std::uint64_t device = 0, inode = 0, size = 0;
-  std::int64_t modified_ns = 0;
-  bool operator==(const FileKey&) const = default;
-};
-
 // The plugin call one event loop is making. Written by that loop's thread
 // before and after each call; read by the supervisor once the worker is dead.
 struct CallRecord {
@@ -53,7 +47,7 @@ struct CallRecord {
   std::atomic<std::int32_t> fatal_signal{0};  // the signal that struck during the call
   std::atomic<std::uint32_t> exited{0};       // 1 when the plugin called exit()
   std::uint64_t generation = 0;
-  FileKey key;
+  FileIdentity file_identity;
   FixedText<64> file;  // the file name in the plugin folder
   FixedText<48> name;
   FixedText<32> version;
@@ -78,7 +72,7 @@ class InPlugin {
 // The signal then takes its default course (a core dump where enabled).
 void record_crashes_of_this_process();
 
-// Plugin files whose methods answer 503. Written by the supervisor alone;
+// Plugin files (each version by its FileIdentity) whose methods answer 503. Written by the supervisor alone;
 // read by every worker on its request path, without a lock.
 class Quarantine {
  public:
@@ -86,12 +80,12 @@ class Quarantine {
 
   // False when full: the plugin then goes on crashing workers, as without
   // a quarantine, and the supervisor says so.
-  bool add(const FileKey& key) noexcept;
+  bool add(const FileIdentity& plugin) noexcept;
   void clear() noexcept;
 
   // Changes whenever the set does: a worker looks again only then.
   std::uint64_t version() const noexcept { return sequence_.load(std::memory_order_acquire); }
-  bool contains(const FileKey& key) const noexcept;
+  bool contains(const FileIdentity& plugin) const noexcept;
 
  private:
   struct Slot {

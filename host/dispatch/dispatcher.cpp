@@ -63,7 +63,7 @@ void Dispatcher::forward(const plugin::Plugin& plugin, const http::Request& requ
 }
 
 bool Dispatcher::is_quarantined(const plugin::Plugin& plugin) const noexcept {
-  return board_.quarantine().contains(key_of(plugin));
+  return board_.quarantine().contains(plugin.identity());
 }
 
 void Dispatcher::refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const {
@@ -81,7 +81,7 @@ void Dispatcher::note_call(const plugin::Plugin& plugin, const http::Request& re
     recorded_plugin_ = &plugin;
     recorded_generation_ = generation_->number();
     record_.generation = recorded_generation_;
-    record_.key = key_of(plugin);
+    record_.file_identity = plugin.identity();
     record_.file.set(plugin.file().filename().native());
     record_.name.set(plugin.name());
     record_.version.set(plugin.version());
@@ -137,11 +137,6 @@ http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& 
   return [&store, &plugins, &board, loop = first_loop]() mutable {
     return std::make_unique<Dispatcher>(store, plugins, board, board.call(loop++));
   };
-}
-
-board::FileKey key_of(const plugin::Plugin& plugin) noexcept {
-  const auto& identity = plugin.identity();
-  return {identity.device, identity.inode, identity.size, identity.modified_ns};
 }
 
 }  // namespace verbd::dispatch

@@ -74,7 +74,4 @@ class Dispatcher final : public http::Responder {
 http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins, board::Board& board,
                                    std::size_t first_loop);
 
-// The board's key for a plugin's file.
-board::FileKey key_of(const plugin::Plugin& plugin) noexcept;
-
 }  // namespace verbd::dispatch

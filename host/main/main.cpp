@@ -36,7 +36,7 @@ using namespace verbd;
 int check(const config::Config& config, const plugin::LoadReport& report) {
   auto quarantined = supervisor::read_quarantine_list(config);
   auto is_quarantined = [&](const plugin::Plugin& plugin) {
-    return std::find(quarantined.begin(), quarantined.end(), dispatch::key_of(plugin)) != quarantined.end();
+    return std::find(quarantined.begin(), quarantined.end(), plugin.identity()) != quarantined.end();
   };
   std::printf("%-10s %-32s %-12s %-10s %-5s %s\n", "METHOD", "FILE", "PLUGIN", "VERSION", "ABI", "STATE");
   for (const auto& plugin : report.generation->plugins())

@@ -31,9 +31,7 @@ plugin::Isolate isolate(dispatch::IsolatedCommand command) {
 
 // Which plugins of a generation the supervisor has quarantined.
 plugin::IsQuarantined quarantined_on(board::Board& board) {
-  return [&board](const plugin::Plugin& plugin) {
-    return board.quarantine().contains(dispatch::key_of(plugin));
-  };
+  return [&board](const plugin::Plugin& plugin) { return board.quarantine().contains(plugin.identity()); };
 }
 
 // The live plugin set: rebuilt when the folder changes (watch) or on SIGHUP,

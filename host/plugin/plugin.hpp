@@ -6,6 +6,7 @@
 // unmaps the library (members are destroyed in reverse order).
 #pragma once
 
+#include "common/file_identity.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 
@@ -23,13 +24,6 @@ class logger;
 }
 
 namespace verbd::plugin {
-
-// Which version of a file was loaded: a `cp` over it changes size or mtime.
-struct FileIdentity {
-  std::uint64_t device = 0, inode = 0, size = 0;
-  std::int64_t modified_ns = 0;
-  bool operator==(const FileIdentity&) const = default;
-};
 
 // Where a plugin was loaded from.
 struct Origin {

@@ -22,7 +22,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace verbd::supervisor {
@@ -284,18 +283,19 @@ class Supervisor {
   std::string count_crash(const Worker& worker) {
     const board::CallRecord* call = fatal_call(worker);
     if (call == nullptr) return {};
-    auto& history = crashes_[call->key];
+    auto& history = crashes_[call->file_identity];
     history.description = std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
                           std::string(call->version.view()) + ")";
     auto now = Clock::now();
     history.times.push_back(now);
     while (now - history.times.front() > config_.plugins.quarantine_window) history.times.pop_front();
-    if (history.times.size() < config_.plugins.quarantine_after || board_.quarantine().contains(call->key))
+    if (history.times.size() < config_.plugins.quarantine_after ||
+        board_.quarantine().contains(call->file_identity))
       return {};
-    if (!board_.quarantine().add(call->key))
+    if (!board_.quarantine().add(call->file_identity))
       return fmt::format("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
                          history.description, board::Quarantine::capacity);
-    quarantined_.push_back({call->key, std::string(call->file.view())});
+    quarantined_.push_back({call->file_identity, std::string(call->file.view())});
     write_quarantine_list();
     return fmt::format(
         "plugin {} quarantined: {} crashes within {} s; its methods answer 503 until its file is "
@@ -370,14 +370,8 @@ class Supervisor {
   bool stopping_ = false;
   bool announced_ = false;
   std::optional<Clock::time_point> kill_at_;
-  struct KeyOrder {
-    bool operator()(const board::FileKey& a, const board::FileKey& b) const {
-      return std::tie(a.device, a.inode, a.size, a.modified_ns) <
-             std::tie(b.device, b.inode, b.size, b.modified_ns);
-    }
-  };
-  std::map<board::FileKey, CrashHistory, KeyOrder> crashes_;
-  std::vector<std::pair<board::FileKey, std::string>> quarantined_;
+  std::map<FileIdentity, CrashHistory> crashes_;
+  std::vector<std::pair<FileIdentity, std::string>> quarantined_;
 };
 
 }  // namespace
@@ -391,11 +385,11 @@ std::filesystem::path quarantine_list(const config::Config& config) {
   return config.store.root / store::reserved_folder / "quarantined";
 }
 
-std::vector<board::FileKey> read_quarantine_list(const config::Config& config) {
-  std::vector<board::FileKey> keys;
+std::vector<FileIdentity> read_quarantine_list(const config::Config& config) {
+  std::vector<FileIdentity> keys;
   if (config.store.backend != "files") return keys;
   std::ifstream in(quarantine_list(config));
-  board::FileKey key;
+  FileIdentity key;
   std::string name;
   while (in >> key.device >> key.inode >> key.size >> key.modified_ns && std::getline(in, name))
     keys.push_back(key);

@@ -50,6 +50,6 @@ int supervise(const config::Config& config, const WorkerMain& worker_main);
 // device, inode, size, modification time (ns), file name, tab-separated.
 std::filesystem::path quarantine_list(const config::Config& config);
 // The keys in that file, or none (no file, or the memory store).
-std::vector<board::FileKey> read_quarantine_list(const config::Config& config);
+std::vector<FileIdentity> read_quarantine_list(const config::Config& config);
 
 }  // namespace verbd::supervisor

@@ -107,7 +107,7 @@ TEST_F(DispatcherTest, NotesEachCallOnTheBoardForTheSupervisor) {
 
 TEST_F(DispatcherTest, AQuarantinedPluginIsNotCalledItsMethodsAnswer503) {
   auto plugin = registry_.current()->find("ECHO");
-  ASSERT_TRUE(board_.quarantine().add(key_of(*plugin)));
+  ASSERT_TRUE(board_.quarantine().add(plugin->identity()));
   board_.quarantine_retry_after_s() = 42;
   auto response = answer("ECHO", "/x");
   std::string out = wire(response);
