@@ -105,12 +105,10 @@ void resolve_processes(const std::filesystem::path& file, Config& config) {
                 ": server.processes must be 1 with the memory store: each worker process would hold a "
                 "store of its own, and what one of them stored the others would not see (use backend = "
                 "\"files\", or processes = 1)");
-  for (const auto& [method, settings] : config.plugins.settings)
-    if (auto isolation = settings.find("isolation");
-        memory && isolation != settings.end() && isolation->second == Setting(std::string("process")))
-      throw Error(file.string() + ": plugins." + method +
-                  ".isolation = \"process\" needs the files store: the memory store lives in the worker "
-                  "process, which the plugin's process cannot reach");
+  if (memory && !config.plugins.isolated.empty())
+    throw Error(file.string() + ": plugins." + *config.plugins.isolated.begin() +
+                ".isolation = \"process\" needs the files store: the memory store lives in the worker "
+                "process, which the plugin's process cannot reach");
   if (server.processes > server.workers)
     throw Error(file.string() + ": server.processes (" + std::to_string(server.processes) +
                 ") is more than server.workers (" + std::to_string(server.workers) +
@@ -154,9 +152,10 @@ void read_plugins(const std::filesystem::path& file, const toml::table& root, Pl
       std::string name = "plugins." + std::string(method.str()) + "." + std::string(key.str());
       settings[std::string(key.str())] = to_setting(file, name, value);
       // The one key of these tables that is the host's, not the plugin's.
-      if (key.str() == "isolation" && value.value<std::string>() != "process" &&
-          value.value<std::string>() != "none")
+      if (key.str() != "isolation") continue;
+      if (value.value<std::string>() != "process" && value.value<std::string>() != "none")
         throw Error(where(file, value.source()) + name + " must be \"process\" or \"none\"");
+      if (value.value<std::string>() == "process") plugins.isolated.emplace(method.str());
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -51,6 +52,8 @@ struct Plugins {
   unsigned quarantine_after = 3;
   std::chrono::seconds quarantine_window{60};
   std::map<std::string, Settings, std::less<>> settings;  // by lower-case method: [plugins.get]
+  // The methods whose table says isolation = "process" (dispatch/isolated.hpp).
+  std::set<std::string, std::less<>> isolated;
 };
 
 struct Store {

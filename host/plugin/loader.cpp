@@ -112,10 +112,7 @@ void remove_private_copy(const fs::path& copy) {
 }  // namespace
 
 bool runs_isolated(const fs::path& file, const config::Plugins& plugins) {
-  auto table = plugins.settings.find(ascii::lower(file.stem().string()));
-  if (table == plugins.settings.end()) return false;
-  auto isolation = table->second.find("isolation");
-  return isolation != table->second.end() && isolation->second == config::Setting(std::string("process"));
+  return plugins.isolated.count(ascii::lower(file.stem().string())) != 0;
 }
 
 Loader::Loader(store::Store& store, const verbd_host& services, Isolate isolate)

@@ -107,6 +107,17 @@ TEST(Config, ProcessesDefaultToOnePerWorkerAndOneWithTheMemoryStore) {
   EXPECT_EQ(load(folder / "verbd.toml").server.processes, 1u);
 }
 
+TEST(Config, KnowsWhichMethodsRunIsolated) {
+  TempFolder folder;
+  folder.write(
+      "verbd.toml",
+      "[plugins.get]\nisolation = \"process\"\n[plugins.put]\nisolation = \"none\"\n[plugins.post]\nx = 1\n");
+  auto plugins = load(folder / "verbd.toml").plugins;
+  EXPECT_EQ(plugins.isolated, (std::set<std::string, std::less<>>{"get"}));
+  EXPECT_EQ(std::get<std::string>(plugins.settings.at("get").at("isolation")),
+            "process");  // still handed over
+}
+
 TEST(Config, RefusesMoreProcessesThanWorkersAndSeveralWithTheMemoryStore) {
   TempFolder folder;
   std::string file = (folder / "verbd.toml").string();
