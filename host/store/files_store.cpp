@@ -164,18 +164,28 @@ void fill_resource(const struct stat& st, std::string_view media_type, Entry& en
 }
 
 // Removes `name` below `directory`, and everything in it when it is a folder.
+// The names in the folder open as `folder`, but "." and "..". It reads
+// through a copy of the descriptor, which closedir() closes.
+std::vector<std::string> names_in(int folder) {
+  std::vector<std::string> names;
+  int copy = ::fcntl(folder, F_DUPFD_CLOEXEC, 0);
+  DIR* stream = copy >= 0 ? ::fdopendir(copy) : nullptr;
+  if (stream == nullptr) {
+    if (copy >= 0) ::close(copy);
+    return names;
+  }
+  while (dirent* item = ::readdir(stream))
+    if (std::strcmp(item->d_name, ".") != 0 && std::strcmp(item->d_name, "..") != 0)
+      names.emplace_back(item->d_name);
+  ::closedir(stream);
+  return names;
+}
+
 void remove_tree(int directory, const std::string& name) {
   if (::unlinkat(directory, name.c_str(), 0) == 0 || errno != EISDIR) return;
   Fd folder(::openat(directory, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (folder.ok()) {
-    DIR* stream = ::fdopendir(::fcntl(folder.get(), F_DUPFD_CLOEXEC, 0));
-    std::vector<std::string> members;
-    while (dirent* item = stream ? ::readdir(stream) : nullptr)
-      if (std::strcmp(item->d_name, ".") != 0 && std::strcmp(item->d_name, "..") != 0)
-        members.emplace_back(item->d_name);
-    if (stream) ::closedir(stream);
-    for (const auto& member : members) remove_tree(folder.get(), member);
-  }
+  if (folder.ok())
+    for (const auto& member : names_in(folder.get())) remove_tree(folder.get(), member);
   ::unlinkat(directory, name.c_str(), AT_REMOVEDIR);
 }
 
@@ -476,12 +486,8 @@ void clear_scratch_of(const std::filesystem::path& root, int pid) {
   Fd scratch(::open((root / reserved_folder).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!scratch.ok()) return;
   std::string prefix = std::to_string(pid) + "-";
-  std::vector<std::string> doomed;
-  DIR* stream = ::fdopendir(::fcntl(scratch.get(), F_DUPFD_CLOEXEC, 0));
-  while (dirent* item = stream ? ::readdir(stream) : nullptr)
-    if (std::string_view(item->d_name).starts_with(prefix)) doomed.emplace_back(item->d_name);
-  if (stream) ::closedir(stream);
-  for (const auto& name : doomed) remove_tree(scratch.get(), name);
+  for (const auto& name : names_in(scratch.get()))
+    if (name.starts_with(prefix)) remove_tree(scratch.get(), name);
 }
 
 std::unique_ptr<Store> make_files_store(const FilesOptions& options) {

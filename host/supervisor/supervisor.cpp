@@ -223,12 +223,13 @@ class Supervisor {
         log().warn("worker {} (pid {}) {} while stopping", worker.number, pid, describe_exit_status(status));
       return;
     }
-    std::string cause = describe_exit_status(status) + " " + describe_call(worker);
+    const board::CallRecord* call = fatal_call(worker);
+    std::string cause = describe_exit_status(status) + " " + describe_call(call);
     if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
     log_quarantine(worker);
     worker.report = "worker " + std::to_string(worker.number) + " (pid " + std::to_string(pid) + ") " + cause;
     worker.died = Clock::now();
-    worker.quarantine = count_crash(worker);
+    worker.quarantine = count_crash(call);
     clear_calls(worker);
     // A worker that dies before it serves (a plugin crashing as it loads)
     // is restarted ever later, so that it does not spin.
@@ -257,8 +258,7 @@ class Supervisor {
     return in_progress;
   }
 
-  std::string describe_call(const Worker& worker) {
-    const board::CallRecord* call = fatal_call(worker);
+  static std::string describe_call(const board::CallRecord* call) {
     if (call == nullptr) return "outside plugin code";
     return "in plugin " + std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
            std::string(call->version.view()) + ", generation " + std::to_string(call->generation) +
@@ -280,8 +280,7 @@ class Supervisor {
   }
 
   // Counts a crash in plugin code; returns what to log when it quarantines the plugin.
-  std::string count_crash(const Worker& worker) {
-    const board::CallRecord* call = fatal_call(worker);
+  std::string count_crash(const board::CallRecord* call) {
     if (call == nullptr) return {};
     auto& history = crashes_[call->file_identity];
     history.description = std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +

@@ -297,6 +297,17 @@ TEST_F(FilesStoreTest, ClearsLeftoversOfACrashOnStart) {
   EXPECT_EQ(lines, "");
 }
 
+TEST_F(FilesStoreTest, ClearsTheScratchFilesOfOneDeadProcessOnly) {
+  auto store = open();
+  folder_.write("root/.verbd-tmp/123-4", "half a write");
+  folder_.write("root/.verbd-tmp/123-5/member", "a collection being deleted");
+  folder_.write("root/.verbd-tmp/1234-6", "another process's write");
+  clear_scratch_of(folder_ / "root", 123);
+  EXPECT_FALSE(std::filesystem::exists(folder_ / "root/.verbd-tmp/123-4"));
+  EXPECT_FALSE(std::filesystem::exists(folder_ / "root/.verbd-tmp/123-5"));
+  EXPECT_TRUE(std::filesystem::exists(folder_ / "root/.verbd-tmp/1234-6"));
+}
+
 TEST_F(FilesStoreTest, NeverFollowsASymlinkOutOfTheRoot) {
   folder_.write("outside/secret", "top secret");
   auto store = open();
