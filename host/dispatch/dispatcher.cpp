@@ -94,10 +94,11 @@ void Dispatcher::call(const plugin::Plugin& plugin, const http::Request& request
   static auto& log = verbd::log::get("plugins");
   Draft draft{response, store_, false, {}};
   note_call(plugin, request);
+  verbd_request c = c_request(request);  // host code: made before the call is marked as the plugin's
   std::int32_t status;
   {
     board::InPlugin in_plugin(record_);
-    status = plugin.handle(c_request(request), draft.handle());
+    status = plugin.handle(c, draft.handle());
   }
   if (status != VERBD_OK) {
     log.error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
