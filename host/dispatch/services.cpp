@@ -104,9 +104,25 @@ std::int32_t store_read(void* context, verbd_str path, const verbd_sink* sink, v
   });
 }
 
+// A plugin that declared it never blocks runs on the event loop, where a
+// write (with its fsync) must not: refused, and said in the log.
+bool refused_as_blocking(void* context, const char* service) noexcept {
+  auto& plugin = context_of(context);
+  if (!plugin.never_blocks) return false;
+  try {
+    plugin.log->error(
+        "{} refused (VERBD_WOULD_BLOCK): the plugin declared VERBD_PLUGIN_NEVER_BLOCKS, so it runs on the "
+        "event loop, where store writes and removes may not; drop the flag to have it run on a pool thread",
+        service);
+  } catch (...) {
+  }
+  return true;
+}
+
 std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* entry,
                          std::int32_t* created) noexcept {
   if (!detail::is_usable(write) || !detail::is_usable(entry) || created == nullptr) return VERBD_BAD_ARGUMENT;
+  if (refused_as_blocking(context, "store_write")) return VERBD_WOULD_BLOCK;
   return guarded([&] {
     store::Write request{view(write->path), view(write->body), view(write->media_type),
                          static_cast<store::WriteMode>(write->mode)};
@@ -120,6 +136,7 @@ std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* e
 }
 
 std::int32_t store_remove(void* context, verbd_str path) noexcept {
+  if (refused_as_blocking(context, "store_remove")) return VERBD_WOULD_BLOCK;
   return guarded([&] { return context_of(context).store->remove(view(path)); });
 }
 

@@ -1,5 +1,7 @@
 #include "plugin/plugin.hpp"
 
+#include <verbd/detail/rules.hpp>
+
 namespace verbd::plugin {
 
 Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor, Origin origin,
@@ -15,6 +17,7 @@ Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor
   for (const char* const* method = descriptor.methods; *method != nullptr; ++method)
     methods_.emplace_back(*method);
   host_.context = &context_;
+  context_.never_blocks = (detail::descriptor_flags(descriptor) & VERBD_PLUGIN_NEVER_BLOCKS) != 0;
 }
 
 Plugin::Plugin(Description description, Origin origin, config::Settings settings,

@@ -37,6 +37,9 @@ struct Context {
   spdlog::logger* log = nullptr;  // named "plugin <name>"
   config::Settings settings;      // merged from [plugins.<method>] of each method it serves
   store::Store* store = nullptr;
+  // VERBD_PLUGIN_NEVER_BLOCKS: called on the event loop, so store writes
+  // and removes are refused (VERBD_WOULD_BLOCK).
+  bool never_blocks = false;
 };
 
 // What carries the calls of a plugin that runs in a process of its own
@@ -76,6 +79,8 @@ class Plugin {
   }
   // Not null for a plugin that runs in a process of its own.
   Remote* remote() const noexcept { return remote_.get(); }
+  // It declared VERBD_PLUGIN_NEVER_BLOCKS: it may be called on the event loop.
+  bool never_blocks() const noexcept { return context_.never_blocks; }
 
   const std::string& name() const noexcept { return name_; }
   const std::string& version() const noexcept { return version_; }

@@ -9,6 +9,9 @@ namespace {
 
 class GetPlugin {
  public:
+  // It reads from the store and the read cache only: the host calls it on the event loop.
+  static constexpr bool never_blocks = true;
+
   explicit GetPlugin(verbd::Host& host) : representation_(host) {}
 
   void handle(const verbd::Request& request, verbd::Response& response) const {

@@ -9,6 +9,9 @@ namespace {
 
 class HeadPlugin {
  public:
+  // It reads from the store and the read cache only: the host calls it on the event loop.
+  static constexpr bool never_blocks = true;
+
   explicit HeadPlugin(verbd::Host& host) : representation_(host) {}
 
   void handle(const verbd::Request& request, verbd::Response& response) const {

@@ -8,6 +8,9 @@ namespace {
 
 class OptionsPlugin {
  public:
+  // It touches nothing but the response: the host calls it on the event loop.
+  static constexpr bool never_blocks = true;
+
   explicit OptionsPlugin(verbd::Host&) {}
 
   void handle(const verbd::Request& request, verbd::Response& response) const {

@@ -46,7 +46,7 @@ TEST_F(LoaderTest, LoadsAGoodPluginWithItsSettings) {
   const auto& plugin = *server.report().generation->plugins().front();
   EXPECT_EQ(plugin.name(), "echo");
   EXPECT_EQ(plugin.version(), "2.1.0");
-  EXPECT_EQ(plugin.abi(), "1.0");
+  EXPECT_EQ(plugin.abi(), "1.1");
 
   Reply reply = fetch(server.port(), "ECHO", "/a/../b?x=1", "payload");
   EXPECT_EQ(reply.status, 200);
@@ -65,7 +65,7 @@ TEST_F(LoaderTest, RefusesEachBadPluginWithAReasonAndKeepsTheRest) {
             "built for SDK ABI 2, this host speaks ABI 1: rebuild it against this SDK");
   EXPECT_EQ(
       refusal_for(report, "newer_minor.so"),
-      "built for SDK ABI 1.9, newer than this host's 1.0: upgrade verbd, or rebuild it against this SDK");
+      "built for SDK ABI 1.9, newer than this host's 1.1: upgrade verbd, or rebuild it against this SDK");
   EXPECT_EQ(
       refusal_for(report, "wrong_magic.so"),
       "its descriptor has magic 0xdeadbeef, not 0x56524244: it is not a verbd plugin, or it is damaged");
@@ -77,6 +77,20 @@ TEST_F(LoaderTest, RefusesEachBadPluginWithAReasonAndKeepsTheRest) {
   EXPECT_EQ(methods(report), std::vector<std::string>{"ECHO"});
   EXPECT_EQ(fetch(server.port(), "ECHO", "/").status, 200);
   EXPECT_EQ(fetch(server.port(), "BROKEN", "/").status, 405);
+}
+
+// ABI 1.1 added the descriptor's `flags`; a 1.0 plugin ends before it.
+TEST_F(LoaderTest, LoadsAPluginOfAnOlderMinorAsOneThatMayBlock) {
+  stock(folder_, {"older_minor", "good"}, {"get"});
+  TestServer server(config());
+  ASSERT_TRUE(server.report().refused.empty());
+  const auto* older = server.report().generation->find("BROKEN");
+  ASSERT_NE(older, nullptr);
+  EXPECT_EQ(older->abi(), "1.0");
+  EXPECT_FALSE(older->never_blocks());  // its flag lies beyond its struct_size
+  EXPECT_FALSE(server.report().generation->find("ECHO")->never_blocks());
+  EXPECT_TRUE(server.report().generation->find("GET")->never_blocks());  // it says so
+  EXPECT_EQ(fetch(server.port(), "BROKEN", "/").status, 200);
 }
 
 TEST_F(LoaderTest, RefusesASecondPluginForOneMethodNamingBothFiles) {

@@ -21,6 +21,8 @@
  *     that a plugin of an older minor relies on changes meaning.
  *   - ABI_MAJOR rises for anything else: a field moved, removed or retyped, a
  *     meaning changed. 1.0 is the first settled version.
+ *   - 1.1 added verbd_plugin_descriptor.flags (VERBD_PLUGIN_NEVER_BLOCKS) and
+ *     VERBD_WOULD_BLOCK.
  *   - A plugin that wants a service added after 1.0 checks
  *     `verbd_host.abi_minor` (or that `struct_size` covers the function)
  *     before calling it; <verbd/plugin.hpp> does this for its users.
@@ -54,7 +56,7 @@ extern "C" {
 
 #define VERBD_PLUGIN_MAGIC 0x56524244u /* "VRBD" */
 #define VERBD_ABI_MAJOR 1
-#define VERBD_ABI_MINOR 0
+#define VERBD_ABI_MINOR 1
 
 /* The exported symbol the host looks up. */
 #define VERBD_DESCRIPTOR_SYMBOL "verbd_plugin"
@@ -87,7 +89,10 @@ typedef enum verbd_status {
   VERBD_BAD_ARGUMENT = -7,   /* a malformed path, key, media type, header, or struct */
   VERBD_IO_ERROR = -8,       /* any other failure of the store; the host has logged it */
   VERBD_PLUGIN_FAILED = -9,  /* returned by a plugin's handle(): the host answers 500 */
-  VERBD_NO_MEMORY = -10      /* memory ran out, on either side (a sink could not take bytes) */
+  VERBD_NO_MEMORY = -10,     /* memory ran out, on either side (a sink could not take bytes) */
+  VERBD_WOULD_BLOCK = -11    /* (1.1) a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS called a
+                                service that may block (store_write, store_remove); refused,
+                                and the host has logged it */
 } verbd_status;
 
 typedef enum verbd_log_level {
@@ -211,6 +216,19 @@ typedef struct verbd_host {
   int32_t (*response_resource)(verbd_response* response, verbd_str path, verbd_entry* entry);
 } verbd_host;
 
+/* Flags of verbd_plugin_descriptor (1.1).
+ *
+ * VERBD_PLUGIN_NEVER_BLOCKS: the plugin promises that handle() never waits:
+ * no sleep, no network, no lock held for long, no store write or remove
+ * (those fsync). The host then calls it on the event loop itself, which
+ * spares a hand-over between threads on every request: verbd's GET, HEAD and
+ * OPTIONS say so. Every other plugin is called on a pool of threads
+ * ([server] plugin_threads), so that a slow call stalls nobody else, within a
+ * time limit ([limits] handler_timeout_ms) after which its client gets 503.
+ * A promise broken by a store write or remove is refused with
+ * VERBD_WOULD_BLOCK; one broken by a sleep stalls the event loop. */
+#define VERBD_PLUGIN_NEVER_BLOCKS 0x1u
+
 /* The descriptor a plugin exports as `verbd_plugin`. The plugin fills it. */
 typedef struct verbd_plugin_descriptor {
   uint32_t magic;             /* Required: VERBD_PLUGIN_MAGIC */
@@ -227,9 +245,13 @@ typedef struct verbd_plugin_descriptor {
   /* Required: ends an instance; no call on it follows. */
   void (*destroy)(void* instance);
   /* Required: answers one request. Called from any host thread, possibly
-   * from several at once. Returns VERBD_OK, or VERBD_PLUGIN_FAILED after
-   * logging why (the host then answers 500). */
+   * from several at once: an event loop's (VERBD_PLUGIN_NEVER_BLOCKS) or a
+   * pool thread's. It may block (unless it declared it never does). Returns VERBD_OK, or VERBD_PLUGIN_FAILED
+   * after logging why (the host then answers 500). */
   int32_t (*handle)(void* instance, const verbd_request* request, verbd_response* response);
+
+  /* (1.1) VERBD_PLUGIN_* flags; absent (a 1.0 plugin): none. */
+  uint32_t flags;
 } verbd_plugin_descriptor;
 
 #ifdef __cplusplus

@@ -14,6 +14,14 @@
 //
 // Thread-safety: the host calls handle() from several threads at once on
 // one instance. Keep the class free of mutable state, or guard it.
+//
+// Blocking: handle() may block (a database call, a remote API, a long
+// computation): it runs on a pool thread, and the server goes on serving
+// other connections meanwhile. A plugin whose handle() never waits may say
+// so with one member, and is then called on the event loop itself, which is
+// faster (see VERBD_PLUGIN_NEVER_BLOCKS in <verbd/plugin.h>):
+//
+//     static constexpr bool never_blocks = true;
 #ifndef VERBD_PLUGIN_HPP
 #define VERBD_PLUGIN_HPP
 
@@ -42,6 +50,7 @@ enum class Status : std::int32_t {
   bad_argument = VERBD_BAD_ARGUMENT,
   io_error = VERBD_IO_ERROR,
   no_memory = VERBD_NO_MEMORY,
+  would_block = VERBD_WOULD_BLOCK,
 };
 
 // The HTTP status that answers a failed store call, the same in every plugin.
@@ -63,6 +72,7 @@ inline int http_status(Status s) noexcept {
       return 400;
     case Status::io_error:
     case Status::no_memory:
+    case Status::would_block:
       return 500;
   }
   return 500;
@@ -317,6 +327,13 @@ std::int32_t handle(void* instance, const verbd_request* request, verbd_response
   return VERBD_PLUGIN_FAILED;
 }
 
+// VERBD_PLUGIN_NEVER_BLOCKS when the class says `static constexpr bool never_blocks = true;`.
+template <class Plugin, class = void>
+inline constexpr std::uint32_t flags_of = 0;
+template <class Plugin>
+inline constexpr std::uint32_t flags_of<Plugin, std::void_t<decltype(Plugin::never_blocks)>> =
+    Plugin::never_blocks ? VERBD_PLUGIN_NEVER_BLOCKS : 0;
+
 template <class Plugin>
 constexpr verbd_plugin_descriptor describe(const char* name, const char* version,
                                            const char* const* methods) noexcept {
@@ -329,7 +346,8 @@ constexpr verbd_plugin_descriptor describe(const char* name, const char* version
                                  methods,
                                  &create<Plugin>,
                                  &destroy<Plugin>,
-                                 &handle<Plugin>};
+                                 &handle<Plugin>,
+                                 flags_of<Plugin>};
 }
 
 }  // namespace detail

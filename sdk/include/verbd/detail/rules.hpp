@@ -23,6 +23,14 @@ namespace verbd::detail {
 
 // ---- The descriptor -------------------------------------------------------
 
+// Its size as of ABI 1.0, before `flags` (1.1) was added.
+inline constexpr std::uint32_t descriptor_size_1_0 = offsetof(verbd_plugin_descriptor, flags);
+
+// Its flags; none when it is older than the field.
+inline std::uint32_t descriptor_flags(const verbd_plugin_descriptor& d) noexcept {
+  return d.struct_size >= offsetof(verbd_plugin_descriptor, flags) + sizeof d.flags ? d.flags : 0;
+}
+
 // Why verbd refuses a plugin with this descriptor, in words that say what to
 // do about it; "" when it does not. Fields are checked in the order the ABI
 // promises they exist: magic first, so that nothing else of a stranger's
@@ -42,9 +50,9 @@ inline std::string descriptor_problem(const verbd_plugin_descriptor& d) {
     return "built for SDK ABI " + number(d.abi_major) + "." + number(d.abi_minor) +
            ", newer than this host's " + number(VERBD_ABI_MAJOR) + "." + number(VERBD_ABI_MINOR) +
            ": upgrade verbd, or rebuild it against this SDK";
-  if (d.struct_size < sizeof(verbd_plugin_descriptor))
+  if (d.struct_size < descriptor_size_1_0)
     return "its descriptor is " + number(d.struct_size) + " bytes, ABI 1 needs " +
-           number(sizeof(verbd_plugin_descriptor)) + ": rebuild it against this SDK";
+           number(descriptor_size_1_0) + ": rebuild it against this SDK";
   if (d.name == nullptr || *d.name == '\0' || d.version == nullptr)
     return "its descriptor has no name or version";
   if (d.create == nullptr || d.destroy == nullptr || d.handle == nullptr)
