@@ -28,11 +28,11 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DVERBD_SANITIZE=address
 # The concurrency tests once more under ThreadSanitizer: the stores, the
-# server with two workers and many clients, and worker processes that crash
-# and are replaced.
+# server with two workers and many clients, worker processes that crash and
+# are replaced, and plugin calls on pool threads that are slow or stuck.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
-  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault'
+  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher'
 
 # The request parser and path normalisation under libFuzzer (clang).
 echo "== build-fuzz: build"

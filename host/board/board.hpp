@@ -2,9 +2,9 @@
 //
 // The supervisor maps it before it forks the first worker, so every worker,
 // and every worker forked later to replace one, sees the same bytes. On it:
-//   - for each event loop, a CallRecord: the plugin call that loop is in,
-//     if any, so that the supervisor can name the plugin after the worker
-//     dies;
+//   - for each event loop, CallRecords: the plugin call the loop is in, and
+//     each of its pool threads (dispatch/plugin_pool.hpp), if any, so that
+//     the supervisor can name the plugin after the worker dies;
 //   - for each event loop, how many connections it holds: max_connections
 //     counts all processes together, and a dead worker's count goes to 0;
 //   - the quarantine: plugin files whose methods answer 503;
@@ -40,8 +40,9 @@ struct FixedText {
   std::string_view view() const noexcept { return bytes; }
 };
 
-// The plugin call one event loop is making. Written by that loop's thread
-// before and after each call; read by the supervisor once the worker is dead.
+// The plugin call one thread is making (an event loop, or a pool thread).
+// Written by that thread before and after each call; read by the supervisor
+// once the worker is dead.
 struct CallRecord {
   std::atomic<std::uint32_t> in_plugin{0};    // 1 while a plugin's handle() runs
   std::atomic<std::int32_t> fatal_signal{0};  // the signal that struck during the call
@@ -99,14 +100,26 @@ class Quarantine {
 
 class Board {
  public:
-  // Maps a board for `loops` event loops, shared with processes forked later.
-  explicit Board(std::size_t loops);
+  // Maps a board for `loops` event loops, each with a pool of `pool_threads`
+  // threads, shared with processes forked later. Each pool thread has two
+  // CallRecords: its own, and one for a thread that replaces it
+  // (dispatch/plugin_pool.hpp).
+  explicit Board(std::size_t loops, std::size_t pool_threads = 0);
   ~Board();
   Board(const Board&) = delete;
   Board& operator=(const Board&) = delete;
 
   std::size_t loops() const noexcept { return loops_; }
-  CallRecord& call(std::size_t loop) noexcept { return calls_[loop]; }
+  // The event loop's own record.
+  CallRecord& call(std::size_t loop) noexcept { return calls_[loop * per_loop_]; }
+  // The records of the loop's pool threads.
+  std::span<CallRecord> pool_calls(std::size_t loop) noexcept {
+    return {calls_ + loop * per_loop_ + 1, per_loop_ - 1};
+  }
+  // The loop's own record, then its pool threads'.
+  std::span<CallRecord> all_calls(std::size_t loop) noexcept {
+    return {calls_ + loop * per_loop_, per_loop_};
+  }
   std::span<PaddedCounter> open_connections() noexcept { return {open_, loops_}; }
   Quarantine& quarantine() noexcept { return header_->quarantine; }
   std::atomic<std::uint64_t>& latest_generation() noexcept { return header_->latest_generation; }
@@ -123,6 +136,7 @@ class Board {
   };
 
   std::size_t loops_;
+  std::size_t per_loop_;  // CallRecords of each loop: its own, then its pool threads'
   std::size_t bytes_;
   void* memory_;
   Header* header_;

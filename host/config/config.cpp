@@ -88,6 +88,7 @@ void read_server(const std::filesystem::path& file, const toml::table& root, Ser
   section.read("processes", server.processes, 0, 1024);
   section.read("name", server.name);
   section.read("batch_scheduling", server.batch_scheduling);
+  section.read("plugin_threads", server.plugin_threads, 1, 1024);
   section.refuse_unknown();
   if (server.workers == 0) server.workers = std::max(1u, std::thread::hardware_concurrency());
   for (char c : server.name)
@@ -124,6 +125,8 @@ void read_limits(const std::filesystem::path& file, const toml::table& root, Lim
   section.read_milliseconds("idle_timeout_ms", limits.idle_timeout);
   section.read_milliseconds("shutdown_drain_ms", limits.shutdown_drain);
   section.read("max_connections", limits.max_connections, 1, 1 << 24);
+  section.read_milliseconds("handler_timeout_ms", limits.handler_timeout);
+  section.read("plugin_queue", limits.plugin_queue, 0, 1 << 24);
   section.refuse_unknown();
 }
 

@@ -32,6 +32,9 @@ struct Server {
   unsigned processes = 0;
   std::string name = "verbd";
   bool batch_scheduling = true;  // worker threads under SCHED_BATCH (net/server.hpp says why)
+  // Threads per event loop that run the calls of plugins that may block
+  // (dispatch/plugin_pool.hpp).
+  unsigned plugin_threads = 16;
 };
 
 struct Limits {
@@ -42,6 +45,10 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds shutdown_drain{5000};
   std::size_t max_connections = 10000;  // across all workers; one more is answered 503
+  // A plugin call that takes longer is answered 503 and its thread written off.
+  std::chrono::milliseconds handler_timeout{30000};
+  // Plugin calls waiting for a thread, per event loop; one more is answered 503.
+  std::size_t plugin_queue = 1024;
 };
 
 struct Plugins {

@@ -2,21 +2,22 @@
 //
 // For each request it cleans the target (400 when it cannot be), finds the
 // plugin for the method in the current generation (405 + Allow when none
-// serves it), builds the C request, calls the plugin with a Draft of the
-// response (dispatch/services.hpp), and holds what comes back to the rules:
-// 500 when the plugin failed or broke the contract, with a log line naming
-// it; an error page for an empty error response.
+// serves it), and calls it (dispatch/plugin_call.hpp), which holds what
+// comes back to the rules. A plugin the supervisor has quarantined is not
+// called at all: its methods answer 503.
 //
-// Around each call it notes on the board (board/board.hpp) which plugin is
-// running and on what, so that the supervisor can name the plugin if the
-// worker dies in it; and a plugin the supervisor has quarantined is not
-// called at all: its methods answer 503. A plugin that runs in a process of
-// its own (dispatch/isolated.hpp) gets the request there instead.
+// Where the call runs: a plugin that declared it never blocks, on the event
+// loop; any other, on the loop's pool of threads (dispatch/plugin_pool.hpp),
+// so that a slow one holds up its own request only. A full pool answers 503
+// with Retry-After at once; a call past the time limit answers 503.
 //
-// One per event loop: no sockets here, and no lock on the way of a request.
+// One per event loop: no sockets here, and no lock on the way of a request
+// answered on the loop.
 #pragma once
 
 #include "board/board.hpp"
+#include "dispatch/plugin_call.hpp"
+#include "dispatch/plugin_pool.hpp"
 #include "http/request.hpp"
 #include "http/responder.hpp"
 #include "http/response.hpp"
@@ -26,19 +27,34 @@
 
 #include <verbd/plugin.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
-#include <vector>
+#include <string>
 
 namespace verbd::dispatch {
 
+// How a worker's dispatchers run plugins that may block.
+struct PoolOptions {
+  PoolSettings settings;
+  // Called once when a pool has as many threads written off as it may run:
+  // the worker process should be recycled (main/worker.cpp).
+  std::function<void()> on_stuck;
+};
+
 class Dispatcher final : public http::Responder {
  public:
-  // `record`: this event loop's on the board.
+  // `record`: this event loop's on the board. Without a pool, every plugin
+  // is called on the caller's thread (the process of an isolated plugin).
   Dispatcher(store::Store& store, const plugin::Registry& plugins, board::Board& board,
-             board::CallRecord& record);
+             board::CallRecord& record, std::unique_ptr<PluginPool> pool = nullptr);
 
   bool accepts(const http::Request& head) override;
+  // Calls every plugin here, on the caller's thread.
   void answer(const http::Request& request, http::Response& response) override;
+  // Hands the calls of plugins that may block to the pool.
+  std::shared_ptr<http::Pending> answer_or_defer(http::Request& request, http::Response& response) override;
+  void abandon_pending() noexcept override;
   void release() noexcept override;
 
   // In the process of an isolated plugin, which knows that one plugin only:
@@ -49,29 +65,28 @@ class Dispatcher final : public http::Responder {
  private:
   bool holds_old_generation() const noexcept;
   const plugin::Generation& generation();
+  const plugin::Plugin* choose(const http::Request& request, http::Response& response);
   bool is_quarantined(const plugin::Plugin& plugin) const noexcept;
   void refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const;
-  void note_call(const plugin::Plugin& plugin, const http::Request& request) noexcept;
-  void call(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
-  void forward(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
-  verbd_request c_request(const http::Request& request);
+  void call_here(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
+  std::shared_ptr<http::Pending> defer(const plugin::Plugin& plugin, http::Request& request,
+                                       http::Response& response);
+  void refuse_busy(http::Response& response);
 
   store::Store& store_;
   const plugin::Registry& plugins_;
   board::Board& board_;
   board::CallRecord& record_;
-  const plugin::Plugin* recorded_plugin_ = nullptr;  // whose description record_ holds
-  std::uint64_t recorded_generation_ = 0;
+  std::unique_ptr<PluginPool> pool_;
   std::shared_ptr<const plugin::Generation> generation_;
-  // Kept from request to request, so that answering allocates nothing.
-  http::Target target_;
-  std::vector<verbd_header> headers_;
+  CallScratch scratch_;  // kept from request to request, so that answering allocates nothing
   std::string allow_from_worker_;
+  std::chrono::steady_clock::time_point last_busy_warning_{};
 };
 
 // A ResponderFactory for verbd's event loops: the n-th Dispatcher it makes
-// uses the board's CallRecord of loop `first_loop + n`.
+// uses the board's CallRecords of loop `first_loop + n`, and a pool of its own.
 http::ResponderFactory dispatchers(store::Store& store, const plugin::Registry& plugins, board::Board& board,
-                                   std::size_t first_loop);
+                                   std::size_t first_loop, PoolOptions pool);
 
 }  // namespace verbd::dispatch

@@ -298,19 +298,33 @@ std::string PluginProcess::bury() {
 }
 
 bool PluginProcess::exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                             std::string& death) {
+                             std::string& death, const std::atomic<bool>* cancelled) {
   std::lock_guard lock(mutex_);
+  if (cancelled != nullptr && cancelled->load()) return true;
   if (!socket_.ok()) {
     plugin::Description ignored;
     if (!spawn(ignored, death)) return false;
   }
+  set_busy(cancelled, pid_);
   std::string reply;
   Fd file;
-  if (send_frame(socket_.get(), encode(request, allow)) && receive_frame(socket_.get(), reply, &file) &&
-      decode(reply, response, std::move(file)))
-    return true;
-  death = shut_down();
-  return false;
+  bool answered = send_frame(socket_.get(), encode(request, allow)) &&
+                  receive_frame(socket_.get(), reply, &file) && decode(reply, response, std::move(file));
+  set_busy(nullptr, -1);
+  if (!answered) death = shut_down();
+  return answered;
+}
+
+void PluginProcess::set_busy(const std::atomic<bool>* cancelled, pid_t pid) {
+  std::lock_guard lock(busy_mutex_);
+  busy_with_ = cancelled;
+  busy_pid_ = pid;
+}
+
+void PluginProcess::interrupt(const std::atomic<bool>* cancelled) {
+  std::lock_guard lock(busy_mutex_);
+  if (cancelled != nullptr && busy_with_ == cancelled && busy_pid_ > 0)
+    ::kill(busy_pid_, SIGKILL);  // not reaped yet: still its pid
 }
 
 namespace isolated {

@@ -14,7 +14,8 @@
 // the process starts again for the next request. It is never quarantined:
 // its crashes cost nothing but their own requests.
 //
-// The event loops of one worker process take turns on the socket.
+// The pool threads of one worker process take turns on the socket; a call
+// past its time limit has the process killed (interrupt()).
 #pragma once
 
 #include "common/fd.hpp"
@@ -24,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -51,8 +53,14 @@ class PluginProcess final : public plugin::Remote {
   // False when the process died on it, or could not be started again, with
   // `death` saying how (the response is then untouched).
   // `allow`: the worker's Allow value, which the plugin sees as the request's.
+  // Calls wait their turn; one whose `cancelled` is set meanwhile is not
+  // made at all (true, the response untouched).
   bool exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                std::string& death);
+                std::string& death, const std::atomic<bool>* cancelled = nullptr);
+  // From another thread, for a call past its time limit: kills the process
+  // if it is handling the exchange() given this `cancelled`, which then
+  // returns false at once. The next call starts a new process.
+  void interrupt(const std::atomic<bool>* cancelled);
 
  private:
   PluginProcess(std::filesystem::path file, IsolatedCommand command);
@@ -60,8 +68,12 @@ class PluginProcess final : public plugin::Remote {
   static bool fail(std::string why, std::string& problem);
   std::string shut_down();
   std::string bury();
+  void set_busy(const std::atomic<bool>* cancelled, pid_t pid);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // one exchange at a time
+  std::mutex busy_mutex_;
+  const std::atomic<bool>* busy_with_ = nullptr;  // the exchange in progress, and its process
+  pid_t busy_pid_ = -1;
   std::filesystem::path file_;
   IsolatedCommand command_;
   Fd socket_;

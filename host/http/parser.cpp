@@ -65,12 +65,6 @@ bool is_plain_host(std::string_view host) noexcept {
 
 }  // namespace
 
-std::string_view Request::header(std::string_view name) const noexcept {
-  for (const auto& field : headers)
-    if (ascii::iequals(field.name, name)) return field.value;
-  return {};
-}
-
 Parser::Parser(const ParserLimits& limits, Request& request) : limits_(limits), request_(request) {
   request_.clear();
   // The head's limits are checked before Beast sees it (take_whole_head);
@@ -254,23 +248,11 @@ void Parser::on_field_impl(beast::http::field field, boost::beast::string_view n
 
 void Parser::on_header_impl(beast::error_code& ec) {
   got_header_ = true;
-  point_views_into_head();
+  request_.point_views_into_head();
   request_.keep_alive = keep_alive();
   if (saw_transfer_encoding_) check_transfer_coding(ec);
   if (!ec) check_host(ec);
   if (!ec) check_expectation(ec);
-}
-
-void Parser::point_views_into_head() {
-  const char* base = request_.head_bytes.data();
-  const auto& line = request_.fields_at.front();
-  request_.method = {base + line.name, line.name_size};
-  request_.target = {base + line.value, line.value_size};
-  for (std::size_t i = 1; i < request_.fields_at.size(); ++i) {
-    const auto& at = request_.fields_at[i];
-    request_.headers.push_back({{base + at.name, at.name_size}, {base + at.value, at.value_size}});
-  }
-  request_.host = request_.header("Host");
 }
 
 // RFC 9112 §6.3: unless chunked is the final coding, and there only once, the

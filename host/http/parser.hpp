@@ -74,7 +74,6 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   void check_host(boost::beast::error_code& ec);
   void check_expectation(boost::beast::error_code& ec);
   std::size_t keep(std::string_view text);
-  void point_views_into_head();
 
   ParserLimits limits_;
   Request& request_;

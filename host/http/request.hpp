@@ -50,6 +50,12 @@ struct Request {
 
   // The first field with this name (any case), or an empty view.
   std::string_view header(std::string_view name) const noexcept;
+
+  // Sets method, target, headers and host from head_bytes and fields_at
+  // (field 0 holds the method and the target).
+  void point_views_into_head();
+  // Becomes a copy of `other`'s head, with views into its own bytes; the body is left as it is.
+  void copy_head_of(const Request& other);
 };
 
 }  // namespace verbd::http

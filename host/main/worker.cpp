@@ -1,7 +1,9 @@
 #include "main/worker.hpp"
 
 #include "board/board.hpp"
+#include "common/exit_status.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "dispatch/plugin_pool.hpp"
 #include "dispatch/services.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
@@ -10,12 +12,14 @@
 #include "store/store.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <pthread.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 
 namespace verbd {
 namespace {
@@ -97,14 +101,21 @@ void report_ready(int ready_fd) {
 
 int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerStart start) {
   static auto& log = verbd::log::get("server");
-  boost::asio::io_context main_context;  // signals and the plugin folder watcher
+  boost::asio::io_context main_context;  // signals, the plugin folder watcher, recycling
   boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
   boost::asio::signal_set hangups(main_context, SIGHUP);
   ::pthread_sigmask(SIG_SETMASK, &start.signal_mask, nullptr);  // what came meanwhile arrives now
 
+  // Set once the server exists; a pool's watchdog asks for it through main_context.
+  std::function<void()> recycle;
+  dispatch::PoolOptions pool{dispatch::pool_settings_from(config), [&] {
+                               boost::asio::post(main_context, [&] {
+                                 if (recycle) recycle();
+                               });
+                             }};
   auto first_loop = start.placement.first_loop;
   net::Server server(net::settings_from(config),
-                     dispatch::dispatchers(live.store(), live.registry(), *start.board, first_loop),
+                     dispatch::dispatchers(live.store(), live.registry(), *start.board, first_loop, pool),
                      std::move(start.placement));
   server.start();
   report_ready(start.ready_fd);
@@ -114,14 +125,29 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   if (config.plugins.watch && !watcher.start(watch_error))
     log.warn("{}: plugin changes need SIGHUP", watch_error);
 
-  stops.async_wait([&](boost::system::error_code error, int signal) {
-    if (error) return;
-    log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,
-             config.limits.shutdown_drain.count());
+  bool stopping = false, recycling = false;
+  auto stop = [&] {
+    stopping = true;
     server.stop(config.limits.shutdown_drain);
+    stops.cancel();
     hangups.cancel();
     watcher.stop();
+  };
+  stops.async_wait([&](boost::system::error_code error, int signal) {
+    if (error || stopping) return;
+    log.info("signal {}: finishing requests in flight (at most {} ms), then exiting", signal,
+             config.limits.shutdown_drain.count());
+    stop();
   });
+  recycle = [&] {
+    if (stopping) return;
+    log.error(
+        "{} plugin threads of one worker are stuck past limits.handler_timeout_ms: recycling this worker "
+        "process (requests in flight finish, at most {} ms; then the supervisor starts a fresh one)",
+        config.server.plugin_threads, config.limits.shutdown_drain.count());
+    recycling = true;
+    stop();
+  };
   std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code error, int) {
     if (error) return;
     live.reload_config();
@@ -131,7 +157,7 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   main_context.run();
   server.wait();
   log.info("stopped");
-  return 0;
+  return recycling ? exit_to_be_recycled : 0;
 }
 
 }  // namespace
@@ -169,7 +195,14 @@ int run_worker(const config::Config& config, const Overrides& overrides, supervi
   try {
     LivePlugins live(config, overrides, *start.board);
     live.reload_folder();
-    return serve(config, live, std::move(start));
+    int code = serve(config, live, std::move(start));
+    // Threads written off may still be in plugin code, using the store and
+    // the plugins: the process ends without destroying them.
+    if (dispatch::threads_written_off() > 0) {
+      spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& logger) { logger->flush(); });
+      std::_Exit(code);
+    }
+    return code;
   } catch (const std::exception& e) {
     verbd::log::get("server").critical("worker cannot serve: {}", e.what());
     return 1;

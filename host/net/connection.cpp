@@ -2,6 +2,7 @@
 
 #include "log/log.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <sys/sendfile.h>
@@ -74,6 +75,7 @@ void Connection::serve() {
     if (next == Next::close_lingering || (next == Next::close && begin_ < end_))
       return close(Ending::lingering);
     if (next == Next::close) return close(Ending::at_once);
+    if (next == Next::wait_for_answer) return await_answer();
     if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
@@ -97,6 +99,27 @@ void Connection::read_more() {
                             self->end_ += n;
                             self->on_read(error);
                           });
+}
+
+// Waits for an answer prepared on another thread; the responses queued
+// before it go meanwhile, as far as the socket takes them now (the rest,
+// and any failure, after it). The Responder answers within its own time
+// limit, so the watchdog sleeps meanwhile.
+void Connection::await_answer() {
+  state_ = State::answering;
+  set_deadline(Clock::time_point::max());
+  send_at_once();
+  pending_->when_ready([self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] { self->on_answer(); });
+  });
+}
+
+void Connection::on_answer() {
+  pending_->take(work_->response);
+  pending_.reset();
+  state_ = State::reading;
+  if (finish_request() == Next::close) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
+  serve();
 }
 
 // The connection's small first_bytes_ take what the client sends next; the
@@ -326,7 +349,7 @@ Connection::Next Connection::serve_buffered() {
         return Next::read;
       case http::Parser::State::complete:
         if (!had_header) log_head();
-        if (on_request_done() == Next::close) return Next::close;
+        if (Next next = on_request_done(); next == Next::close || next == Next::wait_for_answer) return next;
         // Sent first: enough output queued, or a body in a file that the
         // next response must not overtake.
         if (work_->output.size() >= flush_threshold_bytes || work_->file.ok()) return Next::serve_more;
@@ -354,8 +377,14 @@ Connection::Next Connection::on_header_done() {
 }
 
 Connection::Next Connection::on_request_done() {
+  pending_ = responder_.answer_or_defer(work_->request, work_->response);
+  if (pending_) return Next::wait_for_answer;
+  return finish_request();
+}
+
+// Queues the response to the request just answered.
+Connection::Next Connection::finish_request() {
   auto& request = work_->request;
-  responder_.answer(request, work_->response);
   bool keep_alive = request.keep_alive && !stopping_;
   queue(work_->response, keep_alive, request.version);
   work_->parser.reset();

@@ -8,13 +8,17 @@
 //
 //   idle ──first bytes──► serve() ──► idle            (kept alive: the next request)
 //                            ├──► reading ──more bytes──► serve()
+//                            ├──► answering ──answer────► serve()
 //                            ├──► sending ──room────────► serve()
 //                            ├──► closing ──all sent────► closed
 //                            └──► lingering ──all sent──► draining ──EOF or grace──► closed
 //
 // serve() answers every complete request buffered, so pipelined requests
 // are answered in order and their responses leave in one write; a response
-// that fits the socket's buffer is written at once, without waiting.
+// that fits the socket's buffer is written at once, without waiting. An
+// answer the Responder prepares on another thread (a plugin that may block)
+// is waited for in `answering`, while the worker serves other connections;
+// the requests buffered after it wait their turn.
 //
 // An idle connection holds no workspace and no buffer but 256 bytes for the
 // next request's first bytes; requests are parsed in its worker's buffer,
@@ -77,6 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State {
     idle,       // between requests: the next request's first bytes
     reading,    // a request in progress: more of it
+    answering,  // the answer, being prepared on another thread (http::Pending)
     sending,    // room in the socket for responses queued, then serving on
     closing,    // room in the socket for the last response, then closed
     lingering,  // room in the socket for the last response, then draining
@@ -86,7 +91,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // How a connection ends: at once, or lingering (see close()).
   enum class Ending { at_once, lingering };
   // What serve() does after answering what is buffered.
-  enum class Next { read, serve_more, close, close_lingering };
+  enum class Next { read, serve_more, wait_for_answer, close, close_lingering };
   // How much of what is queued the socket took.
   enum class Sent { all, some, failed };
   // Nagle's algorithm is turned off before the second write (before_write()).
@@ -95,6 +100,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The transitions, each to the state its name says.
   void await_request();
   void read_more();
+  void await_answer();
   void send_rest();
   void close(Ending ending);
   void drain();
@@ -115,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next serve_buffered();
   Next on_header_done();
   Next on_request_done();
+  void on_answer();
+  Next finish_request();
   Next refuse(int status, std::string_view why);
   void queue(http::Response& response, bool keep_alive, int version);
   void set_deadline(Clock::time_point deadline);
@@ -133,7 +141,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ConnectionSettings& settings_;
   WorkspacePool& workspaces_;
   http::Responder& responder_;
-  std::unique_ptr<Workspace> work_;  // borrowed while a request is in progress
+  std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
+  std::shared_ptr<http::Pending> pending_;  // the answer being prepared elsewhere
   std::string peer_;
 
   State state_ = State::idle;

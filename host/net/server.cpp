@@ -40,6 +40,8 @@ class Server::Worker {
     thread_ = std::thread([this] {
       if (settings_.batch_scheduling) use_batch_scheduling();
       context_.run();
+      // Answers still being prepared would post to a context that is gone.
+      responder_->abandon_pending();
     });
   }
 

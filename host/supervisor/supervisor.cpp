@@ -62,7 +62,9 @@ struct CrashHistory {
 class Supervisor {
  public:
   Supervisor(const config::Config& config, const WorkerMain& worker_main)
-      : config_(config), worker_main_(worker_main), board_(config.server.workers) {
+      : config_(config),
+        worker_main_(worker_main),
+        board_(config.server.workers, config.server.plugin_threads) {
     board_.quarantine_retry_after_s() = static_cast<std::uint32_t>(config.plugins.quarantine_window.count());
     listeners_ = net::open_listeners(config.server.host, config.server.port, config.server.workers);
     port_ = net::bound_port(listeners_.front());
@@ -223,8 +225,9 @@ class Supervisor {
         log().warn("worker {} (pid {}) {} while stopping", worker.number, pid, describe_exit_status(status));
       return;
     }
-    const board::CallRecord* call = fatal_call(worker);
-    std::string cause = describe_exit_status(status) + " " + describe_call(call);
+    bool recycled = exited_to_be_recycled(status);  // not a crash: the threads stuck are in the log
+    const board::CallRecord* call = recycled ? nullptr : fatal_call(worker);
+    std::string cause = describe_exit_status(status) + (recycled ? "" : " " + describe_call(call));
     if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
     log_quarantine(worker);
     worker.report = "worker " + std::to_string(worker.number) + " (pid " + std::to_string(pid) + ") " + cause;
@@ -247,15 +250,18 @@ class Supervisor {
   }
 
   // The plugin call the worker died in: the one its crash handler marked,
-  // else the one in progress (a process with one event loop has one).
+  // else the one in progress if there was only one (an _exit(), or a
+  // SIGKILL, leaves no mark).
   const board::CallRecord* fatal_call(const Worker& worker) {
     const board::CallRecord* in_progress = nullptr;
+    unsigned calls_in_progress = 0;
     for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop) {
-      const auto& call = board_.call(loop);
-      if (call.fatal_signal.load() != 0 || call.exited.load() != 0) return &call;
-      if (call.in_plugin.load() != 0 && in_progress == nullptr) in_progress = &call;
+      for (const auto& call : board_.all_calls(loop)) {
+        if (call.fatal_signal.load() != 0 || call.exited.load() != 0) return &call;
+        if (call.in_plugin.load() != 0 && calls_in_progress++ == 0) in_progress = &call;
+      }
     }
-    return in_progress;
+    return calls_in_progress == 1 ? in_progress : nullptr;
   }
 
   static std::string describe_call(const board::CallRecord* call) {
@@ -267,10 +273,11 @@ class Supervisor {
 
   void clear_calls(const Worker& worker) {
     for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop) {
-      auto& call = board_.call(loop);
-      call.in_plugin = 0;
-      call.fatal_signal = 0;
-      call.exited = 0;
+      for (auto& call : board_.all_calls(loop)) {
+        call.in_plugin = 0;
+        call.fatal_signal = 0;
+        call.exited = 0;
+      }
     }
   }
 

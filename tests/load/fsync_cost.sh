@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # PUTs per second to the files store with fsync on and off (wrk, 8
 # connections, a new 100-byte resource per request), for the README.
-#   tests/load/fsync_cost.sh BUILD_DIR [SECONDS]
+#   tests/load/fsync_cost.sh BUILD_DIR [OLD_BUILD_DIR]
+# With OLD_BUILD_DIR, the two builds take turns, round after round, and the
+# last lines give each one's median and the ratio new/old: the disk's speed
+# drifts too much from minute to minute for figures from separate runs to
+# compare. SECONDS_PER_ROUND (5) and ROUNDS (3) change the run.
 set -euo pipefail
 source "$(dirname "$0")/../support/start_verbd.sh"
-build=$(cd "${1:?usage: fsync_cost.sh BUILD_DIR [SECONDS]}" && pwd)
-seconds=${2:-5}
+usage="usage: fsync_cost.sh BUILD_DIR [OLD_BUILD_DIR]"
+builds=("$(cd "${1:?$usage}" && pwd)")
+[[ -n ${2:-} ]] && builds+=("$(cd "$2" && pwd)")
+seconds=${SECONDS_PER_ROUND:-5}
+rounds=${ROUNDS:-3}
 command -v wrk >/dev/null || { echo "fsync_cost.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d /tmp/verbd-fsync.XXXXXX)
 pid=""
@@ -18,14 +25,38 @@ request = function()
   return wrk.format("PUT", "/bench/" .. math.random(1, 1e9) .. "-" .. n, nil, string.rep("x", 100))
 end
 LUA
-for fsync in true false; do
+
+# One round: PUTs per second of build $1 with fsync $2.
+measure() {
   rm -rf "$work/data"
+  sync  # the last round's files are on disk before this one is timed
   printf '[server]\nport = 0\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
-    "$build" "$fsync" >"$work/verbd.toml"
-  start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/log"
-  rps=$(wrk -t1 -c8 -d"${seconds}s" -s "$work/put.lua" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {printf "%d", $2}')
+    "$1" "$2" >"$work/verbd.toml"
+  start_verbd "$1/bin/verbd" "$work/verbd.toml" "$work/log"
+  wrk -t1 -c8 -d"${seconds}s" -s "$work/put.lua" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {printf "%d", $2}'
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""
-  echo "fsync = $fsync: $rps PUTs/s"
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+declare -A figures
+for ((round = 1; round <= rounds; round++)); do
+  for fsync in true false; do
+    for i in "${!builds[@]}"; do
+      rps=$(measure "${builds[$i]}" "$fsync")
+      figures[$i,$fsync]+="$rps "
+      echo "round $round, ${builds[$i]}, fsync = $fsync: $rps PUTs/s"
+    done
+  done
+done
+for fsync in true false; do
+  new=$(echo "${figures[0,$fsync]}" | median)
+  if ((${#builds[@]} == 1)); then
+    echo "fsync = $fsync: $new PUTs/s (median of $rounds)"
+  else
+    old=$(echo "${figures[1,$fsync]}" | median)
+    echo "fsync = $fsync: $new PUTs/s, old build $old PUTs/s, new/old = $(awk -v n="$new" -v o="$old" 'BEGIN {printf "%.2f", n / o}') (medians of $rounds)"
+  fi
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# An out-of-tree plugin, as its author would make it: install the SDK, build
-# sdk/examples/purge against it, drop purge.so into a running verbd and see
-# PURGE go from 405 to served, and back to 405 when the file is removed.
+# Out-of-tree plugins, as their authors would make them: install the SDK,
+# build sdk/examples/purge against it, drop purge.so into a running verbd and
+# see PURGE go from 405 to served, and back to 405 when the file is removed;
+# then build sdk/examples/lookup, which blocks on a socket, and point it at
+# the same verbd: its GET is answered while the LOOKUP waits for it.
 #   out_of_tree.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 source "$(dirname "$0")/../support/start_verbd.sh"
@@ -15,6 +17,9 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 cmake -S "$source/sdk/examples/purge" -B "$work/purge" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/purge" >/dev/null
 [[ -f $work/purge/purge.so ]] || { echo "FAIL: the example did not build purge.so"; exit 1; }
+cmake -S "$source/sdk/examples/lookup" -B "$work/lookup" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/lookup" >/dev/null
+[[ -f $work/lookup/lookup.so ]] || { echo "FAIL: the example did not build lookup.so"; exit 1; }
 
 mkdir -p "$work/plugins"
 cp "$build"/plugins/*.so "$work/plugins/"
@@ -35,4 +40,13 @@ verb PUT /db/key -d value >/dev/null
 [[ $(verb PURGE /db/) == "purged /db/" ]] || { echo "FAIL: PURGE did not purge"; exit 1; }
 rm "$work/plugins/purge.so"
 wait_for 405
-echo "out-of-tree plugin: built against the installed SDK; PURGE went 405 -> served -> 405"
+
+# LOOKUP asks this very verbd for the path, with a blocking socket: one
+# worker's event loop answers that GET while a pool thread waits for it.
+printf '[plugins.lookup]\nbackend = "127.0.0.1:%s"\n' "$port" >>"$work/verbd.toml"
+verb PUT /db/key -d value >/dev/null
+cp "$work/lookup/lookup.so" "$work/plugins/"
+kill -HUP "$pid"  # the new setting
+for _ in $(seq 40); do [[ $(verb LOOKUP /db/key) == value ]] && break; sleep 0.05; done
+[[ $(verb LOOKUP /db/key) == value ]] || { echo "FAIL: LOOKUP did not fetch /db/key"; cat "$work/log"; exit 1; }
+echo "out-of-tree plugins: built against the installed SDK; PURGE went 405 -> served -> 405; LOOKUP fetched"

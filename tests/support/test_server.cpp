@@ -26,9 +26,10 @@ TestServer::TestServer(const config::Config& config) {
   loader_ = std::make_unique<plugin::Loader>(*store_, dispatch::services_table());
   report_ = loader_->load(config.plugins, 1);
   registry_.publish(report_.generation);
-  board_ = std::make_unique<board::Board>(config.server.workers);
-  server_ = std::make_unique<net::Server>(net::settings_from(config),
-                                          dispatch::dispatchers(*store_, registry_, *board_, 0));
+  board_ = std::make_unique<board::Board>(config.server.workers, config.server.plugin_threads);
+  server_ = std::make_unique<net::Server>(
+      net::settings_from(config),
+      dispatch::dispatchers(*store_, registry_, *board_, 0, {dispatch::pool_settings_from(config), {}}));
   server_->start();
 }
 

@@ -1,0 +1,186 @@
+#include "dispatch/plugin_call.hpp"
+
+#include "dispatch/isolated.hpp"
+#include "dispatch/services.hpp"
+#include "log/log.hpp"
+
+#include <verbd/detail/rules.hpp>
+#include <verbd/detail/text.hpp>
+
+namespace verbd::dispatch {
+namespace {
+
+spdlog::logger& log() {
+  static auto& logger = verbd::log::get("plugins");
+  return logger;
+}
+
+// What the supervisor reports if the worker dies in the plugin. The
+// plugin's description is copied only when the record holds another's.
+void note_call(board::CallRecord& record, const CallSubject& subject, const http::Request& request) noexcept {
+  const plugin::Plugin& plugin = subject.plugin;
+  if (record.generation != subject.generation || record.file_identity != plugin.identity()) {
+    record.generation = subject.generation;
+    record.file_identity = plugin.identity();
+    record.file.set(plugin.file().filename().native());
+    record.name.set(plugin.name());
+    record.version.set(plugin.version());
+  }
+  record.method.set(request.method);
+  record.target.set(request.target);
+}
+
+// The request as <verbd/plugin.h> has it; it points into `request` and
+// `scratch`, valid until the next call.
+verbd_request c_request(const http::Request& request, std::string_view allow, CallScratch& scratch) {
+  using detail::str;
+  scratch.headers.clear();
+  for (const auto& field : request.headers) scratch.headers.push_back({str(field.name), str(field.value)});
+  verbd_request c{};
+  c.struct_size = sizeof c;
+  c.version = request.version;
+  c.method = str(request.method);
+  c.target = str(request.target);
+  c.path = str(scratch.target.path);
+  c.query = str(scratch.target.query);
+  c.headers = scratch.headers.data();
+  c.header_count = scratch.headers.size();
+  c.body = str(request.body);
+  c.allow = str(allow);
+  return c;
+}
+
+void call_loaded(const CallSubject& subject, const http::Request& request, store::Store& store,
+                 board::CallRecord& record, CallScratch& scratch, http::Response& response) {
+  const plugin::Plugin& plugin = subject.plugin;
+  Draft draft{response, store, false, {}};
+  note_call(record, subject, request);
+  verbd_request c = c_request(request, subject.allow, scratch);  // host code: before the call is marked
+  std::int32_t status;
+  {
+    board::InPlugin in_plugin(record);
+    status = plugin.handle(c, draft.handle());
+  }
+  if (status != VERBD_OK) {
+    log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
+                request.method, request.target);
+    return response.refuse(500, detail::plugin_failed);
+  }
+  if (draft.broken) {
+    log().error("{} ({}) on {} {}: {}: answered 500", plugin.name(), plugin.file().filename().string(),
+                request.method, request.target, draft.problem);
+    return response.refuse(500, detail::plugin_broke_contract);
+  }
+  response.complete_error_page();
+}
+
+void forward(const CallSubject& subject, const http::Request& request, http::Response& response,
+             const std::atomic<bool>* cancelled) {
+  const plugin::Plugin& plugin = subject.plugin;
+  std::string death;
+  if (static_cast<PluginProcess*>(plugin.remote())
+          ->exchange(request, subject.allow, response, death, cancelled))
+    return;
+  log().error(
+      "isolated plugin {} ({} {}, generation {}): its process {} handling {} {}; answered 502, and it "
+      "starts again for the next request",
+      plugin.file().filename().string(), plugin.name(), plugin.version(), subject.generation, death,
+      request.method, request.target);
+  response.refuse(502,
+                  "the plugin serving this method failed on this request: its process ended; verbd goes on");
+}
+
+}  // namespace
+
+void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
+                 board::CallRecord& record, CallScratch& scratch, http::Response& response,
+                 const std::atomic<bool>* cancelled) {
+  if (subject.plugin.remote() != nullptr) return forward(subject, request, response, cancelled);
+  call_loaded(subject, request, store, record, scratch, response);
+}
+
+PooledCall::PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugin::Generation> generation,
+                       http::Request& request, store::Store& store, std::chrono::milliseconds timeout)
+    : plugin_(plugin), generation_(std::move(generation)), store_(store), timeout_(timeout) {
+  request_.copy_head_of(request);
+  request_.body.swap(request.body);  // the connection has no more use for it
+  result_.reset(request_.method == "HEAD");
+}
+
+void PooledCall::run(board::CallRecord& record) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    if (stage_ != Stage::waiting) return;
+  }
+  try {
+    http::clean_target(request_.target, request_.method, scratch_.target);
+    call_plugin({plugin_, generation_->number(), generation_->allow()}, request_, store_, record, scratch_,
+                result_, &timed_out_);
+  } catch (const std::exception& e) {  // memory, in the host's own code
+    log().error("{} {}: {}: answered 500", request_.method, request_.target, e.what());
+    result_.refuse(500, "the server failed on this request");
+  }
+  answer();
+}
+
+// Answers with the plugin's response, unless the call was timed out or
+// abandoned meanwhile.
+void PooledCall::answer() {
+  std::lock_guard lock(mutex_);
+  if (stage_ != Stage::waiting) return;
+  stage_ = Stage::answered;
+  // Under the lock, so that abandon() cannot return while `ready_` runs:
+  // it only posts to the connection's event loop.
+  if (ready_) std::exchange(ready_, nullptr)();
+}
+
+bool PooledCall::time_out() noexcept {
+  bool remote = plugin_.remote() != nullptr;
+  try {
+    refusal_.reset(request_.method == "HEAD");
+    refusal_.refuse(503, "the plugin serving this method did not answer within " +
+                             std::to_string(timeout_.count()) +
+                             " ms (limits.handler_timeout_ms); verbd goes on");
+  } catch (...) {  // no memory for the words: the 503 goes without them
+    refusal_.set_status(503);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stage_ != Stage::waiting) return true;  // it answered just now: its thread is back
+    stage_ = Stage::answered;
+    timed_out_ = true;
+    if (ready_) std::exchange(ready_, nullptr)();
+  }
+  try {
+    log().error("{} ({}) on {} {}: no answer within {} ms: answered 503; {}", plugin_.name(),
+                plugin_.file().filename().string(), request_.method, request_.target, timeout_.count(),
+                remote ? "its process is killed, and starts again for the next request"
+                       : "its thread is written off and replaced");
+  } catch (...) {
+  }
+  if (!remote) return false;
+  static_cast<PluginProcess*>(plugin_.remote())->interrupt(&timed_out_);
+  return true;
+}
+
+void PooledCall::abandon() noexcept {
+  std::function<void()> ready;
+  {
+    std::lock_guard lock(mutex_);
+    stage_ = Stage::abandoned;
+    ready.swap(ready_);
+  }
+  // `ready` holds the connection: it goes here, outside the lock.
+}
+
+void PooledCall::when_ready(std::function<void()> ready) {
+  std::lock_guard lock(mutex_);
+  if (stage_ == Stage::answered)
+    ready();
+  else if (stage_ == Stage::waiting)
+    ready_ = std::move(ready);
+}
+
+void PooledCall::take(http::Response& response) { std::swap(response, timed_out_ ? refusal_ : result_); }
+
+}  // namespace verbd::dispatch

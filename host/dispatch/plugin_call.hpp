@@ -1,0 +1,89 @@
+// One call of a plugin, as the dispatcher makes it: on the event loop (a
+// plugin that never blocks) or on a pool thread (PooledCall below), held to
+// the same rules either way:
+//
+//   - the C request (<verbd/plugin.h>) is built over the host's request;
+//   - the board notes the call, so that a crash in it names the plugin;
+//   - what comes back is checked: 500 when the plugin failed or broke the
+//     contract, with a log line naming it; an error page for an empty error;
+//   - a plugin in a process of its own (dispatch/isolated.hpp) gets the
+//     request there instead: 502 when that process dies on it.
+#pragma once
+
+#include "board/board.hpp"
+#include "dispatch/plugin_pool.hpp"
+#include "http/request.hpp"
+#include "http/responder.hpp"
+#include "http/response.hpp"
+#include "http/target.hpp"
+#include "plugin/generation.hpp"
+#include "store/store.hpp"
+
+#include <verbd/plugin.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace verbd::dispatch {
+
+// What a call needs besides the request, kept from call to call so that
+// answering allocates nothing.
+struct CallScratch {
+  http::Target target;  // the cleaned target: the dispatcher has checked that it cleans
+  std::vector<verbd_header> headers;
+};
+
+// Everything the call is about.
+struct CallSubject {
+  const plugin::Plugin& plugin;
+  std::uint64_t generation;
+  std::string_view allow;  // the Allow value the plugin sees as the request's
+};
+
+// Calls `subject.plugin` (loaded here, or in a process of its own) with
+// `request`, and fills `response` by the rules above. `cancelled`: see
+// PluginProcess::exchange().
+void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
+                 board::CallRecord& record, CallScratch& scratch, http::Response& response,
+                 const std::atomic<bool>* cancelled = nullptr);
+
+// A call handed to the pool: it owns a copy of the request (and takes its
+// body), the response it builds, and the generation that keeps its plugin
+// loaded, so that nothing it touches goes away while it runs, however long.
+// The connection waits for it as an http::Pending.
+class PooledCall final : public PoolTask, public http::Pending {
+ public:
+  PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugin::Generation> generation,
+             http::Request& request, store::Store& store, std::chrono::milliseconds timeout);
+
+  void run(board::CallRecord& record) noexcept override;
+  bool time_out() noexcept override;
+  void abandon() noexcept override;
+
+  void when_ready(std::function<void()> ready) override;
+  void take(http::Response& response) override;
+
+ private:
+  enum class Stage { waiting, answered, abandoned };
+  void answer();
+
+  const plugin::Plugin& plugin_;
+  std::shared_ptr<const plugin::Generation> generation_;
+  http::Request request_;
+  store::Store& store_;
+  std::chrono::milliseconds timeout_;
+  CallScratch scratch_;
+  http::Response result_;   // what the plugin builds
+  http::Response refusal_;  // the 503 of a call past its time limit
+  std::atomic<bool> timed_out_{false};
+
+  std::mutex mutex_;  // guards what follows
+  Stage stage_ = Stage::waiting;
+  std::function<void()> ready_;
+};
+
+}  // namespace verbd::dispatch

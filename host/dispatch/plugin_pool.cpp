@@ -1,0 +1,235 @@
+#include "dispatch/plugin_pool.hpp"
+
+#include "log/log.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace verbd::dispatch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<unsigned> written_off_in_process{0};
+
+spdlog::logger& log() {
+  static auto& logger = verbd::log::get("plugins");
+  return logger;
+}
+
+}  // namespace
+
+unsigned threads_written_off() noexcept { return written_off_in_process.load(); }
+
+PoolSettings pool_settings_from(const config::Config& config) {
+  return {config.server.plugin_threads, config.limits.plugin_queue, config.limits.handler_timeout};
+}
+
+// One pool thread, as the pool keeps track of it.
+struct Slot {
+  board::CallRecord* record = nullptr;
+  std::thread thread;
+  std::shared_ptr<PoolTask> task;  // the call it runs, if any
+  Clock::time_point deadline{};
+  bool timed_out = false;    // the watchdog has answered for its call
+  bool written_off = false;  // its call could not be interrupted: it was replaced
+};
+
+struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
+  PoolSettings settings;
+  std::span<board::CallRecord> records;
+  std::function<void()> on_stuck;
+
+  std::mutex mutex;
+  std::condition_variable work_ready;  // a call was queued, or the pool is ending
+  std::condition_variable watch;       // a call began while none ran, or the pool is ending
+  std::deque<std::shared_ptr<PoolTask>> queue;
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::thread watchdog;
+  unsigned idle = 0;     // threads waiting for a call
+  unsigned running = 0;  // calls running, on threads not written off
+  unsigned stuck = 0;    // threads written off that have not come back
+  bool stuck_reported = false;
+  bool ending = false;
+
+  // With the lock held: whether one more thread may start.
+  bool may_add_thread() {
+    unsigned live = static_cast<unsigned>(
+        std::count_if(slots.begin(), slots.end(), [](const auto& slot) { return !slot->written_off; }));
+    return live < settings.threads && free_record() != nullptr;
+  }
+
+  // With the lock held. A thread for one more call, if the pool may have it.
+  void add_thread_if_needed() {
+    if (queue.size() <= idle || !may_add_thread()) return;
+    board::CallRecord* record = free_record();
+    auto slot = std::make_unique<Slot>();
+    slot->record = record;
+    try {
+      slot->thread = std::thread([self = shared_from_this(), raw = slot.get()] { self->work(*raw); });
+    } catch (const std::system_error& e) {
+      log().error("cannot start a plugin thread: {}", e.what());
+      return;
+    }
+    if (!watchdog.joinable())
+      watchdog = std::thread([self = shared_from_this()] { self->watch_deadlines(); });
+    slots.push_back(std::move(slot));
+  }
+
+  board::CallRecord* free_record() {
+    for (auto& record : records)
+      if (std::none_of(slots.begin(), slots.end(), [&](const auto& slot) { return slot->record == &record; }))
+        return &record;
+    return nullptr;
+  }
+
+  void work(Slot& slot) {
+    ::pthread_setname_np(::pthread_self(), "plugin call");
+    std::unique_lock lock(mutex);
+    while (true) {
+      ++idle;
+      work_ready.wait(lock, [&] { return ending || !queue.empty(); });
+      --idle;
+      if (queue.empty()) return;  // ending
+      slot.task = std::move(queue.front());
+      queue.pop_front();
+      slot.deadline = Clock::now() + settings.timeout;
+      slot.timed_out = false;
+      if (running++ == 0) watch.notify_one();
+      auto task = slot.task;
+      lock.unlock();
+      task->run(*slot.record);
+      task.reset();
+      lock.lock();
+      slot.task.reset();
+      if (slot.written_off) return come_back(slot);
+      --running;
+    }
+  }
+
+  // With the lock held: the thread is left to end on its own.
+  void let_go(Slot& slot) {
+    slot.written_off = true;
+    slot.thread.detach();
+    --running;
+    ++stuck;
+    ++written_off_in_process;
+  }
+
+  // With the lock held: a thread written off has finished its call at last.
+  // It ends; its slot (and record) may serve a replacement.
+  void come_back(Slot& slot) {
+    --stuck;
+    --written_off_in_process;
+    if (!ending) log().warn("a plugin call written off after its time limit has returned; its thread ends");
+    std::erase_if(slots, [&](const auto& each) { return each.get() == &slot; });
+  }
+
+  // The watchdog: sleeps until the earliest deadline of the calls running,
+  // and answers for each call past it.
+  void watch_deadlines() {
+    ::pthread_setname_np(::pthread_self(), "plugin watch");
+    std::unique_lock lock(mutex);
+    while (!ending) {
+      auto now = Clock::now();
+      auto earliest = Clock::time_point::max();
+      Slot* overdue = nullptr;
+      for (auto& slot : slots) {
+        if (!slot->task || slot->timed_out) continue;
+        if (slot->deadline <= now) overdue = slot.get();
+        earliest = std::min(earliest, slot->deadline);
+      }
+      if (overdue != nullptr) {
+        time_out(*overdue, lock);
+        continue;
+      }
+      if (earliest == Clock::time_point::max())
+        watch.wait(lock);
+      else
+        watch.wait_until(lock, earliest);
+    }
+  }
+
+  void time_out(Slot& slot, std::unique_lock<std::mutex>& lock) {
+    slot.timed_out = true;
+    auto task = slot.task;
+    lock.unlock();
+    bool interrupted = task->time_out();  // logs, and answers; not under the pool's lock
+    lock.lock();
+    if (interrupted || slot.task != task) return;  // (the call may have ended meanwhile)
+    write_off(slot);
+  }
+
+  // With the lock held.
+  void write_off(Slot& slot) {
+    let_go(slot);
+    add_thread_if_needed();
+    if (std::none_of(slots.begin(), slots.end(), [](const auto& each) { return !each->written_off; }) &&
+        !queue.empty())
+      log().error("no plugin thread left to replace the one written off: the calls queued wait");
+    if (stuck < settings.threads || stuck_reported) return;
+    stuck_reported = true;
+    if (on_stuck) on_stuck();
+  }
+};
+
+PluginPool::PluginPool(PoolSettings settings, std::span<board::CallRecord> records,
+                       std::function<void()> on_stuck)
+    : state_(std::make_shared<State>()) {
+  state_->settings = settings;
+  state_->records = records;
+  state_->on_stuck = std::move(on_stuck);
+}
+
+// The worker's drain has given the calls running their time already: the
+// threads still in one are let go rather than waited for.
+PluginPool::~PluginPool() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(state_->mutex);
+    for (auto& task : state_->queue) task->abandon();
+    state_->queue.clear();
+    state_->ending = true;
+    for (auto& slot : state_->slots) {
+      if (slot->written_off) continue;
+      if (slot->task)
+        state_->let_go(*slot);
+      else
+        threads.push_back(std::move(slot->thread));
+    }
+    if (state_->watchdog.joinable()) threads.push_back(std::move(state_->watchdog));
+  }
+  state_->work_ready.notify_all();
+  state_->watch.notify_all();
+  for (auto& thread : threads) thread.join();
+}
+
+bool PluginPool::submit(std::shared_ptr<PoolTask> task) {
+  std::unique_lock lock(state_->mutex);
+  auto& state = *state_;
+  if (state.queue.size() >= state.idle + state.settings.queue && !state.may_add_thread()) return false;
+  state.queue.push_back(std::move(task));
+  state.add_thread_if_needed();
+  lock.unlock();
+  state.work_ready.notify_one();
+  return true;
+}
+
+void PluginPool::abandon_all() noexcept {
+  std::lock_guard lock(state_->mutex);
+  for (auto& task : state_->queue) task->abandon();
+  for (auto& slot : state_->slots)
+    if (slot->task) slot->task->abandon();
+}
+
+const PoolSettings& PluginPool::settings() const noexcept { return state_->settings; }
+
+}  // namespace verbd::dispatch

@@ -1,0 +1,185 @@
+// A plugin that blocks holds up its own request and nothing else: it runs on
+// its worker's pool of threads while the event loop serves every other
+// connection; a call past the time limit is answered 503; a full pool
+// answers 503 with Retry-After at once; a worker whose threads are all
+// stuck is recycled. One worker (event loop) throughout, so that every
+// connection shares it with the slow call.
+#include "../support/http_client.hpp"
+#include "../support/plugin_folder.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <thread>
+#include <vector>
+
+namespace verbd::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class SlowPlugins : public ::testing::Test {
+ protected:
+  void start(const std::string& server_keys, const std::string& limits_keys = "",
+             const std::string& plugins_keys = "") {
+    stock(folder_, {"slow", "inline_writer"}, {"get", "head", "put"});
+    folder_.write("data/a", "twenty-six bytes of data.\n");
+    folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 1\n" + server_keys + "[limits]\n" +
+                                    limits_keys + "[plugins]\ndirectory = \"plugins\"\n" + plugins_keys +
+                                    "[store]\nroot = \"data\"\nfsync = false\n[log]\naccess = false\n");
+    verbd_ = std::make_unique<Process>(
+        folder_, VERBD_BINARY, std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
+    port_ = verbd_->port();
+    ASSERT_NE(port_, 0) << verbd_->err();
+  }
+
+  // Whether the log has a line matching `pattern`, waiting up to 5 s for it.
+  bool log_shows(const std::string& pattern) {
+    std::regex wanted(pattern);
+    for (auto deadline = Clock::now() + 5s; Clock::now() < deadline; std::this_thread::sleep_for(10ms))
+      if (std::string log = verbd_->err(); std::regex_search(log, wanted)) return true;
+    return false;
+  }
+
+  static void send(Client& client, const std::string& method, const std::string& target) {
+    client.send(method + " " + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+
+  TempFolder folder_;
+  std::unique_ptr<Process> verbd_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(SlowPlugins, OtherConnectionsAreServedWhileOneCallSleeps) {
+  start("");
+  Client sleeper(port_);
+  auto slept_from = Clock::now();
+  send(sleeper, "SLOW", "/sleep/3000");
+  std::this_thread::sleep_for(100ms);  // the call is on its way
+
+  // 1,000 GETs from 4 other connections of the same worker, timed each.
+  std::vector<double> latencies_ms;
+  std::vector<std::unique_ptr<Client>> others;
+  for (int i = 0; i < 4; ++i) others.push_back(std::make_unique<Client>(port_));
+  for (int round = 0; round < 250; ++round) {
+    for (auto& client : others) {
+      auto sent = Clock::now();
+      Reply reply = client->request("GET", "/a");
+      latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+      ASSERT_EQ(reply.status, 200);
+      ASSERT_EQ(reply.body, "twenty-six bytes of data.\n");
+    }
+  }
+  auto gets_done = Clock::now();
+
+  Reply slept = sleeper.read_reply();
+  auto sleeper_done = Clock::now();
+  EXPECT_EQ(slept.status, 200);
+  EXPECT_EQ(slept.body, "slept 3000");
+  EXPECT_LT(gets_done, sleeper_done);
+  EXPECT_GE(sleeper_done - slept_from, 3000ms);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::cout << "1000 GETs during a 3 s call on the same worker: p50 " << latencies_ms[500] << " ms, p99 "
+            << latencies_ms[990] << " ms, max " << latencies_ms.back() << " ms, all done "
+            << std::chrono::duration<double>(gets_done - slept_from).count() << " s after the call began\n";
+}
+
+TEST_F(SlowPlugins, PipelinedRequestsAreAnsweredInOrder) {
+  start("");
+  Client client(port_);
+  client.send(
+      "SLOW /sleep/300 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /a HTTP/1.1\r\nHost: t\r\n\r\n"
+      "SLOW /sleep/10 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "HEAD /a HTTP/1.1\r\nHost: t\r\n\r\n"
+      "SLOW /pid HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(client.read_reply().body, "slept 300");
+  EXPECT_EQ(client.read_reply().body, "twenty-six bytes of data.\n");
+  EXPECT_EQ(client.read_reply().body, "slept 10");
+  Reply head = client.read_reply(true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), "26");
+  EXPECT_FALSE(client.read_reply().body.empty());
+}
+
+TEST_F(SlowPlugins, ACallPastTheTimeLimitIsAnswered503AndTheServerGoesOn) {
+  start("plugin_threads = 4\n", "handler_timeout_ms = 300\n");
+  Client client(port_);
+  auto sent = Clock::now();
+  Reply hung = client.request("SLOW", "/hang");
+  EXPECT_GE(Clock::now() - sent, 300ms);
+  EXPECT_EQ(hung.status, 503);
+  EXPECT_NE(hung.body.find("did not answer within 300 ms"), std::string::npos) << hung.body;
+  EXPECT_TRUE(log_shows(R"(slow \(slow\.so\) on SLOW /hang: no answer within 300 ms: answered 503; its )"
+                        R"(thread is written off and replaced)"))
+      << verbd_->err();
+  // The connection, the worker and the pool go on.
+  EXPECT_EQ(client.request("GET", "/a").status, 200);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(client.request("SLOW", "/sleep/1").body, "slept 1");
+}
+
+TEST_F(SlowPlugins, AFullPoolAnswers503WithRetryAfterAtOnce) {
+  start("plugin_threads = 1\n", "plugin_queue = 1\n");
+  Client running(port_), queued(port_), refused(port_);
+  send(running, "SLOW", "/sleep/1500");
+  std::this_thread::sleep_for(300ms);  // on the one thread
+  send(queued, "SLOW", "/sleep/1");
+  std::this_thread::sleep_for(300ms);  // in the queue
+  auto sent = Clock::now();
+  Reply busy = refused.request("SLOW", "/sleep/1");
+  EXPECT_LT(Clock::now() - sent, 1000ms);  // at once, not after the sleeper
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.header("Retry-After"), "1");
+  EXPECT_NE(busy.body.find("every plugin thread of this worker is busy"), std::string::npos) << busy.body;
+  EXPECT_EQ(refused.request("GET", "/a").status, 200);  // plugins that never block are not queued
+  EXPECT_EQ(running.read_reply().body, "slept 1500");
+  EXPECT_EQ(queued.read_reply().body, "slept 1");
+  EXPECT_TRUE(log_shows("all 1 plugin threads busy and 1 calls queued: answering 503")) << verbd_->err();
+}
+
+TEST_F(SlowPlugins, AWorkerWhoseThreadsAreAllStuckIsRecycled) {
+  start("plugin_threads = 1\n", "handler_timeout_ms = 200\n");
+  Client client(port_);
+  std::string before = client.request("SLOW", "/pid").body;
+  EXPECT_EQ(client.request("SLOW", "/hang").status, 503);
+  EXPECT_TRUE(log_shows("1 plugin threads of one worker are stuck past limits.handler_timeout_ms: recycling"))
+      << verbd_->err();
+  EXPECT_TRUE(log_shows(R"(worker 1 \(pid \d+\) exited to be recycled, its plugin threads stuck; )"
+                        R"(restarted as pid \d+ in \d+ ms)"))
+      << verbd_->err();
+  std::string after = fetch(port_, "SLOW", "/pid").body;
+  EXPECT_FALSE(after.empty());
+  EXPECT_NE(after, before);
+  EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
+}
+
+TEST_F(SlowPlugins, AnIsolatedPluginPastTheTimeLimitHasItsProcessKilled) {
+  start("plugin_threads = 2\n", "handler_timeout_ms = 300\n", "[plugins.slow]\nisolation = \"process\"\n");
+  Client client(port_);
+  EXPECT_EQ(client.request("SLOW", "/hang").status, 503);
+  EXPECT_TRUE(log_shows(R"(on SLOW /hang: no answer within 300 ms: answered 503; its process is killed)"))
+      << verbd_->err();
+  // The next call starts a new process; no thread was lost.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(client.request("SLOW", "/sleep/1").body, "slept 1");
+  EXPECT_EQ(verbd_->err().find("recycling"), std::string::npos);
+}
+
+TEST_F(SlowPlugins, APluginThatPromisesNeverToBlockMayNotWrite) {
+  start("");
+  Reply write = fetch(port_, "INLINE", "/");
+  EXPECT_EQ(write.status, 200);
+  EXPECT_EQ(write.body, "refused");
+  EXPECT_EQ(fetch(port_, "INLINE", "/remove").body, "refused");
+  EXPECT_EQ(fetch(port_, "GET", "/written").status, 404);
+  EXPECT_TRUE(log_shows(R"(plugin inline.*store_write refused \(VERBD_WOULD_BLOCK\))")) << verbd_->err();
+}
+
+}  // namespace
+}  // namespace verbd::test

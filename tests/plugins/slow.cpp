@@ -1,0 +1,36 @@
+// SLOW stands in for a plugin that waits on something slow (a database, a
+// remote API), written the plain synchronous way:
+//   /sleep/N   sleeps N milliseconds, then answers 200 "slept N"
+//   /hang      never returns (until its process ends)
+//   /pid       answers 200 with the worker's process id
+// It serves REPORT the same way: a method wrk knows (wrk refuses to send one
+// its HTTP parser does not), for tests/load/slow_plugin_cost.sh.
+#include <verbd/plugin.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace {
+
+struct Slow {
+  explicit Slow(verbd::Host&) {}
+
+  void handle(const verbd::Request& request, verbd::Response& response) const {
+    auto path = request.path();
+    if (path == "/hang")
+      while (true) std::this_thread::sleep_for(std::chrono::hours(1));
+    response.status(200);
+    if (path == "/pid") return response.append(std::to_string(::getpid()));
+    if (path.substr(0, 7) != "/sleep/") return response.append("awake");
+    std::string milliseconds(path.substr(7));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(milliseconds)));
+    response.append("slept " + milliseconds);
+  }
+};
+
+}  // namespace
+
+VERBD_PLUGIN(Slow, "slow", "1.0.0", "SLOW", "REPORT");

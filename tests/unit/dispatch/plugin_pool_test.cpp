@@ -1,0 +1,203 @@
+// The dispatcher with a pool of plugin threads, without sockets: which calls
+// go to the pool, the answer that comes back, the board records of pool
+// threads, the time limit, the bound on the queue, and the call for help
+// when every thread is stuck.
+#include "dispatch/dispatcher.hpp"
+
+#include "store/store.hpp"
+
+#include "../../support/inline_plugin.hpp"
+
+#include <verbd/plugin.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace verbd::dispatch {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Holds the calls of WAIT until opened; the test opens it before it ends.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable opened_cv;
+  bool opened = false;
+  std::atomic<int> waiting{0};
+
+  void wait() {
+    std::unique_lock lock(mutex);
+    ++waiting;
+    opened_cv.wait(lock, [&] { return opened; });
+    --waiting;
+  }
+  void open() {
+    std::lock_guard lock(mutex);
+    opened = true;
+    opened_cv.notify_all();
+  }
+};
+Gate* gate = nullptr;
+
+// WAIT waits at the gate, then echoes; ECHO echoes at once. It may block.
+struct Blocking {
+  explicit Blocking(verbd::Host&) {}
+  void handle(const verbd::Request& request, verbd::Response& response) const {
+    if (request.method() == "WAIT") gate->wait();
+    response.status(200);
+    response.append(std::string(request.method()) + " " + std::string(request.path()) + " " +
+                    std::string(request.header("X-One").value_or("-")) + " " + std::string(request.body()));
+  }
+};
+
+// Says it never blocks.
+struct Quick {
+  static constexpr bool never_blocks = true;
+  explicit Quick(verbd::Host&) {}
+  void handle(const verbd::Request&, verbd::Response& response) const { response.status(204); }
+};
+
+const char* const blocking_methods[] = {"WAIT", "ECHO", nullptr};
+const char* const quick_methods[] = {"QUICK", nullptr};
+const verbd_plugin_descriptor blocking =
+    verbd::detail::describe<Blocking>("blocking", "1.0.0", blocking_methods);
+const verbd_plugin_descriptor quick = verbd::detail::describe<Quick>("quick", "1.0.0", quick_methods);
+
+class PooledDispatcher : public ::testing::Test {
+ protected:
+  PooledDispatcher() { gate = &gate_; }
+  ~PooledDispatcher() override {
+    gate_.open();
+    dispatcher_.reset();  // joins the pool's threads before the gate goes
+    gate = nullptr;
+  }
+
+  void start(PoolSettings settings) {
+    registry_.publish(std::make_shared<plugin::Generation>(
+        1, std::vector{test::load_inline(blocking, *store_), test::load_inline(quick, *store_)}));
+    auto pool = std::make_unique<PluginPool>(settings, board_.pool_calls(0), [this] { ++stuck_calls_; });
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, registry_, board_, board_.call(0), std::move(pool));
+  }
+
+  // Hands a request over; null when it was answered at once (into response_).
+  std::shared_ptr<http::Pending> begin(std::string_view method, std::string body = {}) {
+    auto& request = requests_.emplace_back(std::make_unique<http::Request>());
+    request->method = method;
+    request->target = "/a/./b";
+    request->headers = {{"X-One", "1"}};
+    request->body = std::move(body);
+    response_ = http::Response();
+    return dispatcher_->answer_or_defer(*request, response_);
+  }
+
+  // Waits (up to 5 s) for the answer and takes it.
+  static http::Response finish(const std::shared_ptr<http::Pending>& pending) {
+    std::promise<void> ready;
+    auto done = ready.get_future();
+    pending->when_ready([&ready] { ready.set_value(); });
+    EXPECT_EQ(done.wait_for(5s), std::future_status::ready);
+    http::Response response;
+    pending->take(response);
+    return response;
+  }
+
+  static std::string body_of(const http::Response& response) {
+    std::string out;
+    response.serialize(out, {"verbd", true, 11});
+    return out.substr(out.find("\r\n\r\n") + 4);
+  }
+
+  void wait_for_waiters(int count) {
+    for (int i = 0; i < 500 && gate_.waiting.load() < count; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(gate_.waiting.load(), count);
+  }
+
+  Gate gate_;
+  std::unique_ptr<store::Store> store_ = store::make_memory_store();
+  plugin::Registry registry_;
+  board::Board board_{1, 2};
+  std::atomic<int> stuck_calls_{0};
+  std::vector<std::unique_ptr<http::Request>> requests_;
+  http::Response response_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(PooledDispatcher, APluginThatNeverBlocksIsAnsweredAtOnce) {
+  start({2, 4, 5000ms});
+  EXPECT_EQ(begin("QUICK"), nullptr);
+  EXPECT_EQ(response_.status(), 204);
+  EXPECT_EQ(begin("NONE"), nullptr);  // refusals too: 405
+  EXPECT_EQ(response_.status(), 405);
+}
+
+TEST_F(PooledDispatcher, APluginThatMayBlockIsCalledOnAPoolThread) {
+  start({2, 4, 5000ms});
+  auto pending = begin("ECHO", "payload");
+  ASSERT_NE(pending, nullptr);
+  EXPECT_TRUE(requests_.back()->body.empty());  // taken along: the connection is done with it
+  http::Response response = finish(pending);
+  EXPECT_EQ(response.status(), 200);
+  EXPECT_EQ(body_of(response), "ECHO /a/b 1 payload");
+  // Noted in the pool thread's record, not in the event loop's.
+  EXPECT_EQ(board_.pool_calls(0)[0].method.view(), "ECHO");
+  EXPECT_EQ(board_.pool_calls(0)[0].name.view(), "blocking");
+  EXPECT_EQ(board_.call(0).method.view(), "");
+}
+
+TEST_F(PooledDispatcher, AFullPoolAndQueueAnswer503WithRetryAfterAtOnce) {
+  start({1, 1, 5000ms});
+  auto running = begin("WAIT");
+  wait_for_waiters(1);
+  auto queued = begin("ECHO");
+  ASSERT_NE(queued, nullptr);
+  EXPECT_EQ(begin("ECHO"), nullptr);
+  std::string out;
+  response_.serialize(out, {"verbd", true, 11});
+  EXPECT_EQ(response_.status(), 503);
+  EXPECT_NE(out.find("Retry-After: 1\r\n"), std::string::npos) << out;
+  EXPECT_EQ(begin("QUICK"), nullptr);  // never queued
+  EXPECT_EQ(response_.status(), 204);
+  gate_.open();
+  EXPECT_EQ(finish(running).status(), 200);
+  EXPECT_EQ(finish(queued).status(), 200);
+}
+
+TEST_F(PooledDispatcher, ACallPastTheLimitIs503AndItsThreadIsReplaced) {
+  start({1, 4, 100ms});
+  auto hung = begin("WAIT");
+  http::Response response = finish(hung);
+  EXPECT_EQ(response.status(), 503);
+  EXPECT_NE(body_of(response).find("did not answer within 100 ms"), std::string::npos);
+  // The replacement serves the next call while the first still waits.
+  EXPECT_EQ(body_of(finish(begin("ECHO"))), "ECHO /a/b 1 ");
+  EXPECT_EQ(gate_.waiting.load(), 1);
+  EXPECT_EQ(threads_written_off(), 1u);
+  EXPECT_EQ(stuck_calls_.load(), 1);  // as many stuck as the pool has: 1
+  gate_.open();
+  for (int i = 0; i < 500 && threads_written_off() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(threads_written_off(), 0u);  // it came back, and ended
+}
+
+TEST_F(PooledDispatcher, AnswersWaitingWhenTheWorkerEndsAreAbandoned) {
+  start({1, 4, 5000ms});
+  auto pending = begin("WAIT");
+  wait_for_waiters(1);
+  auto connection = std::make_shared<int>(0);
+  std::weak_ptr<int> held = connection;
+  pending->when_ready([connection] { ADD_FAILURE() << "called after abandon_pending()"; });
+  connection.reset();
+  dispatcher_->abandon_pending();
+  EXPECT_TRUE(held.expired());  // what `ready` held is let go at once
+  gate_.open();
+}
+
+}  // namespace
+}  // namespace verbd::dispatch
