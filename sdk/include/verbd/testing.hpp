@@ -163,6 +163,14 @@ class TestHost {
     return reply;
   }
 
+  // As verbd: a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS may not write.
+  bool refused_as_blocking(const char* service) {
+    if ((detail::descriptor_flags(plugin_) & VERBD_PLUGIN_NEVER_BLOCKS) == 0) return false;
+    log_.push_back(std::string("error: ") + service + " refused (VERBD_WOULD_BLOCK): the plugin declared " +
+                   "VERBD_PLUGIN_NEVER_BLOCKS");
+    return true;
+  }
+
   verbd_host make_table() {
     verbd_host table{};
     table.struct_size = sizeof table;
@@ -207,6 +215,7 @@ class TestHost {
                            std::int32_t* created) -> std::int32_t {
       if (!detail::is_usable(write) || !detail::is_usable(entry) || created == nullptr)
         return VERBD_BAD_ARGUMENT;
+      if (self(context).refused_as_blocking("store_write")) return VERBD_WOULD_BLOCK;
       bool was_created = false;
       verbd_entry full{};
       auto status = self(context).store_.write(detail::view(write->path), detail::view(write->body),
@@ -217,6 +226,7 @@ class TestHost {
       return status;
     };
     table.store_remove = [](void* context, verbd_str path) -> std::int32_t {
+      if (self(context).refused_as_blocking("store_remove")) return VERBD_WOULD_BLOCK;
       return self(context).store_.remove(detail::view(path));
     };
     table.store_list = [](void* context, verbd_str path, const verbd_sink* sink) -> std::int32_t {
