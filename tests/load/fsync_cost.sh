@@ -5,7 +5,8 @@
 # With OLD_BUILD_DIR, the two builds take turns, round after round, and the
 # last lines give each one's median and the ratio new/old: the disk's speed
 # drifts too much from minute to minute for figures from separate runs to
-# compare. SECONDS_PER_ROUND (5) and ROUNDS (3) change the run.
+# compare. SECONDS_PER_ROUND (5) and ROUNDS (3) change the run; DATA_DIR
+# puts the stores on another filesystem (fsync's cost is the filesystem's).
 set -euo pipefail
 source "$(dirname "$0")/../support/start_verbd.sh"
 usage="usage: fsync_cost.sh BUILD_DIR [OLD_BUILD_DIR]"
@@ -15,8 +16,9 @@ seconds=${SECONDS_PER_ROUND:-5}
 rounds=${ROUNDS:-3}
 command -v wrk >/dev/null || { echo "fsync_cost.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d /tmp/verbd-fsync.XXXXXX)
+data=$(mktemp -d "${DATA_DIR:-$work}/verbd-fsync-data.XXXXXX")
 pid=""
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$data"; }
 trap cleanup EXIT
 cat >"$work/put.lua" <<'LUA'
 local n = 0
@@ -26,12 +28,13 @@ request = function()
 end
 LUA
 
-# One round: PUTs per second of build $1 with fsync $2.
+# One round: PUTs per second of build $1 with fsync $2, into a folder of its
+# own, $data/$3. The folders are removed at the end only: removing thousands
+# of files (with their discards) would slow the next round's fsyncs.
 measure() {
-  rm -rf "$work/data"
   sync  # the last round's files are on disk before this one is timed
-  printf '[server]\nport = 0\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
-    "$1" "$2" >"$work/verbd.toml"
+  printf '[server]\nport = 0\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "%s/%s"\nfsync = %s\n[log]\naccess = false\n' \
+    "$1" "$data" "$3" "$2" >"$work/verbd.toml"
   start_verbd "$1/bin/verbd" "$work/verbd.toml" "$work/log"
   wrk -t1 -c8 -d"${seconds}s" -s "$work/put.lua" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {printf "%d", $2}'
   kill "$pid"
@@ -41,11 +44,16 @@ measure() {
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# The builds take turns, the first one changing from round to round.
 declare -A figures
-for ((round = 1; round <= rounds; round++)); do
-  for fsync in true false; do
-    for i in "${!builds[@]}"; do
-      rps=$(measure "${builds[$i]}" "$fsync")
+measured=0
+for fsync in true false; do
+  for ((round = 1; round <= rounds; round++)); do
+    order=("${!builds[@]}")
+    ((round % 2 == 0)) && order=($(printf '%s\n' "${order[@]}" | sort -rn))
+    for i in "${order[@]}"; do
+      measured=$((measured + 1))
+      rps=$(measure "${builds[$i]}" "$fsync" "$measured")
       figures[$i,$fsync]+="$rps "
       echo "round $round, ${builds[$i]}, fsync = $fsync: $rps PUTs/s"
     done
