@@ -30,6 +30,7 @@ port = 9090
 workers = 2
 name = "test-server"
 batch_scheduling = false
+plugin_threads = 4
 [limits]
 max_request_line_bytes = 1000
 max_header_bytes = 2000
@@ -37,6 +38,8 @@ max_body_bytes = 3000
 header_timeout_ms = 4000
 idle_timeout_ms = 5000
 max_connections = 600
+handler_timeout_ms = 700
+plugin_queue = 8
 [plugins]
 directory = "../build/plugins"
 watch = false
@@ -64,6 +67,9 @@ access = false
   EXPECT_EQ(config.limits.header_timeout.count(), 4000);
   EXPECT_EQ(config.limits.idle_timeout.count(), 5000);
   EXPECT_EQ(config.limits.max_connections, 600u);
+  EXPECT_EQ(config.server.plugin_threads, 4u);
+  EXPECT_EQ(config.limits.handler_timeout.count(), 700);
+  EXPECT_EQ(config.limits.plugin_queue, 8u);
   EXPECT_EQ(config.plugins.directory, folder / "conf/../build/plugins");
   EXPECT_FALSE(config.plugins.watch);
   EXPECT_EQ(std::get<std::string>(config.plugins.settings.at("get").at("index")), "home.html");
@@ -88,6 +94,9 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   EXPECT_TRUE(config.server.batch_scheduling);
   EXPECT_EQ(config.store.backend, "files");
   EXPECT_EQ(config.limits.max_body_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(config.server.plugin_threads, 16u);
+  EXPECT_EQ(config.limits.handler_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.limits.plugin_queue, 1024u);
 }
 
 TEST(Config, WorkersZeroMeansOnePerCore) {
@@ -135,6 +144,10 @@ TEST(Config, RefusesMoreProcessesThanWorkersAndSeveralWithTheMemoryStore) {
       << isolated;
   EXPECT_EQ(error_of(folder, "[plugins]\nquarantine_after = 0\n"),
             file + ":2:20: plugins.quarantine_after must be an integer from 1 to 1000");
+  EXPECT_EQ(error_of(folder, "[server]\nplugin_threads = 0\n"),
+            file + ":2:18: server.plugin_threads must be an integer from 1 to 1024");
+  EXPECT_EQ(error_of(folder, "[limits]\nhandler_timeout_ms = 0\n"),
+            file + ":2:22: limits.handler_timeout_ms must be an integer from 1 to 86400000");
 }
 
 TEST(Config, ErrorsNameFileLineAndColumn) {
