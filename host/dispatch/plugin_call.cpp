@@ -134,13 +134,15 @@ void PooledCall::answer() {
   if (ready_) std::exchange(ready_, nullptr)();
 }
 
-bool PooledCall::time_out() noexcept {
+bool PooledCall::time_out(bool started) noexcept {
   bool remote = plugin_.remote() != nullptr;
   try {
     refusal_.reset(request_.method == "HEAD");
-    refusal_.refuse(503, "the plugin serving this method did not answer within " +
-                             std::to_string(timeout_.count()) +
-                             " ms (limits.handler_timeout_ms); verbd goes on");
+    refusal_.refuse(503, started ? "the plugin serving this method did not answer within " +
+                                       std::to_string(timeout_.count()) +
+                                       " ms (limits.handler_timeout_ms); verbd goes on"
+                                 : "no plugin thread of this worker was free within " +
+                                       std::to_string(timeout_.count()) + " ms: try again shortly");
   } catch (...) {  // no memory for the words: the 503 goes without them
     refusal_.set_status(503);
   }
@@ -151,16 +153,22 @@ bool PooledCall::time_out() noexcept {
     timed_out_ = true;
     if (ready_) std::exchange(ready_, nullptr)();
   }
-  try {
-    log().error("{} ({}) on {} {}: no answer within {} ms: answered 503; {}", plugin_.name(),
-                plugin_.file().filename().string(), request_.method, request_.target, timeout_.count(),
-                remote ? "its process is killed, and starts again for the next request"
-                       : "its thread is written off and replaced");
-  } catch (...) {
-  }
-  if (!remote) return false;
+  log_time_out(started);
+  if (!started || !remote) return false;
   static_cast<PluginProcess*>(plugin_.remote())->interrupt(&timed_out_);
   return true;
+}
+
+void PooledCall::log_time_out(bool started) const noexcept {
+  const char* what = !started ? "waited for a plugin thread"
+                     : plugin_.remote() != nullptr
+                         ? "its process is killed, and starts again for the next request"
+                         : "its thread is written off and replaced";
+  try {
+    log().error("{} ({}) on {} {}: no answer within {} ms: answered 503; {}", plugin_.name(),
+                plugin_.file().filename().string(), request_.method, request_.target, timeout_.count(), what);
+  } catch (...) {
+  }
 }
 
 void PooledCall::abandon() noexcept {

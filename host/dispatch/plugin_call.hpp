@@ -61,7 +61,7 @@ class PooledCall final : public PoolTask, public http::Pending {
              http::Request& request, store::Store& store, std::chrono::milliseconds timeout);
 
   void run(board::CallRecord& record) noexcept override;
-  bool time_out() noexcept override;
+  bool time_out(bool started) noexcept override;
   void abandon() noexcept override;
 
   void when_ready(std::function<void()> ready) override;
@@ -70,6 +70,7 @@ class PooledCall final : public PoolTask, public http::Pending {
  private:
   enum class Stage { waiting, answered, abandoned };
   void answer();
+  void log_time_out(bool started) const noexcept;
 
   const plugin::Plugin& plugin_;
   std::shared_ptr<const plugin::Generation> generation_;

@@ -51,7 +51,11 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   std::mutex mutex;
   std::condition_variable work_ready;  // a call was queued, or the pool is ending
   std::condition_variable watch;       // a call began while none ran, or the pool is ending
-  std::deque<std::shared_ptr<PoolTask>> queue;
+  struct Queued {
+    std::shared_ptr<PoolTask> task;
+    Clock::time_point deadline;  // for a thread to take it
+  };
+  std::deque<Queued> queue;
   std::vector<std::unique_ptr<Slot>> slots;
   std::thread watchdog;
   unsigned idle = 0;     // threads waiting for a call
@@ -60,17 +64,23 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   bool stuck_reported = false;
   bool ending = false;
 
-  // With the lock held: whether one more thread may start.
-  bool may_add_thread() {
+  // With the lock held: the record for one more thread, or null when the
+  // pool may not have one more.
+  board::CallRecord* record_for_new_thread() {
     unsigned live = static_cast<unsigned>(
         std::count_if(slots.begin(), slots.end(), [](const auto& slot) { return !slot->written_off; }));
-    return live < settings.threads && free_record() != nullptr;
+    if (live >= settings.threads) return nullptr;
+    for (auto& record : records)
+      if (std::none_of(slots.begin(), slots.end(), [&](const auto& slot) { return slot->record == &record; }))
+        return &record;
+    return nullptr;
   }
 
   // With the lock held. A thread for one more call, if the pool may have it.
   void add_thread_if_needed() {
-    if (queue.size() <= idle || !may_add_thread()) return;
-    board::CallRecord* record = free_record();
+    if (queue.size() <= idle) return;
+    board::CallRecord* record = record_for_new_thread();
+    if (record == nullptr) return;
     auto slot = std::make_unique<Slot>();
     slot->record = record;
     try {
@@ -84,13 +94,6 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
     slots.push_back(std::move(slot));
   }
 
-  board::CallRecord* free_record() {
-    for (auto& record : records)
-      if (std::none_of(slots.begin(), slots.end(), [&](const auto& slot) { return slot->record == &record; }))
-        return &record;
-    return nullptr;
-  }
-
   void work(Slot& slot) {
     ::pthread_setname_np(::pthread_self(), "plugin call");
     std::unique_lock lock(mutex);
@@ -99,7 +102,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
       work_ready.wait(lock, [&] { return ending || !queue.empty(); });
       --idle;
       if (queue.empty()) return;  // ending
-      slot.task = std::move(queue.front());
+      slot.task = std::move(queue.front().task);
       queue.pop_front();
       slot.deadline = Clock::now() + settings.timeout;
       slot.timed_out = false;
@@ -133,14 +136,18 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
     std::erase_if(slots, [&](const auto& each) { return each.get() == &slot; });
   }
 
-  // The watchdog: sleeps until the earliest deadline of the calls running,
-  // and answers for each call past it.
+  // The watchdog: sleeps until the earliest deadline of the calls running
+  // or queued, and answers for each call past it.
   void watch_deadlines() {
     ::pthread_setname_np(::pthread_self(), "plugin watch");
     std::unique_lock lock(mutex);
     while (!ending) {
       auto now = Clock::now();
-      auto earliest = Clock::time_point::max();
+      if (!queue.empty() && queue.front().deadline <= now) {  // the oldest is first
+        time_out_queued(lock);
+        continue;
+      }
+      auto earliest = queue.empty() ? Clock::time_point::max() : queue.front().deadline;
       Slot* overdue = nullptr;
       for (auto& slot : slots) {
         if (!slot->task || slot->timed_out) continue;
@@ -148,7 +155,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
         earliest = std::min(earliest, slot->deadline);
       }
       if (overdue != nullptr) {
-        time_out(*overdue, lock);
+        time_out_running(*overdue, lock);
         continue;
       }
       if (earliest == Clock::time_point::max())
@@ -158,13 +165,24 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
     }
   }
 
-  void time_out(Slot& slot, std::unique_lock<std::mutex>& lock) {
+  // Each task answers for itself outside the pool's lock: it logs.
+  void time_out_queued(std::unique_lock<std::mutex>& lock) {
+    auto task = std::move(queue.front().task);
+    queue.pop_front();
+    lock.unlock();
+    task->time_out(false);
+    lock.lock();
+  }
+
+  void time_out_running(Slot& slot, std::unique_lock<std::mutex>& lock) {
     slot.timed_out = true;
     auto task = slot.task;
     lock.unlock();
-    bool interrupted = task->time_out();  // logs, and answers; not under the pool's lock
+    bool interrupted = task->time_out(true);
     lock.lock();
-    if (interrupted || slot.task != task) return;  // (the call may have ended meanwhile)
+    // The pool may be ending (its destructor lets slots go), or the call may
+    // have ended meanwhile.
+    if (ending || interrupted || slot.task != task) return;
     write_off(slot);
   }
 
@@ -195,7 +213,7 @@ PluginPool::~PluginPool() {
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(state_->mutex);
-    for (auto& task : state_->queue) task->abandon();
+    for (auto& queued : state_->queue) queued.task->abandon();
     state_->queue.clear();
     state_->ending = true;
     for (auto& slot : state_->slots) {
@@ -215,17 +233,22 @@ PluginPool::~PluginPool() {
 bool PluginPool::submit(std::shared_ptr<PoolTask> task) {
   std::unique_lock lock(state_->mutex);
   auto& state = *state_;
-  if (state.queue.size() >= state.idle + state.settings.queue && !state.may_add_thread()) return false;
-  state.queue.push_back(std::move(task));
+  if (state.queue.size() >= state.idle + state.settings.queue && state.record_for_new_thread() == nullptr)
+    return false;
+  state.queue.push_back({std::move(task), Clock::now() + state.settings.timeout});
   state.add_thread_if_needed();
+  // The watchdog wakes for a call running before this one's deadline; with
+  // none running it may sleep for good.
+  bool wake_watchdog = state.running == 0;
   lock.unlock();
   state.work_ready.notify_one();
+  if (wake_watchdog) state.watch.notify_one();
   return true;
 }
 
 void PluginPool::abandon_all() noexcept {
   std::lock_guard lock(state_->mutex);
-  for (auto& task : state_->queue) task->abandon();
+  for (auto& queued : state_->queue) queued.task->abandon();
   for (auto& slot : state_->slots)
     if (slot->task) slot->task->abandon();
 }

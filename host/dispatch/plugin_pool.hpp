@@ -7,8 +7,9 @@
 //     them all busy waits in a queue of at most `queue` calls, and one more
 //     is refused at once (submit() returns false: the dispatcher answers 503
 //     with Retry-After), so that neither memory nor latency grows unbounded.
-//   - A watchdog thread times out a call still running after `timeout`: the
-//     task answers for it (PoolTask::time_out()). A thread whose call cannot
+//   - A watchdog thread times out a call still running after `timeout`, or
+//     still queued after `timeout`: the task answers for it
+//     (PoolTask::time_out()). A thread whose call cannot
 //     be interrupted is written off, left to finish on its own, and replaced,
 //     so that the pool keeps its capacity. Once as many threads are written
 //     off as the pool has, `on_stuck` is called (once): the worker process
@@ -47,10 +48,11 @@ class PoolTask {
   virtual ~PoolTask() = default;
   // On a pool thread; `record` is that thread's on the board.
   virtual void run(board::CallRecord& record) noexcept = 0;
-  // On the watchdog thread, while run() goes on past the time limit: gives
-  // the call its answer. True when run() was interrupted and returns soon;
-  // false when its thread is to be written off.
-  virtual bool time_out() noexcept = 0;
+  // On the watchdog thread, for a call past the time limit: gives it its
+  // answer. `started`: run() goes on; then true when it was interrupted and
+  // returns soon, false when its thread is to be written off. Otherwise the
+  // call waited that long in the queue, and run() will not be called.
+  virtual bool time_out(bool started) noexcept = 0;
   // The worker is ending: whoever waits for the answer is gone.
   virtual void abandon() noexcept = 0;
 };

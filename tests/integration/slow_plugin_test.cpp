@@ -128,18 +128,18 @@ TEST_F(SlowPlugins, ACallPastTheTimeLimitIsAnswered503AndTheServerGoesOn) {
 TEST_F(SlowPlugins, AFullPoolAnswers503WithRetryAfterAtOnce) {
   start("plugin_threads = 1\n", "plugin_queue = 1\n");
   Client running(port_), queued(port_), refused(port_);
-  send(running, "SLOW", "/sleep/1500");
-  std::this_thread::sleep_for(300ms);  // on the one thread
+  send(running, "SLOW", "/sleep/3000");
+  std::this_thread::sleep_for(500ms);  // on the one thread
   send(queued, "SLOW", "/sleep/1");
-  std::this_thread::sleep_for(300ms);  // in the queue
+  std::this_thread::sleep_for(500ms);  // in the queue
   auto sent = Clock::now();
   Reply busy = refused.request("SLOW", "/sleep/1");
-  EXPECT_LT(Clock::now() - sent, 1000ms);  // at once, not after the sleeper
+  EXPECT_LT(Clock::now() - sent, 1500ms);  // at once, not after the sleeper
   EXPECT_EQ(busy.status, 503);
   EXPECT_EQ(busy.header("Retry-After"), "1");
   EXPECT_NE(busy.body.find("every plugin thread of this worker is busy"), std::string::npos) << busy.body;
   EXPECT_EQ(refused.request("GET", "/a").status, 200);  // plugins that never block are not queued
-  EXPECT_EQ(running.read_reply().body, "slept 1500");
+  EXPECT_EQ(running.read_reply().body, "slept 3000");
   EXPECT_EQ(queued.read_reply().body, "slept 1");
   EXPECT_TRUE(log_shows("all 1 plugin threads busy and 1 calls queued: answering 503")) << verbd_->err();
 }

@@ -80,11 +80,13 @@ class PooledDispatcher : public ::testing::Test {
     gate = nullptr;
   }
 
+  // The board has two records per pool thread, as verbd's.
   void start(PoolSettings settings) {
     registry_.publish(std::make_shared<plugin::Generation>(
         1, std::vector{test::load_inline(blocking, *store_), test::load_inline(quick, *store_)}));
-    auto pool = std::make_unique<PluginPool>(settings, board_.pool_calls(0), [this] { ++stuck_calls_; });
-    dispatcher_ = std::make_unique<Dispatcher>(*store_, registry_, board_, board_.call(0), std::move(pool));
+    board_ = std::make_unique<board::Board>(1, settings.threads);
+    auto pool = std::make_unique<PluginPool>(settings, board_->pool_calls(0), [this] { ++stuck_calls_; });
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, registry_, *board_, board_->call(0), std::move(pool));
   }
 
   // Hands a request over; null when it was answered at once (into response_).
@@ -123,7 +125,7 @@ class PooledDispatcher : public ::testing::Test {
   Gate gate_;
   std::unique_ptr<store::Store> store_ = store::make_memory_store();
   plugin::Registry registry_;
-  board::Board board_{1, 2};
+  std::unique_ptr<board::Board> board_;
   std::atomic<int> stuck_calls_{0};
   std::vector<std::unique_ptr<http::Request>> requests_;
   http::Response response_;
@@ -147,9 +149,9 @@ TEST_F(PooledDispatcher, APluginThatMayBlockIsCalledOnAPoolThread) {
   EXPECT_EQ(response.status(), 200);
   EXPECT_EQ(body_of(response), "ECHO /a/b 1 payload");
   // Noted in the pool thread's record, not in the event loop's.
-  EXPECT_EQ(board_.pool_calls(0)[0].method.view(), "ECHO");
-  EXPECT_EQ(board_.pool_calls(0)[0].name.view(), "blocking");
-  EXPECT_EQ(board_.call(0).method.view(), "");
+  EXPECT_EQ(board_->pool_calls(0)[0].method.view(), "ECHO");
+  EXPECT_EQ(board_->pool_calls(0)[0].name.view(), "blocking");
+  EXPECT_EQ(board_->call(0).method.view(), "");
 }
 
 TEST_F(PooledDispatcher, AFullPoolAndQueueAnswer503WithRetryAfterAtOnce) {
@@ -180,10 +182,32 @@ TEST_F(PooledDispatcher, ACallPastTheLimitIs503AndItsThreadIsReplaced) {
   EXPECT_EQ(body_of(finish(begin("ECHO"))), "ECHO /a/b 1 ");
   EXPECT_EQ(gate_.waiting.load(), 1);
   EXPECT_EQ(threads_written_off(), 1u);
+  for (int i = 0; i < 500 && stuck_calls_.load() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(stuck_calls_.load(), 1);  // as many stuck as the pool has: 1
   gate_.open();
   for (int i = 0; i < 500 && threads_written_off() > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(threads_written_off(), 0u);  // it came back, and ended
+}
+
+// One thread, two records: the thread and one replacement. With both
+// written off, a call waits in the queue, and gets its 503 after the limit.
+TEST_F(PooledDispatcher, ACallThatFindsNoThreadWithinTheLimitIs503) {
+  start({1, 4, 200ms});
+  EXPECT_EQ(finish(begin("WAIT")).status(), 503);
+  EXPECT_EQ(finish(begin("WAIT")).status(), 503);  // on the replacement
+  // (The 503 leaves before the pool counts the thread as written off.)
+  for (int i = 0; i < 500 && threads_written_off() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(threads_written_off(), 2u);
+  auto sent = std::chrono::steady_clock::now();
+  http::Response queued = finish(begin("ECHO"));
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 200ms);
+  EXPECT_EQ(queued.status(), 503);
+  EXPECT_NE(body_of(queued).find("no plugin thread of this worker was free within 200 ms"), std::string::npos)
+      << body_of(queued);
+  EXPECT_EQ(stuck_calls_.load(), 1);  // once, however many more get stuck
+  gate_.open();
+  for (int i = 0; i < 500 && threads_written_off() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(threads_written_off(), 0u);
 }
 
 TEST_F(PooledDispatcher, AnswersWaitingWhenTheWorkerEndsAreAbandoned) {
