@@ -51,6 +51,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   std::mutex mutex;
   std::condition_variable work_ready;  // a call was queued, or the pool is ending
   std::condition_variable watch;       // a call began while none ran, or the pool is ending
+  std::condition_variable call_ended;  // (while the pool is ending)
   struct Queued {
     std::shared_ptr<PoolTask> task;
     Clock::time_point deadline;  // for a thread to take it
@@ -115,6 +116,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
       slot.task.reset();
       if (slot.written_off) return come_back(slot);
       --running;
+      if (ending) call_ended.notify_all();
     }
   }
 
@@ -207,15 +209,20 @@ PluginPool::PluginPool(PoolSettings settings, std::span<board::CallRecord> recor
   state_->on_stuck = std::move(on_stuck);
 }
 
-// The worker's drain has given the calls running their time already: the
-// threads still in one are let go rather than waited for.
+// The worker's drain has given the calls running their time already: they
+// get a moment more to end (one may be all but done), then the threads still
+// in one are let go rather than waited for.
 PluginPool::~PluginPool() {
+  constexpr std::chrono::seconds grace{1};
   std::vector<std::thread> threads;
   {
-    std::lock_guard lock(state_->mutex);
+    std::unique_lock lock(state_->mutex);
     for (auto& queued : state_->queue) queued.task->abandon();
     state_->queue.clear();
     state_->ending = true;
+    state_->work_ready.notify_all();
+    state_->watch.notify_all();
+    state_->call_ended.wait_for(lock, grace, [&] { return state_->running == 0; });
     for (auto& slot : state_->slots) {
       if (slot->written_off) continue;
       if (slot->task)
@@ -225,8 +232,6 @@ PluginPool::~PluginPool() {
     }
     if (state_->watchdog.joinable()) threads.push_back(std::move(state_->watchdog));
   }
-  state_->work_ready.notify_all();
-  state_->watch.notify_all();
   for (auto& thread : threads) thread.join();
 }
 
