@@ -61,8 +61,9 @@ class PluginPool {
  public:
   // `records`: the pool's share of the board (Board::pool_calls()).
   PluginPool(PoolSettings settings, std::span<board::CallRecord> records, std::function<void()> on_stuck);
-  // Abandons the calls not yet begun; threads still in a call are let go
-  // (written off, as after a time limit), the others end.
+  // Abandons the calls not yet begun, gives those running a second to end,
+  // then lets go of the threads still in one (written off, as after a time
+  // limit); the others end.
   ~PluginPool();
   PluginPool(const PluginPool&) = delete;
   PluginPool& operator=(const PluginPool&) = delete;
