@@ -15,26 +15,9 @@ before=$(cd "${1:?$usage}" && pwd)
 after=$(cd "${2:?$usage}" && pwd)
 shift 2
 mode=both rounds=5 seconds=5 conns=50 workers=1
-while (($#)); do
-  case $1 in
-    --mode) mode=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
-    --conns) conns=$2; shift 2 ;;
-    --workers) workers=$2; shift 2 ;;
-    *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../support/start_verbd.sh"
-command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
-
-work=$(mktemp -d /tmp/verbd-ab.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/data"
-printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+source "$(dirname "$0")/common.sh"
+load_options ab.sh "mode rounds seconds conns workers" "$@"
+start_work_folder ab
 
 start() { # name build: sets ${name}_port
   cat >"$work/$1.toml" <<CONF

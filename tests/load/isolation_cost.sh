@@ -14,24 +14,9 @@ usage="usage: isolation_cost.sh BUILD [--rounds N] [--seconds S] [--conns C]"
 build=$(cd "${1:?$usage}" && pwd)
 shift
 rounds=5 seconds=5 conns=50
-while (($#)); do
-  case $1 in
-    --rounds) rounds=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
-    --conns) conns=$2; shift 2 ;;
-    *) echo "isolation_cost.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../support/start_verbd.sh"
-command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
-
-work=$(mktemp -d /tmp/verbd-isolation.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/data"
-printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+source "$(dirname "$0")/common.sh"
+load_options isolation_cost.sh "rounds seconds conns" "$@"
+start_work_folder isolation
 
 start() { # name isolation: sets ${name}_port
   cat >"$work/$1.toml" <<CONF

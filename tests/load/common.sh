@@ -1,0 +1,32 @@
+# Sourced by the load scripts that time verbd builds against each other.
+source "$(dirname "${BASH_SOURCE[0]}")/../support/start_verbd.sh"
+
+# load_options SCRIPT "NAME..." ARGS...: reads each --NAME VALUE of ARGS
+# into the variable NAME (the caller sets the defaults); any other option,
+# or one without a value, stops the script with exit code 2.
+load_options() {
+  local script=$1 allowed=" $2 " name
+  shift 2
+  while (($#)); do
+    name=${1#--}
+    if [[ $1 != --* || $allowed != *" $name "* || $# -lt 2 ]]; then
+      echo "$script: unknown option, or no value: $1" >&2
+      exit 2
+    fi
+    printf -v "$name" '%s' "$2"
+    shift 2
+  done
+}
+
+# wrk, installed when missing.
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+
+# start_work_folder NAME: a folder $work, removed at exit with every verbd
+# whose pid is added to $pids, holding data/index.html (26 bytes) to serve.
+start_work_folder() {
+  work=$(mktemp -d "/tmp/verbd-$1.XXXXXX")
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+  mkdir -p "$work/data"
+  printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+}
