@@ -1,12 +1,15 @@
 // An open file descriptor, closed when it goes: the files store's files and
-// folders, and a large resource on its way to a socket (http::Response);
-// and reading the start of a file through one.
+// folders, a large resource on its way to a socket (http::Response), a
+// large body on its way in (http::Request); and reading the start of a file
+// through one.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -51,6 +54,18 @@ inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
   }
   bytes.resize(start + done);
   return error;
+}
+
+// A new file in `folder` without a name (O_TMPFILE): it vanishes when its
+// last descriptor closes, whatever happens to the process, unless it is
+// given a name (linkat) first.
+inline Fd open_unnamed_file(const char* folder) {
+  return Fd(::open(folder, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+}
+
+inline const char* temporary_folder() {
+  const char* folder = std::getenv("TMPDIR");
+  return folder != nullptr && *folder != '\0' ? folder : "/tmp";
 }
 
 }  // namespace verbd

@@ -8,7 +8,9 @@
 //
 // Atomicity: a write goes to a temporary file in the root's scratch folder,
 // is fsync'ed (when asked), then renamed over its target; readers see the
-// old file or the new one. An append copies the old bytes into the new file
+// old file or the new one. A large request body was spooled to an unnamed
+// file in that folder as it arrived: that file is named and renamed into
+// place, not copied. An append copies the old bytes into the new file
 // first: O(size) per append, in exchange for the same all-or-nothing rule.
 // Writes to one path are serialised by a striped lock so two appends never
 // lose each other's bytes: a mutex between the threads of a process, and a
@@ -119,6 +121,32 @@ bool write_all(int fd, std::string_view bytes) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
     bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Copies `size` bytes of `from`, from its start, to where `to` is, in the
+// kernel where it can (copy_file_range), else through a buffer.
+bool copy_start(int from, std::uint64_t size, int to) {
+  off_t offset = 0;
+  bool in_kernel = true;
+  while (static_cast<std::uint64_t>(offset) < size) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, 1 << 30));
+    ssize_t n = -1;
+    if (in_kernel) {
+      n = ::copy_file_range(from, &offset, to, nullptr, want, 0);
+      if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
+        in_kernel = false;
+        continue;
+      }
+    } else {
+      char buffer[64 * 1024];
+      n = ::pread(from, buffer, std::min(want, sizeof buffer), offset);
+      if (n > 0 && !write_all(to, std::string_view(buffer, static_cast<std::size_t>(n)))) return false;
+      if (n > 0) offset += n;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // a failure, or the file is shorter than it was said to be
   }
   return true;
 }
@@ -257,6 +285,13 @@ class FilesStore final : public Store {
     return replace(parent.get(), name, write, old, media_type, entry);
   }
 
+  // In the scratch folder, so that write() can link it into place. A
+  // filesystem without O_TMPFILE gets one in the temporary folder, copied.
+  Fd open_spool() override {
+    Fd file(::openat(scratch_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+    return file.ok() || errno != EOPNOTSUPP ? std::move(file) : Store::open_spool();
+  }
+
   Status remove(std::string_view path) override {
     if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     if (relative(path).empty()) return empty_root();
@@ -377,10 +412,17 @@ class FilesStore final : public Store {
   Status replace(int parent, const std::string& name, const Write& write, const Fd& old,
                  const std::string& media_type, Entry& entry) {
     std::string temporary = scratch_name();
-    Fd file(::openat(scratch_.get(), temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!file.ok()) return from_errno(errno, "create", write.path);
-    bool written = (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
-                   write_all(file.get(), write.body);
+    Fd file;
+    bool file_adopted = adopt(write, temporary, file);
+    bool written = file_adopted;
+    if (!written) {
+      file = Fd(::openat(scratch_.get(), temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (!file.ok()) return from_errno(errno, "create", write.path);
+      written =
+          (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
+          (write.body_file != nullptr ? copy_start(write.body_file->fd, write.body_file->size, file.get())
+                                      : write_all(file.get(), write.body));
+    }
     // Without xattr support (some filesystems) the type is guessed on read.
     if (written) ::fsetxattr(file.get(), media_type_attribute, media_type.data(), media_type.size(), 0);
     struct stat st {};
@@ -392,8 +434,26 @@ class FilesStore final : public Store {
       return from_errno(error, "write", write.path);
     }
     sync_directory(parent);
+    if (write.body_file != nullptr && file_adopted) write.body_file->adopted = true;
     fill_resource(st, media_type, entry);
     return VERBD_OK;
+  }
+
+  // A spooled body made the new version without copying a byte: its
+  // unnamed file is given the scratch name `temporary` (linkat through
+  // /proc, which needs no privilege, unlike AT_EMPTY_PATH). Not when the
+  // version must start with the old bytes, when it was adopted before, or
+  // when it lies on another filesystem; then it is copied.
+  bool adopt(const Write& write, const std::string& temporary, Fd& file) {
+    if (write.body_file == nullptr || write.body_file->adopted || write.mode == WriteMode::append)
+      return false;
+    std::string link = "/proc/self/fd/" + std::to_string(write.body_file->fd);
+    if (::linkat(AT_FDCWD, link.c_str(), scratch_.get(), temporary.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return false;
+    file = Fd(::fcntl(write.body_file->fd, F_DUPFD_CLOEXEC, 0));
+    if (file.ok()) return true;
+    ::unlinkat(scratch_.get(), temporary.c_str(), 0);
+    return false;
   }
 
   Status empty_root() {

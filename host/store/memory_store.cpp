@@ -23,8 +23,13 @@ class MemoryBackend final : public Store {
   Status write(const Write& write, Entry& entry, bool& created) override {
     entry = Entry{};
     if (!is_store_path(write.path)) return VERBD_BAD_ARGUMENT;
-    return store_.write(write.path, write.body, write.media_type, static_cast<verbd_write_mode>(write.mode),
-                        entry, created);
+    std::string from_file;  // this store keeps every body in memory, a spooled one too
+    if (write.body_file != nullptr &&
+        append_file_start(write.body_file->fd, write.body_file->size, from_file) != 0)
+      return VERBD_IO_ERROR;
+    std::string_view body = write.body_file != nullptr ? std::string_view(from_file) : write.body;
+    return store_.write(write.path, body, write.media_type, static_cast<verbd_write_mode>(write.mode), entry,
+                        created);
   }
   Status remove(std::string_view path) override {
     return is_store_path(path) ? store_.remove(path) : VERBD_BAD_ARGUMENT;

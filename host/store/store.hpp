@@ -28,11 +28,21 @@ enum class WriteMode {
   create = VERBD_WRITE_CREATE
 };
 
+// A body that is in a file already: a request body spooled by open_spool().
+struct BodyFile {
+  int fd = -1;
+  std::uint64_t size = 0;
+  // Set when a write made the file itself the resource (the files store
+  // links it into place): a second write of the same body copies it.
+  bool adopted = false;
+};
+
 struct Write {
   std::string_view path;
   std::string_view body;
   std::string_view media_type;  // empty: keep the current one, else guess from the path
   WriteMode mode = WriteMode::replace;
+  BodyFile* body_file = nullptr;  // when set, the body is this file's, and `body` is ignored
 };
 
 class Store {
@@ -55,6 +65,11 @@ class Store {
   }
   // Missing parent collections are created. `created`: nothing was there.
   virtual Status write(const Write& write, Entry& entry, bool& created) = 0;
+  // An unnamed file for a request body too large for memory, where write()
+  // can adopt it without copying it: for the files store, in its scratch
+  // folder; elsewhere, in the temporary folder. A closed Fd, with errno
+  // set, when it cannot be made.
+  virtual Fd open_spool() { return open_unnamed_file(temporary_folder()); }
   // A collection goes with everything in it; "/" empties the store.
   virtual Status remove(std::string_view path) = 0;
   // One member a line, sorted, "name/" for a collection.

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -190,6 +192,27 @@ TEST_P(StoreTest, RefusesPathsThatAreNotClean) {
   }
 }
 
+// A body spooled by open_spool() is written whole in every mode, and may be
+// written more than once; the spool file is the caller's still afterwards.
+TEST_P(StoreTest, WritesASpooledBodyInEveryMode) {
+  Fd spool = store_->open_spool();
+  ASSERT_TRUE(spool.ok()) << std::strerror(errno);
+  std::string body(200 * 1024, 'b');
+  ASSERT_EQ(::write(spool.get(), body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  BodyFile file{spool.get(), body.size()};
+  Entry entry;
+  bool created = false;
+  ASSERT_EQ(store_->write({"/one", {}, {}, WriteMode::replace, &file}, entry, created), VERBD_OK);
+  ASSERT_EQ(store_->write({"/two", {}, {}, WriteMode::create, &file}, entry, created), VERBD_OK);
+  ASSERT_EQ(put("/three", "head:"), VERBD_OK);
+  ASSERT_EQ(store_->write({"/three", {}, {}, WriteMode::append, &file}, entry, created), VERBD_OK);
+  EXPECT_EQ(get("/one"), body);
+  EXPECT_EQ(get("/two"), body);
+  EXPECT_EQ(get("/three"), "head:" + body);
+  ASSERT_EQ(put("/one", "replaced"), VERBD_OK);  // a later write of one leaves the others alone
+  EXPECT_EQ(get("/two"), body);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("files", "memory"));
 
 // What only the files backend has: a real folder, durability, symlinks.
@@ -306,6 +329,49 @@ TEST_F(FilesStoreTest, ClearsTheScratchFilesOfOneDeadProcessOnly) {
   EXPECT_FALSE(std::filesystem::exists(folder_ / "root/.verbd-tmp/123-4"));
   EXPECT_FALSE(std::filesystem::exists(folder_ / "root/.verbd-tmp/123-5"));
   EXPECT_TRUE(std::filesystem::exists(folder_ / "root/.verbd-tmp/1234-6"));
+}
+
+// A PUT of a spooled body is a rename: the stored file is the spool file
+// itself, not a copy; it takes the media type it is given. A second write of
+// the same body is a copy, so that the two resources never share a file.
+TEST_F(FilesStoreTest, ASpooledBodyBecomesTheStoredFileWithoutACopy) {
+  auto store = open();
+  Fd spool = store->open_spool();
+  ASSERT_TRUE(spool.ok()) << std::strerror(errno);
+  ASSERT_EQ(::write(spool.get(), "spooled", 7), 7);
+  BodyFile file{spool.get(), 7};
+  Entry entry;
+  bool created = false;
+  ASSERT_EQ(store->write({"/a.bin", {}, "application/x-a", WriteMode::replace, &file}, entry, created),
+            VERBD_OK);
+  ASSERT_EQ(store->write({"/b.bin", {}, "application/x-b", WriteMode::replace, &file}, entry, created),
+            VERBD_OK);
+  struct stat spooled {
+  }, a{}, b{};
+  ASSERT_EQ(::fstat(spool.get(), &spooled), 0);
+  ASSERT_EQ(::stat((folder_ / "root/a.bin").c_str(), &a), 0);
+  ASSERT_EQ(::stat((folder_ / "root/b.bin").c_str(), &b), 0);
+  EXPECT_TRUE(file.adopted);
+  EXPECT_EQ(a.st_ino, spooled.st_ino);
+  EXPECT_NE(b.st_ino, spooled.st_ino);
+  EXPECT_EQ(folder_.read("root/a.bin"), "spooled");
+  EXPECT_EQ(folder_.read("root/b.bin"), "spooled");
+  ASSERT_EQ(store->stat("/a.bin", entry), VERBD_OK);
+  EXPECT_STREQ(entry.media_type, "application/x-a");
+  ASSERT_EQ(store->stat("/b.bin", entry), VERBD_OK);
+  EXPECT_STREQ(entry.media_type, "application/x-b");
+  EXPECT_TRUE(verbd::test::scratch_leftovers(folder_ / "root").empty());
+}
+
+// A spool file nobody wrote leaves nothing behind: it never had a name.
+TEST_F(FilesStoreTest, AnAbandonedSpoolFileLeavesNothing) {
+  auto store = open();
+  {
+    Fd spool = store->open_spool();
+    ASSERT_TRUE(spool.ok());
+    ASSERT_EQ(::write(spool.get(), "half", 4), 4);
+  }
+  EXPECT_TRUE(verbd::test::scratch_leftovers(folder_ / "root").empty());
 }
 
 TEST_F(FilesStoreTest, NeverFollowsASymlinkOutOfTheRoot) {
