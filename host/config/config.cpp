@@ -121,6 +121,7 @@ void read_limits(const std::filesystem::path& file, const toml::table& root, Lim
   section.read("max_request_line_bytes", limits.max_request_line_bytes, 64, 1 << 20);
   section.read("max_header_bytes", limits.max_header_bytes, 256, 1 << 24);
   section.read("max_body_bytes", limits.max_body_bytes, 0, INT64_MAX);
+  section.read("body_in_memory_bytes", limits.body_in_memory_bytes, 0, 1 << 30);
   section.read_milliseconds("header_timeout_ms", limits.header_timeout);
   section.read_milliseconds("idle_timeout_ms", limits.idle_timeout);
   section.read_milliseconds("shutdown_drain_ms", limits.shutdown_drain);

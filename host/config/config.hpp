@@ -40,7 +40,11 @@ struct Server {
 struct Limits {
   std::size_t max_request_line_bytes = 8192;
   std::size_t max_header_bytes = 16384;
-  std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+  // As Apache's LimitRequestBody: a file server's uploads (disk images,
+  // videos, backups) fit, and a runaway client is stopped at a bound.
+  std::uint64_t max_body_bytes = std::uint64_t{1} << 30;
+  // A larger body is written to a file as it arrives, not held in memory.
+  std::uint64_t body_in_memory_bytes = 64 * 1024;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds shutdown_drain{5000};

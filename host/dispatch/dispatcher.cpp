@@ -29,7 +29,12 @@ void Dispatcher::release() noexcept {
   if (holds_old_generation()) generation_.reset();
 }
 
-bool Dispatcher::accepts(const http::Request& head) { return generation().find(head.method) != nullptr; }
+// Refused whatever the body: no plugin, or a body announced too large for
+// memory for a plugin that reads only bodies in memory.
+bool Dispatcher::accepts(const http::Request& head) {
+  const plugin::Plugin* plugin = generation().find(head.method);
+  return plugin != nullptr && (plugin->reads_large_bodies() || !head.announces_spooled_body);
+}
 
 // The plugin for the request, or null when it is answered already: a
 // target that does not clean (400), no plugin (405), a quarantined one (503).
@@ -51,7 +56,20 @@ const plugin::Plugin* Dispatcher::choose(const http::Request& request, http::Res
     refuse_quarantined(*plugin, response);
     return nullptr;
   }
+  if ((request.body_spooled() || request.announces_spooled_body) && !plugin->reads_large_bodies()) {
+    refuse_large_body(*plugin, response);
+    return nullptr;
+  }
   return plugin;
+}
+
+// A plugin built before ABI 1.2 would take the empty verbd_request.body of
+// a spooled body for the whole of it.
+void Dispatcher::refuse_large_body(const plugin::Plugin& plugin, http::Response& response) const {
+  response.refuse(413, "the plugin serving this method, " + plugin.file().filename().string() + " (" +
+                           plugin.name() + " " + plugin.version() + ", ABI " + plugin.abi() +
+                           "), takes bodies up to limits.body_in_memory_bytes only: rebuild it against "
+                           "SDK 1.2 or later to take larger ones");
 }
 
 void Dispatcher::answer(const http::Request& request, http::Response& response) {

@@ -68,6 +68,7 @@ class Dispatcher final : public http::Responder {
   const plugin::Plugin* choose(const http::Request& request, http::Response& response);
   bool is_quarantined(const plugin::Plugin& plugin) const noexcept;
   void refuse_quarantined(const plugin::Plugin& plugin, http::Response& response) const;
+  void refuse_large_body(const plugin::Plugin& plugin, http::Response& response) const;
   void call_here(const plugin::Plugin& plugin, const http::Request& request, http::Response& response);
   std::shared_ptr<http::Pending> defer(const plugin::Plugin& plugin, http::Request& request,
                                        http::Response& response);

@@ -145,14 +145,17 @@ std::string encode(const http::Request& request, std::string_view allow) {
   out.number(request.headers.size());
   for (const auto& field : request.headers) out.text(field.name).text(field.value);
   out.text(request.body);
+  // A spooled body's file goes along with the frame (send_frame).
+  out.number(request.body_spooled()).number(request.body_file_size);
   return out.bytes();
 }
 
-// Rebuilds the request in `request`'s own buffers (see http/request.hpp).
-bool decode(std::string_view bytes, http::Request& request, std::string& allow) {
+// Rebuilds the request in `request`'s own buffers (see http/request.hpp);
+// `file` is what came with the frame.
+bool decode(std::string_view bytes, http::Request& request, std::string& allow, Fd file) {
   Reader in(bytes);
   std::string_view allowed, method, target, body;
-  std::uint64_t version = 0, count = 0;
+  std::uint64_t version = 0, count = 0, spooled = 0, spooled_size = 0;
   if (!in.text(allowed) || !in.text(method) || !in.text(target) || !in.number(version) || !in.number(count))
     return false;
   allow.assign(allowed);
@@ -164,7 +167,8 @@ bool decode(std::string_view bytes, http::Request& request, std::string& allow) 
     texts.push_back(name);
     texts.push_back(value);
   }
-  if (!in.text(body)) return false;
+  if (!in.text(body) || !in.number(spooled) || !in.number(spooled_size) || (spooled != 0 && !file.ok()))
+    return false;
   std::vector<std::size_t> offsets;
   for (auto text : texts) {
     offsets.push_back(request.head_bytes.size());
@@ -179,6 +183,10 @@ bool decode(std::string_view bytes, http::Request& request, std::string& allow) 
   for (std::size_t i = 2; i + 1 < texts.size(); i += 2) request.headers.push_back({view(i), view(i + 1)});
   request.host = request.header("Host");
   request.body.assign(body);
+  if (spooled != 0) {
+    request.body_file = std::move(file);
+    request.body_file_size = spooled_size;
+  }
   return true;
 }
 
@@ -308,7 +316,7 @@ bool PluginProcess::exchange(const http::Request& request, std::string_view allo
   set_busy(cancelled, pid_);
   std::string reply;
   Fd file;
-  bool answered = send_frame(socket_.get(), encode(request, allow)) &&
+  bool answered = send_frame(socket_.get(), encode(request, allow), request.body_file.get()) &&
                   receive_frame(socket_.get(), reply, &file) && decode(reply, response, std::move(file));
   set_busy(nullptr, -1);
   if (!answered) death = shut_down();
@@ -346,7 +354,8 @@ bool send_refusal(int socket, const std::string& reason) {
 
 bool receive_request(int socket, http::Request& request, std::string& allow) {
   std::string bytes;
-  return receive_frame(socket, bytes) && decode(bytes, request, allow);
+  Fd file;
+  return receive_frame(socket, bytes, &file) && decode(bytes, request, allow, std::move(file));
 }
 
 bool send_response(int socket, http::Response& response) {

@@ -4,8 +4,9 @@
 // The worker's side is a PluginProcess. It starts `verbd --serve-plugin
 // FILE ...` with one end of a socket pair as descriptor 3, reads how the
 // plugin describes itself, then hands that process each request for the
-// plugin, whole, and reads back the response, whole; a body left in its
-// file comes back as the open file. The plugin's process answers with a
+// plugin, whole, and reads back the response, whole; a body in a file (a
+// spooled request body, a resource left in its file) goes across as the
+// open file. The plugin's process answers with a
 // Dispatcher of its own over a store of its own, so the plugin is held to
 // the same rules as in a worker.
 //

@@ -1,7 +1,6 @@
 #include "dispatch/plugin_call.hpp"
 
 #include "dispatch/isolated.hpp"
-#include "dispatch/services.hpp"
 #include "log/log.hpp"
 
 #include <verbd/detail/rules.hpp>
@@ -47,6 +46,10 @@ verbd_request c_request(const http::Request& request, std::string_view allow, Ca
   c.header_count = scratch.headers.size();
   c.body = str(request.body);
   c.allow = str(allow);
+  scratch.content.in_memory = request.body;
+  scratch.content.file = {request.body_file.get(), request.body_file_size, false};
+  c.body_size = request.body_size();
+  c.content = scratch.content.handle();
   return c;
 }
 
@@ -103,7 +106,7 @@ PooledCall::PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugi
                        http::Request& request, store::Store& store, std::chrono::milliseconds timeout)
     : plugin_(plugin), generation_(std::move(generation)), store_(store), timeout_(timeout) {
   request_.copy_head_of(request);
-  request_.body.swap(request.body);  // the connection has no more use for it
+  request_.swap_body(request);  // the connection has no more use for it
   result_.reset(request_.method == "HEAD");
 }
 

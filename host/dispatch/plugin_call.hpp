@@ -12,6 +12,7 @@
 
 #include "board/board.hpp"
 #include "dispatch/plugin_pool.hpp"
+#include "dispatch/services.hpp"
 #include "http/request.hpp"
 #include "http/responder.hpp"
 #include "http/response.hpp"
@@ -35,6 +36,7 @@ namespace verbd::dispatch {
 struct CallScratch {
   http::Target target;  // the cleaned target: the dispatcher has checked that it cleans
   std::vector<verbd_header> headers;
+  Content content;  // the body, as verbd_request.content points at it
 };
 
 // Everything the call is about.

@@ -1,5 +1,6 @@
 #include "dispatch/services.hpp"
 
+#include "log/log.hpp"
 #include "plugin/plugin.hpp"
 
 #include <verbd/detail/rules.hpp>
@@ -7,6 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <new>
 #include <string_view>
 
@@ -126,6 +132,11 @@ std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* e
   return guarded([&] {
     store::Write request{view(write->path), view(write->body), view(write->media_type),
                          static_cast<store::WriteMode>(write->mode)};
+    if (const verbd_content* handle = detail::write_content(*write)) {
+      const Content& content = Content::of(handle);
+      request.body = content.in_memory;
+      if (content.in_file()) request.body_file = &content.file;
+    }
     bool was_created = false;
     auto status = filling(*entry, [&](store::Entry& full) {
       return context_of(context).store->write(request, full, was_created);
@@ -217,6 +228,30 @@ std::int32_t response_resource(verbd_response* response, verbd_str path, verbd_e
   });
 }
 
+std::int32_t content_read(const verbd_content* handle, std::uint64_t offset, char* buffer,
+                          std::size_t capacity, std::size_t* got) noexcept {
+  if (handle == nullptr || got == nullptr || (buffer == nullptr && capacity > 0)) return VERBD_BAD_ARGUMENT;
+  const Content& content = Content::of(handle);
+  *got = 0;
+  if (!content.in_file()) {
+    if (offset < content.in_memory.size())
+      *got = content.in_memory.copy(buffer, capacity, static_cast<std::size_t>(offset));
+    return VERBD_OK;
+  }
+  if (offset >= content.file.size) return VERBD_OK;
+  capacity = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, content.file.size - offset));
+  ssize_t n;
+  do n = ::pread(content.file.fd, buffer, capacity, static_cast<off_t>(offset));
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    static auto& log = verbd::log::get("plugins");
+    log.error("reading a request body from its spool file: {}", std::strerror(errno));
+    return VERBD_IO_ERROR;
+  }
+  *got = static_cast<std::size_t>(n);
+  return VERBD_OK;
+}
+
 }  // namespace
 
 verbd_host services_table() noexcept {
@@ -237,6 +272,7 @@ verbd_host services_table() noexcept {
   host.response_header = &response_header;
   host.response_append = &response_append;
   host.response_resource = &response_resource;
+  host.content_read = &content_read;
   return host;
 }
 

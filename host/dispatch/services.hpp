@@ -14,8 +14,24 @@
 #include <verbd/plugin.h>
 
 #include <string>
+#include <string_view>
 
 namespace verbd::dispatch {
+
+// What the `const verbd_content*` handed to a plugin points at: the
+// request's body, in memory or in its spool file (then `in_memory` is
+// empty). The file is mutable so that a write can note that the store
+// adopted it.
+struct Content {
+  std::string_view in_memory;
+  mutable store::BodyFile file;  // fd -1: the body is in memory
+
+  bool in_file() const noexcept { return file.fd >= 0; }
+  const verbd_content* handle() const noexcept { return reinterpret_cast<const verbd_content*>(this); }
+  static const Content& of(const verbd_content* content) noexcept {
+    return *reinterpret_cast<const Content*>(content);
+  }
+};
 
 // What the `verbd_response*` handed to a plugin points at: the response it
 // builds, and what the response functions need beside it.

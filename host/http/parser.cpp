@@ -5,7 +5,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace verbd::http {
 
@@ -65,7 +68,8 @@ bool is_plain_host(std::string_view host) noexcept {
 
 }  // namespace
 
-Parser::Parser(const ParserLimits& limits, Request& request) : limits_(limits), request_(request) {
+Parser::Parser(const ParserLimits& limits, Request& request, Spooler* spooler)
+    : limits_(limits), request_(request), spooler_(spooler) {
   request_.clear();
   // The head's limits are checked before Beast sees it (take_whole_head);
   // Beast's own, on the request line and on the fields apart, is looser.
@@ -250,6 +254,8 @@ void Parser::on_header_impl(beast::error_code& ec) {
   got_header_ = true;
   request_.point_views_into_head();
   request_.keep_alive = keep_alive();
+  auto length = content_length();
+  request_.announces_spooled_body = length && *length > limits_.body_in_memory_bytes && spooler_ != nullptr;
   if (saw_transfer_encoding_) check_transfer_coding(ec);
   if (!ec) check_host(ec);
   if (!ec) check_expectation(ec);
@@ -295,12 +301,44 @@ void Parser::check_expectation(beast::error_code& ec) {
 }
 
 void Parser::on_body_init_impl(boost::optional<std::uint64_t> const& length, beast::error_code&) {
-  if (length) request_.body.reserve(static_cast<std::size_t>(*length));
+  if (length && !request_.announces_spooled_body) request_.body.reserve(static_cast<std::size_t>(*length));
 }
 
-std::size_t Parser::on_body_impl(boost::beast::string_view body, beast::error_code&) {
-  request_.body.append(body);
+std::size_t Parser::on_body_impl(boost::beast::string_view body, beast::error_code& ec) {
+  take_body(body, ec);
   return body.size();
+}
+
+// A body stays in memory up to body_in_memory_bytes; past that, what came
+// so far and all that follows goes to a spool file, so that a large upload
+// costs no more memory than a small one.
+void Parser::take_body(std::string_view bytes, beast::error_code& ec) {
+  bool fits = request_.body.size() + bytes.size() <= limits_.body_in_memory_bytes;
+  if (!request_.body_spooled() && (fits || spooler_ == nullptr)) {
+    request_.body.append(bytes);
+    return;
+  }
+  if (!request_.body_spooled()) {
+    request_.body_file = spooler_->open_spool();
+    if (!request_.body_file.ok()) return refuse(500, "could not make a file for the body", ec);
+    std::string in_memory;
+    in_memory.swap(request_.body);
+    spool(in_memory, ec);
+    if (ec) return;
+  }
+  spool(bytes, ec);
+}
+
+void Parser::spool(std::string_view bytes, beast::error_code& ec) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(request_.body_file.get(), bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+      return refuse(507, "no space left for the body", ec);
+    if (n < 0) return refuse(500, "could not write the body to its file", ec);
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    request_.body_file_size += static_cast<std::uint64_t>(n);
+  }
 }
 
 void Parser::on_chunk_header_impl(std::uint64_t size, boost::beast::string_view, beast::error_code&) {
@@ -309,9 +347,9 @@ void Parser::on_chunk_header_impl(std::uint64_t size, boost::beast::string_view,
 }
 
 std::size_t Parser::on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
-                                       beast::error_code&) {
+                                       beast::error_code& ec) {
   chunk_data_left_ = remain - body.size();
-  request_.body.append(body);
+  take_body(body, ec);
   return body.size();
 }
 

@@ -21,6 +21,19 @@ struct ParserLimits {
   std::size_t max_request_line_bytes = 0;
   std::size_t max_header_bytes = 0;
   std::uint64_t max_body_bytes = 0;
+  // A larger body goes to a file as it arrives (see Spooler).
+  std::uint64_t body_in_memory_bytes = UINT64_MAX;
+};
+
+// Where a body too large for memory is written as it arrives: an unnamed
+// file in a place its store can adopt it from without copying
+// (store::Store::open_spool). A closed Fd, with errno set, when it cannot.
+class Spooler {
+ public:
+  virtual Fd open_spool() = 0;
+
+ protected:
+  ~Spooler() = default;
 };
 
 // Why a request was refused before it reached a plugin.
@@ -33,7 +46,8 @@ class Parser final : private boost::beast::http::basic_parser<true> {
  public:
   enum class State { header, body, complete, refused };
 
-  Parser(const ParserLimits& limits, Request& request);
+  // Without a spooler, every body is kept in memory.
+  Parser(const ParserLimits& limits, Request& request, Spooler* spooler = nullptr);
 
   // Parses what it can of `input`; returns how many bytes it used up. The
   // bytes are the connection's own: a request line of HTTP/1.2 to 1.9 has
@@ -74,9 +88,12 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   void check_host(boost::beast::error_code& ec);
   void check_expectation(boost::beast::error_code& ec);
   std::size_t keep(std::string_view text);
+  void take_body(std::string_view bytes, boost::beast::error_code& ec);
+  void spool(std::string_view bytes, boost::beast::error_code& ec);
 
   ParserLimits limits_;
   Request& request_;
+  Spooler* spooler_;
   State state_ = State::header;
   Refusal refusal_;
   bool got_request_line_ = false;

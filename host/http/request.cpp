@@ -29,6 +29,7 @@ void Request::copy_head_of(const Request& other) {
   version = other.version;
   keep_alive = other.keep_alive;
   expects_continue = other.expects_continue;
+  announces_spooled_body = other.announces_spooled_body;
   if (!other.fields_at.empty()) {
     head_bytes = other.head_bytes;
     fields_at = other.fields_at;

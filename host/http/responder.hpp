@@ -11,6 +11,7 @@
 // waits for it without holding up the worker's other connections.
 #pragma once
 
+#include "http/parser.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -32,7 +33,8 @@ class Pending {
   virtual void take(Response& response) = 0;
 };
 
-class Responder {
+// As a Spooler, it says where a large body goes: where its store can take it.
+class Responder : public Spooler {
  public:
   virtual ~Responder() = default;
 
@@ -51,6 +53,9 @@ class Responder {
   // The worker is ending: no Pending it returned calls `ready` after this,
   // and they let go of what `ready` held.
   virtual void abandon_pending() noexcept {}
+  // A file for a body too large for memory; by default an unnamed one in
+  // the temporary folder.
+  Fd open_spool() override { return open_unnamed_file(temporary_folder()); }
   // Called now and then by the worker, between requests: lets go of what
   // need not be kept (a plugin generation that is no longer current).
   virtual void release() noexcept {}

@@ -333,7 +333,7 @@ Connection::Next Connection::serve_buffered() {
     if (!reading_request()) {
       if (begin_ == end_) return Next::read;
       if (!work_) work_ = workspaces_.take();
-      work_->parser.emplace(settings_.limits, work_->request);
+      work_->parser.emplace(settings_.limits, work_->request, &responder_);
       request_start_ = Clock::now();
     }
     auto& parser = *work_->parser;
@@ -392,7 +392,12 @@ Connection::Next Connection::finish_request() {
 }
 
 // The rest of a refused request may be on its way: the connection lingers.
+// A refusal that is the server's fault (no room for a body) is logged.
 Connection::Next Connection::refuse(int status, std::string_view why) {
+  static auto& log = verbd::log::get("http");
+  if (status >= 500 && reading_request())
+    log.warn("{} {}: {}: answered {}, nothing kept", work_->request.method, work_->request.target, why,
+             status);
   auto& response = work_->response;
   response.reset(work_->request.method == "HEAD");
   response.refuse(status, why);

@@ -200,7 +200,7 @@ ServerSettings settings_from(const config::Config& config) {
   settings.batch_scheduling = config.server.batch_scheduling;
   settings.max_connections = config.limits.max_connections;
   settings.connection.limits = {config.limits.max_request_line_bytes, config.limits.max_header_bytes,
-                                config.limits.max_body_bytes};
+                                config.limits.max_body_bytes, config.limits.body_in_memory_bytes};
   settings.connection.header_timeout = config.limits.header_timeout;
   settings.connection.idle_timeout = config.limits.idle_timeout;
   settings.connection.server_name = config.server.name;

@@ -2,6 +2,8 @@
 
 #include <verbd/detail/rules.hpp>
 
+#include <charconv>
+
 namespace verbd::plugin {
 
 Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor& descriptor, Origin origin,
@@ -12,6 +14,7 @@ Plugin::Plugin(boost::dll::shared_library library, const verbd_plugin_descriptor
       name_(descriptor.name),
       version_(descriptor.version),
       abi_(std::to_string(descriptor.abi_major) + "." + std::to_string(descriptor.abi_minor)),
+      abi_minor_(descriptor.abi_minor),
       context_(std::move(context)),
       host_(services) {
   for (const char* const* method = descriptor.methods; *method != nullptr; ++method)
@@ -29,6 +32,8 @@ Plugin::Plugin(Description description, Origin origin, config::Settings settings
       abi_(std::move(description.abi)),
       methods_(std::move(description.methods)) {
   context_.settings = std::move(settings);
+  auto dot = abi_.find('.');
+  if (dot != std::string::npos) std::from_chars(abi_.data() + dot + 1, abi_.data() + abi_.size(), abi_minor_);
 }
 
 Plugin::~Plugin() {

@@ -89,6 +89,9 @@ class Plugin {
   const std::vector<std::string>& methods() const noexcept { return methods_; }
   const config::Settings& settings() const noexcept { return context_.settings; }
   const std::string& abi() const noexcept { return abi_; }
+  // Built for ABI 1.2 or later: it knows that a large body is not in
+  // verbd_request.body (an older one is not called with such a body).
+  bool reads_large_bodies() const noexcept { return abi_minor_ >= 2; }
 
  private:
   boost::dll::shared_library library_;
@@ -97,7 +100,8 @@ class Plugin {
   Origin origin_;
   std::string name_;
   std::string version_;
-  std::string abi_;
+  std::string abi_;  // "major.minor"
+  int abi_minor_ = 0;
   std::vector<std::string> methods_;
   Context context_;
   verbd_host host_{};

@@ -23,6 +23,11 @@
  *     meaning changed. 1.0 is the first settled version.
  *   - 1.1 added verbd_plugin_descriptor.flags (VERBD_PLUGIN_NEVER_BLOCKS) and
  *     VERBD_WOULD_BLOCK.
+ *   - 1.2 added large bodies: verbd_request.body_size and .content,
+ *     verbd_host.content_read, verbd_write.content. A body larger than
+ *     [limits] body_in_memory_bytes is no longer in verbd_request.body; the
+ *     host answers 413 for it instead of calling a plugin built for 1.0 or
+ *     1.1, which would take the empty `body` for the whole.
  *   - A plugin that wants a service added after 1.0 checks
  *     `verbd_host.abi_minor` (or that `struct_size` covers the function)
  *     before calling it; <verbd/plugin.hpp> does this for its users.
@@ -56,7 +61,7 @@ extern "C" {
 
 #define VERBD_PLUGIN_MAGIC 0x56524244u /* "VRBD" */
 #define VERBD_ABI_MAJOR 1
-#define VERBD_ABI_MINOR 1
+#define VERBD_ABI_MINOR 2
 
 /* The exported symbol the host looks up. */
 #define VERBD_DESCRIPTOR_SYMBOL "verbd_plugin"
@@ -134,6 +139,12 @@ typedef struct verbd_sink {
   int32_t (*append)(void* target, const char* data, size_t size);
 } verbd_sink;
 
+/* The body of a request (RFC 9110 calls it the request's content), wherever
+ * the host keeps it: in memory, or in a file when it is larger than
+ * [limits] body_in_memory_bytes. Opaque: read through verbd_host.content_read,
+ * or handed whole to the store through verbd_write.content. (1.2) */
+typedef struct verbd_content verbd_content;
+
 typedef enum verbd_write_mode {
   VERBD_WRITE_REPLACE = 0, /* create or replace the whole resource */
   VERBD_WRITE_APPEND = 1,  /* create, or append to the existing bytes */
@@ -147,6 +158,11 @@ typedef struct verbd_write {
   verbd_str path;       /* a clean resource path, as in verbd_request.path */
   verbd_str body;
   verbd_str media_type; /* empty: keep the current one, or guess from the path */
+  /* (1.2) When not NULL, the body written is this request body, whole, and
+   * `body` is ignored: the host moves it as it sees fit (a body spooled to a
+   * file becomes the stored file itself in the files store: a rename, not a
+   * copy). Valid only during the handle() call of its request. */
+  const verbd_content* content;
 } verbd_write;
 
 /* One request, as the host parsed and cleaned it. The host fills it. */
@@ -162,9 +178,15 @@ typedef struct verbd_request {
   verbd_str query;             /* the raw query, without '?'; empty when absent */
   const verbd_header* headers; /* in the order received, names as sent */
   size_t header_count;
-  verbd_str body;  /* de-chunked; empty when there is none */
+  verbd_str body;  /* de-chunked; empty when there is none, and (1.2) when the
+                      body is larger than body_in_memory_bytes: see body_size */
   verbd_str allow; /* the methods served for this request, as the Allow field
                       lists them: "DELETE, GET, HEAD" */
+  /* (1.2) The body's length in bytes. When it is more than body.size, the
+   * body is not in memory: read it with content_read, or store it with
+   * verbd_write.content. */
+  uint64_t body_size;
+  const verbd_content* content; /* (1.2) the body, for content_read and verbd_write.content */
 } verbd_request;
 
 /* The response under construction. Opaque: only the host touches it. */
@@ -214,6 +236,13 @@ typedef struct verbd_host {
   /* Makes the resource at `path` the body, read by the host as it sees fit
    * (not at all for HEAD), and fills `entry` from the same version of it. */
   int32_t (*response_resource)(verbd_response* response, verbd_str path, verbd_entry* entry);
+
+  /* (1.2) Copies up to `capacity` bytes of the request body, from byte
+   * `offset`, into `buffer`; `got` is how many (0 at the end). In memory or
+   * in a file alike, in any order, as often as wanted. VERBD_IO_ERROR when
+   * the body's file cannot be read (the host has logged it). */
+  int32_t (*content_read)(const verbd_content* content, uint64_t offset, char* buffer, size_t capacity,
+                          size_t* got);
 } verbd_host;
 
 /* Flags of verbd_plugin_descriptor (1.1).

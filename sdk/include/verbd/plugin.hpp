@@ -100,14 +100,59 @@ class Entry {
   verbd_entry raw_ = sized();
 };
 
+// Thrown by Request::body() when the body is too large to be held in memory
+// ([limits] body_in_memory_bytes); the plugin's client then gets 413. Use
+// Request::content() for such a body.
+class BodyNotInMemory : public std::length_error {
+ public:
+  BodyNotInMemory()
+      : std::length_error(
+            "the request body is larger than limits.body_in_memory_bytes, and this plugin reads only "
+            "bodies held in memory") {}
+};
+
+// The request body (RFC 9110 calls it the content), wherever the host keeps
+// it: in memory or, when it is large, in a file. Store it whole with
+// Store::write(path, request.content(), ...), which moves a file without
+// copying it, or read it in pieces:
+//
+//     char piece[65536];
+//     std::size_t got = 0;
+//     for (std::uint64_t at = 0; at < content.size(); at += got)
+//       if (content.read(at, piece, sizeof piece, got) != Status::ok || got == 0) break;
+class Content {
+ public:
+  Content(const verbd_host& host, const verbd_request& raw) noexcept : host_(host), raw_(raw) {}
+  std::uint64_t size() const noexcept { return raw_.body_size; }
+  // Whether Request::body() has it all.
+  bool in_memory() const noexcept { return raw_.body_size == raw_.body.size; }
+  // Copies up to `capacity` bytes from byte `offset` into `buffer`; `got`
+  // says how many (0 at the end).
+  Status read(std::uint64_t offset, char* buffer, std::size_t capacity, std::size_t& got) const noexcept {
+    return Status(host_.content_read(raw_.content, offset, buffer, capacity, &got));
+  }
+  const verbd_content* raw() const noexcept { return raw_.content; }
+
+ private:
+  const verbd_host& host_;
+  const verbd_request& raw_;
+};
+
 class Request {
  public:
-  explicit Request(const verbd_request& raw) noexcept : raw_(raw) {}
+  Request(const verbd_request& raw, const verbd_host& host) noexcept : raw_(raw), host_(host) {}
   std::string_view method() const noexcept { return detail::view(raw_.method); }
   std::string_view target() const noexcept { return detail::view(raw_.target); }
   std::string_view path() const noexcept { return detail::view(raw_.path); }
   std::string_view query() const noexcept { return detail::view(raw_.query); }
-  std::string_view body() const noexcept { return detail::view(raw_.body); }
+  // The whole body, when it is held in memory; throws BodyNotInMemory when
+  // it is not (see content()).
+  std::string_view body() const {
+    if (raw_.body_size > raw_.body.size) throw BodyNotInMemory();
+    return detail::view(raw_.body);
+  }
+  // The body, large or small.
+  Content content() const noexcept { return Content(host_, raw_); }
   // The methods this server serves for this request, as an Allow field lists them.
   std::string_view allow() const noexcept { return detail::view(raw_.allow); }
   int version() const noexcept { return raw_.version; }
@@ -123,6 +168,7 @@ class Request {
 
  private:
   const verbd_request& raw_;
+  const verbd_host& host_;
 };
 
 namespace detail {
@@ -183,12 +229,13 @@ class Store {
   // `created` tells whether the path named nothing before the write.
   Status write(std::string_view path, std::string_view body, std::string_view media_type, WriteMode mode,
                Entry& entry, bool& created) const noexcept {
-    verbd_write w{sizeof(verbd_write), std::int32_t(mode), detail::str(path), detail::str(body),
-                  detail::str(media_type)};
-    std::int32_t was_created = 0;
-    auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
-    created = was_created != 0;
-    return s;
+    return write(path, body, nullptr, media_type, mode, entry, created);
+  }
+  // Writes the request body, however large: a body the host holds in a
+  // file becomes the stored file itself where the store can, without a copy.
+  Status write(std::string_view path, const Content& content, std::string_view media_type, WriteMode mode,
+               Entry& entry, bool& created) const noexcept {
+    return write(path, {}, content.raw(), media_type, mode, entry, created);
   }
   Status remove(std::string_view path) const noexcept {
     return Status(host_.store_remove(host_.context, detail::str(path)));
@@ -200,6 +247,16 @@ class Store {
   }
 
  private:
+  Status write(std::string_view path, std::string_view body, const verbd_content* content,
+               std::string_view media_type, WriteMode mode, Entry& entry, bool& created) const noexcept {
+    verbd_write w{sizeof(verbd_write), std::int32_t(mode),      detail::str(path),
+                  detail::str(body),   detail::str(media_type), content};
+    std::int32_t was_created = 0;
+    auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
+    created = was_created != 0;
+    return s;
+  }
+
   const verbd_host& host_;
 };
 
@@ -317,7 +374,12 @@ std::int32_t handle(void* instance, const verbd_request* request, verbd_response
   auto& self = *static_cast<Instance<Plugin>*>(instance);
   try {
     Response writer(self.host.raw(), response);
-    self.plugin.handle(Request(*request), writer);
+    try {
+      self.plugin.handle(Request(*request, self.host.raw()), writer);
+    } catch (const BodyNotInMemory& e) {
+      writer.status(413);
+      writer.append(e.what());
+    }
     return VERBD_OK;
   } catch (const std::exception& e) {
     log_failure(self.host.raw(), e.what());  // here: e.what() dies with e

@@ -35,6 +35,7 @@ plugin_threads = 4
 max_request_line_bytes = 1000
 max_header_bytes = 2000
 max_body_bytes = 3000
+body_in_memory_bytes = 1500
 header_timeout_ms = 4000
 idle_timeout_ms = 5000
 max_connections = 600
@@ -64,6 +65,7 @@ access = false
   EXPECT_EQ(config.limits.max_request_line_bytes, 1000u);
   EXPECT_EQ(config.limits.max_header_bytes, 2000u);
   EXPECT_EQ(config.limits.max_body_bytes, 3000u);
+  EXPECT_EQ(config.limits.body_in_memory_bytes, 1500u);
   EXPECT_EQ(config.limits.header_timeout.count(), 4000);
   EXPECT_EQ(config.limits.idle_timeout.count(), 5000);
   EXPECT_EQ(config.limits.max_connections, 600u);
@@ -93,7 +95,8 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   EXPECT_EQ(config.plugins.quarantine_window, std::chrono::seconds(60));
   EXPECT_TRUE(config.server.batch_scheduling);
   EXPECT_EQ(config.store.backend, "files");
-  EXPECT_EQ(config.limits.max_body_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(config.limits.max_body_bytes, 1024u * 1024 * 1024);
+  EXPECT_EQ(config.limits.body_in_memory_bytes, 64u * 1024);
   EXPECT_EQ(config.server.plugin_threads, 16u);
   EXPECT_EQ(config.limits.handler_timeout, std::chrono::seconds(30));
   EXPECT_EQ(config.limits.plugin_queue, 1024u);

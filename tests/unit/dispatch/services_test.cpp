@@ -9,6 +9,7 @@
 
 #include "../../support/temp_folder.hpp"
 
+#include <verbd/detail/rules.hpp>
 #include <verbd/plugin.hpp>
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -16,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -57,7 +59,7 @@ class ServicesTest : public ::testing::Test {
 
   std::int32_t write(std::string_view path, std::string_view body, verbd_entry* entry = nullptr,
                      std::int32_t mode = VERBD_WRITE_REPLACE) {
-    verbd_write w{sizeof(verbd_write), mode, str(path), str(body), str("")};
+    verbd_write w{sizeof(verbd_write), mode, str(path), str(body), str(""), nullptr};
     verbd_entry ignored = sized_entry();
     std::int32_t created = 0;
     return table_.store_write(table_.context, &w, entry ? entry : &ignored, &created);
@@ -109,7 +111,7 @@ TEST_F(ServicesTest, SettingsComeTypedOrNotAtAll) {
 }
 
 TEST_F(ServicesTest, StoreWriteReportsCreationAndFillsTheEntry) {
-  verbd_write w{sizeof(verbd_write), VERBD_WRITE_REPLACE, str("/a.txt"), str("hello"), str("")};
+  verbd_write w{sizeof(verbd_write), VERBD_WRITE_REPLACE, str("/a.txt"), str("hello"), str(""), nullptr};
   verbd_entry entry = sized_entry();
   std::int32_t created = 0;
   ASSERT_EQ(table_.store_write(table_.context, &w, &entry, &created), VERBD_OK);
@@ -127,12 +129,12 @@ TEST_F(ServicesTest, StoreWriteReportsCreationAndFillsTheEntry) {
 TEST_F(ServicesTest, StoreWriteRefusesWhatItCannotTrust) {
   verbd_entry entry = sized_entry();
   std::int32_t created = 0;
-  verbd_write w{sizeof(verbd_write), VERBD_WRITE_REPLACE, str("/a"), str("x"), str("")};
+  verbd_write w{sizeof(verbd_write), VERBD_WRITE_REPLACE, str("/a"), str("x"), str(""), nullptr};
   EXPECT_EQ(table_.store_write(table_.context, nullptr, &entry, &created), VERBD_BAD_ARGUMENT);
   EXPECT_EQ(table_.store_write(table_.context, &w, nullptr, &created), VERBD_BAD_ARGUMENT);
   EXPECT_EQ(table_.store_write(table_.context, &w, &entry, nullptr), VERBD_BAD_ARGUMENT);
   verbd_write small = w;
-  small.struct_size = sizeof(verbd_write) - 1;
+  small.struct_size = verbd::detail::write_size_1_0 - 1;
   EXPECT_EQ(table_.store_write(table_.context, &small, &entry, &created), VERBD_BAD_ARGUMENT);
   verbd_write odd_mode = w;
   odd_mode.mode = 7;
@@ -336,6 +338,64 @@ TEST(Sinks, AStringSinkReportsFailureAsAStatus) {
   volatile std::size_t too_many = bytes.max_size();  // volatile: the compiler must not see the copy's size
   EXPECT_EQ(sink.append(sink.target, "abc", too_many), VERBD_NO_MEMORY);
   EXPECT_EQ(bytes, "abc");
+}
+
+}  // namespace
+}  // namespace verbd::dispatch
+
+namespace verbd::dispatch {
+namespace {
+
+// A write of ABI 1.0 ends before `content`: its body is `body`, whatever
+// lies beyond its struct_size.
+TEST_F(ServicesTest, AWriteOfAnOlderPluginEndsBeforeItsContent) {
+  Content stray{"not this", {}};
+  verbd_write w{
+      verbd::detail::write_size_1_0, VERBD_WRITE_REPLACE, str("/a"), str("this"), str(""), stray.handle()};
+  verbd_entry entry = sized_entry();
+  std::int32_t created = 0;
+  ASSERT_EQ(table_.store_write(table_.context, &w, &entry, &created), VERBD_OK);
+  std::string bytes;
+  verbd_entry read = sized_entry();
+  ASSERT_EQ(store_->read("/a", &bytes, read), VERBD_OK);
+  EXPECT_EQ(bytes, "this");
+}
+
+// The request body, in memory or in its spool file, read in pieces and
+// written whole through verbd_write.content.
+TEST_F(ServicesTest, ContentIsReadInPiecesAndWrittenWholeFromMemoryOrFile) {
+  std::string body = "0123456789abcdef";
+  std::FILE* spool = std::tmpfile();
+  ASSERT_NE(spool, nullptr);
+  ASSERT_EQ(std::fwrite(body.data(), 1, body.size(), spool), body.size());
+  std::fflush(spool);
+  Content in_memory{body, {}};
+  Content in_file{{}, {::fileno(spool), body.size(), false}};
+  for (const Content* content : {&in_memory, &in_file}) {
+    std::string pieces;
+    char piece[5];
+    std::size_t got = 0;
+    for (std::uint64_t at = 0;; at += got) {
+      ASSERT_EQ(table_.content_read(content->handle(), at, piece, sizeof piece, &got), VERBD_OK);
+      if (got == 0) break;
+      pieces.append(piece, got);
+    }
+    EXPECT_EQ(pieces, body);
+    verbd_write w{sizeof(verbd_write), VERBD_WRITE_APPEND, str("/log"), str("ignored"), str(""),
+                  content->handle()};
+    verbd_entry entry = sized_entry();
+    std::int32_t created = 0;
+    ASSERT_EQ(table_.store_write(table_.context, &w, &entry, &created), VERBD_OK);
+  }
+  std::string stored;
+  verbd_entry entry = sized_entry();
+  ASSERT_EQ(store_->read("/log", &stored, entry), VERBD_OK);
+  EXPECT_EQ(stored, body + body);
+  std::size_t got = 1;
+  EXPECT_EQ(table_.content_read(nullptr, 0, nullptr, 0, &got), VERBD_BAD_ARGUMENT);
+  EXPECT_EQ(table_.content_read(in_memory.handle(), 100, nullptr, 0, &got), VERBD_OK);
+  EXPECT_EQ(got, 0u);
+  std::fclose(spool);
 }
 
 }  // namespace

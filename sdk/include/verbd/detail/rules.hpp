@@ -69,7 +69,7 @@ inline std::string descriptor_problem(const verbd_plugin_descriptor& d) {
 // When a field is added to one of them, its sizeof here becomes
 // offsetof(struct, the_new_field), so that these stay the 1.0 sizes.
 inline constexpr std::uint32_t entry_size_1_0 = sizeof(verbd_entry);
-inline constexpr std::uint32_t write_size_1_0 = sizeof(verbd_write);
+inline constexpr std::uint32_t write_size_1_0 = offsetof(verbd_write, content);
 inline constexpr std::uint32_t sink_size_1_0 = sizeof(verbd_sink);
 
 inline bool is_usable(const verbd_entry* entry) noexcept {
@@ -78,6 +78,10 @@ inline bool is_usable(const verbd_entry* entry) noexcept {
 inline bool is_usable(const verbd_write* write) noexcept {
   return write != nullptr && write->struct_size >= write_size_1_0 && write->mode >= VERBD_WRITE_REPLACE &&
          write->mode <= VERBD_WRITE_CREATE;
+}
+// The request body a write names (1.2), or null: none, or an older plugin.
+inline const verbd_content* write_content(const verbd_write& write) noexcept {
+  return write.struct_size >= offsetof(verbd_write, content) + sizeof write.content ? write.content : nullptr;
 }
 inline bool is_usable(const verbd_sink* sink) noexcept {
   return sink != nullptr && sink->struct_size >= sink_size_1_0 && sink->append != nullptr;
