@@ -28,7 +28,7 @@ class PostPlugin {
     }
     Entry written;
     bool created = false;
-    status = store_.write(request.path(), request.body(), media_type(request), verbd::WriteMode::append,
+    status = store_.write(request.path(), request.content(), media_type(request), verbd::WriteMode::append,
                           written, created);
     if (status != Status::ok) return response.status(http_status(status));
     response.header("ETag", written.etag());
@@ -45,8 +45,8 @@ class PostPlugin {
       std::string path = folder + unique_name();
       Entry written;
       bool created = false;
-      Status status =
-          store_.write(path, request.body(), media_type(request), verbd::WriteMode::create, written, created);
+      Status status = store_.write(path, request.content(), media_type(request), verbd::WriteMode::create,
+                                   written, created);
       if (status == Status::exists) continue;  // a name clash: draw again
       if (status != Status::ok) return response.status(http_status(status));
       response.status(201);
@@ -84,4 +84,4 @@ class PostPlugin {
 
 }  // namespace
 
-VERBD_PLUGIN(PostPlugin, "post", "1.0.0", "POST");
+VERBD_PLUGIN(PostPlugin, "post", "1.1.0", "POST");

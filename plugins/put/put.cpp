@@ -1,5 +1,6 @@
 // PUT: creates (201 + Location) or replaces (204) the resource at the path,
-// creating missing parent collections. A collection path is 409.
+// creating missing parent collections. A collection path is 409. A body of
+// any size: one the host spooled to a file is moved into place, not copied.
 // Preconditions (RFC 9110 §13.1): If-Match and If-None-Match, else 412.
 #include <verbd/http.hpp>
 #include <verbd/plugin.hpp>
@@ -27,7 +28,7 @@ class PutPlugin {
     Entry written;
     bool created = false;
     status =
-        store_.write(request.path(), request.body(), request.header("Content-Type").value_or(""),
+        store_.write(request.path(), request.content(), request.header("Content-Type").value_or(""),
                      create_only ? verbd::WriteMode::create : verbd::WriteMode::replace, written, created);
     if (status == Status::exists) return response.status(412);
     if (status != Status::ok) return response.status(http_status(status));
@@ -51,4 +52,4 @@ class PutPlugin {
 
 }  // namespace
 
-VERBD_PLUGIN(PutPlugin, "put", "1.0.0", "PUT");
+VERBD_PLUGIN(PutPlugin, "put", "1.1.0", "PUT");

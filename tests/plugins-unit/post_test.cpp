@@ -21,6 +21,17 @@ TEST(PostPlugin, AppendsAndSaysWhetherItCreated) {
   EXPECT_EQ(bytes, "one\ntwo\n");
 }
 
+TEST(PostPlugin, AppendsABodyTooLargeForMemory) {
+  TestHost host(verbd_plugin);
+  host.set_body_in_memory_bytes(4);
+  EXPECT_EQ(host.request("POST", "/board", "first line\n").status, 201);
+  EXPECT_EQ(host.request("POST", "/board", "second line\n").status, 200);
+  std::string bytes;
+  verbd_entry entry{};
+  host.store().read("/board", &bytes, entry);
+  EXPECT_EQ(bytes, "first line\nsecond line\n");
+}
+
 TEST(PostPlugin, MakesUniqueMembersInACollection) {
   TestHost host(verbd_plugin);
   host.store_resource("/inbox/first", "1");

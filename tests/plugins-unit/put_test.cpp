@@ -22,6 +22,18 @@ TEST(PutPlugin, CreatesThenReplaces) {
   EXPECT_EQ(std::string(entry.media_type), "text/x-one");
 }
 
+// A body that verbd would hold in a file rather than in memory is stored
+// whole all the same: the plugin hands it to the store as the request's content.
+TEST(PutPlugin, StoresABodyTooLargeForMemory) {
+  TestHost host(verbd_plugin);
+  host.set_body_in_memory_bytes(4);
+  EXPECT_EQ(host.request("PUT", "/large", "more than four bytes").status, 201);
+  std::string bytes;
+  verbd_entry entry{};
+  ASSERT_EQ(host.store().read("/large", &bytes, entry), VERBD_OK);
+  EXPECT_EQ(bytes, "more than four bytes");
+}
+
 TEST(PutPlugin, RefusesCollections) {
   TestHost host(verbd_plugin);
   host.store_resource("/dir/x", "1");
