@@ -56,6 +56,8 @@ class Dispatcher final : public http::Responder {
   std::shared_ptr<http::Pending> answer_or_defer(http::Request& request, http::Response& response) override;
   void abandon_pending() noexcept override;
   void release() noexcept override;
+  // Where the store can adopt it: a PUT of a spooled body is then a rename.
+  Fd open_spool() override { return store_.open_spool(); }
 
   // In the process of an isolated plugin, which knows that one plugin only:
   // the Allow value of the worker the request came from, for the plugin to

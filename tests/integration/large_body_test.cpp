@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -190,6 +191,38 @@ TEST_F(LargeBodies, APluginThatCannotTakeALargeBodyGetsItsClientA413) {
   EXPECT_NE(echo.body.find("body_in_memory_bytes"), std::string::npos) << echo.body;
   // The connection goes on.
   EXPECT_EQ(client.request("ECHO", "/x", "small").status, 200);
+}
+
+// The files without a name that any process has open in `folder` (from
+// /proc/*/fd): such a file shows as "FOLDER/#INODE (deleted)".
+std::vector<std::string> unnamed_files_open_in(const std::filesystem::path& folder) {
+  std::vector<std::string> open;
+  std::error_code error;
+  for (const auto& process : std::filesystem::directory_iterator("/proc", error))
+    for (const auto& fd : std::filesystem::directory_iterator(process.path() / "fd", error)) {
+      auto target = std::filesystem::read_symlink(fd.path(), error).string();
+      if (!error && target.rfind(folder.string() + "/#", 0) == 0) open.push_back(target);
+    }
+  return open;
+}
+
+// The body of an upload in progress is in the store's scratch folder, in a
+// file without a name: where a PUT can rename it into place, and gone with
+// the upload if that never completes.
+TEST_F(LargeBodies, AnUploadInProgressIsAnUnnamedFileInTheScratchFolder) {
+  start();
+  Client client(port_);
+  std::string body = pattern(200 * 1024);
+  client.send(head("PUT", "/spooled", body.size()) + body.substr(0, 100 * 1024));
+  std::vector<std::string> open;
+  for (int i = 0; i < 500 && open.empty(); ++i, std::this_thread::sleep_for(10ms))
+    open = unnamed_files_open_in(folder_ / "data/.verbd-tmp");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_NE(open[0].find("(deleted)"), std::string::npos) << open[0];
+  EXPECT_TRUE(scratch_leftovers(folder_ / "data").empty());
+  client.send(body.substr(100 * 1024));
+  EXPECT_EQ(client.read_reply().status, 201);
+  EXPECT_EQ(folder_.read("data/spooled"), body);
 }
 
 TEST_F(LargeBodies, AnUploadCutShortLeavesTheOldVersionAndNoFile) {
