@@ -5,6 +5,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -338,7 +339,22 @@ void Parser::spool(std::string_view bytes, beast::error_code& ec) {
     if (n < 0) return refuse(500, "could not write the body to its file", ec);
     bytes.remove_prefix(static_cast<std::size_t>(n));
     request_.body_file_size += static_cast<std::uint64_t>(n);
+    start_writeback(static_cast<std::uint64_t>(n));
   }
+}
+
+// Every few MiB, the disk is asked to start writing what came (without
+// waiting for it): the fsync that makes the upload durable then finds most
+// of it written, and the page cache does not fill with dirty pages, which
+// would make the kernel throttle this thread, the event loop, while it
+// flushes them.
+void Parser::start_writeback(std::uint64_t written) {
+  constexpr std::uint64_t writeback_bytes = 8 * 1024 * 1024;
+  unflushed_ += written;
+  if (unflushed_ < writeback_bytes) return;
+  auto from = static_cast<off64_t>(request_.body_file_size - unflushed_);
+  ::sync_file_range(request_.body_file.get(), from, static_cast<off64_t>(unflushed_), SYNC_FILE_RANGE_WRITE);
+  unflushed_ = 0;
 }
 
 void Parser::on_chunk_header_impl(std::uint64_t size, boost::beast::string_view, beast::error_code&) {

@@ -90,6 +90,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   std::size_t keep(std::string_view text);
   void take_body(std::string_view bytes, boost::beast::error_code& ec);
   void spool(std::string_view bytes, boost::beast::error_code& ec);
+  void start_writeback(std::uint64_t written);
 
   ParserLimits limits_;
   Request& request_;
@@ -104,6 +105,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   bool saw_transfer_encoding_ = false;
   std::uint64_t chunk_data_left_ = 0;  // of the chunk being read; 0 while a chunk line is due
   std::uint64_t chunks_read_ = 0;      // chunks with data so far
+  std::uint64_t unflushed_ = 0;        // bytes spooled since the last start_writeback()
 };
 
 }  // namespace verbd::http

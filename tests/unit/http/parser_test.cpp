@@ -55,6 +55,53 @@ TEST(Parser, DecodesChunkedBodiesAndDropsTrailers) {
   EXPECT_EQ(request.header("X-Trailer"), "");
 }
 
+// Makes unnamed files in the temporary folder, as the default Responder does.
+struct TemporarySpooler : Spooler {
+  virtual ~TemporarySpooler() = default;
+  Fd open_spool() override { return open_unnamed_file(temporary_folder()); }
+};
+
+std::string spooled_bytes(const Request& request) {
+  std::string bytes;
+  EXPECT_EQ(append_file_start(request.body_file.get(), request.body_file_size, bytes), 0);
+  return bytes;
+}
+
+// Past body_in_memory_bytes, the body goes to the spool file, all of it
+// (what was in memory first), whether it comes with a length or chunked and
+// in however many pieces; up to the limit it stays in memory.
+TEST(Parser, SpoolsABodyLargerThanMemoryTakes) {
+  TemporarySpooler spooler;
+  ParserLimits limits = defaults();
+  limits.body_in_memory_bytes = 8;
+  for (std::string framing : {"length", "chunked"}) {
+    Request request;
+    Parser parser(limits, request, &spooler);
+    std::string bytes = framing == "length"
+                            ? "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij"
+                            : "PUT /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "6\r\n012345\r\n6\r\n6789ab\r\n8\r\ncdefghij\r\n0\r\n\r\n";
+    std::string unparsed;  // as a connection keeps what the parser has not taken
+    for (std::size_t at = 0; at < bytes.size(); at += 5) {  // five bytes a read
+      unparsed += bytes.substr(at, 5);
+      unparsed.erase(0, parser.feed(unparsed));
+    }
+    ASSERT_EQ(parser.state(), Parser::State::complete) << framing;
+    EXPECT_TRUE(request.body_spooled()) << framing;
+    EXPECT_TRUE(request.body.empty()) << framing;
+    EXPECT_EQ(request.body_size(), 20u) << framing;
+    EXPECT_EQ(spooled_bytes(request), "0123456789abcdefghij") << framing;
+    EXPECT_EQ(request.announces_spooled_body, framing == "length");
+  }
+  Request small;
+  Parser parser(limits, small, &spooler);
+  std::string bytes = "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\n01234567";
+  parser.feed(bytes);
+  ASSERT_EQ(parser.state(), Parser::State::complete);
+  EXPECT_FALSE(small.body_spooled());
+  EXPECT_EQ(small.body, "01234567");
+}
+
 TEST(Parser, WaitsForMoreInput) {
   Request request;
   Parser parser(defaults(), request);

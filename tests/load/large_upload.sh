@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Large uploads to the files store, for the README:
+#   tests/load/large_upload.sh BUILD_DIR [--size_mib 1024] [--rounds 3] [--fsync true]
+# 1. A PUT of SIZE with Content-Length and one chunked, while 50 keep-alive
+#    connections GET a 26-byte resource from the same worker: how much the
+#    peak resident memory (VmHWM) of each verbd process grows, the GETs' p99,
+#    and whether the stored files' sha256 is the one sent.
+# 2. 20 uploads of 50 MiB at once: the same growth.
+# 3. Throughput of one PUT, verbd against nginx's DAV module (dav_methods
+#    PUT), taking turns, ROUNDS each: nginx does not fsync; verbd does when
+#    --fsync is true (its default).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+build=$(cd "${1:?usage: large_upload.sh BUILD_DIR [--size_mib N] [--rounds N] [--fsync true|false]}" && pwd)
+shift
+size_mib=1024 rounds=3 fsync=true
+load_options large_upload.sh "size_mib rounds fsync" "$@"
+command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null
+start_work_folder large-upload
+
+head -c "${size_mib}M" /dev/urandom >"$work/upload"
+head -c 50M /dev/urandom >"$work/upload-50"
+sent=$(sha256sum <"$work/upload" | cut -d' ' -f1)
+
+printf '[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
+  "$build" "$fsync" >"$work/verbd.toml"
+start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/verbd.log"
+pids+=("$pid")
+processes() { echo "$pid" $(pgrep -P "$pid"); }
+
+# Peak resident memory starts again from the current one (clear_refs 5).
+reset_peaks() { for p in $(processes); do echo 5 >"/proc/$p/clear_refs"; done; }
+peaks() { for p in $(processes); do awk -v p="$p" '/VmHWM/ {printf "%s:%d ", p, $2}' "/proc/$p/status"; done; }
+# The largest growth of one process, in KiB, between two peaks() lines.
+growth() {
+  awk -v before="$1" -v after="$2" 'BEGIN {
+    n = split(before, b, " "); for (i = 1; i <= n; i++) { split(b[i], kv, ":"); was[kv[1]] = kv[2] }
+    n = split(after, a, " "); max = 0
+    for (i = 1; i <= n; i++) { split(a[i], kv, ":"); d = kv[2] - was[kv[1]]; if (d > max) max = d }
+    print max }'
+}
+put() { # URL FILE [chunked]: seconds taken; fails unless 201 or 204
+  local extra=() code
+  [[ ${3:-} == chunked ]] && extra=(-H "Transfer-Encoding: chunked")
+  code=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "${extra[@]}" -T "$2" "$1")
+  [[ $code == 201* || $code == 204* ]] || { echo "PUT $1: $code" >&2; return 1; }
+  echo "${code#* }"
+}
+mibps() { awk -v m="$1" -v s="$2" 'BEGIN {printf "%.0f", m / s}'; }
+
+# 1. Two large uploads while 50 connections GET.
+wrk -t1 -c50 -d1s "http://127.0.0.1:$port/index.html" >/dev/null  # the GETs' buffers exist
+alone=$(put "http://127.0.0.1:$port/warm" "$work/upload")
+window=$(awk -v s="$alone" 'BEGIN {printf "%d", 3 * s + 2}')
+reset_peaks
+before=$(peaks)
+wrk -t1 -c50 -d"${window}s" --latency "http://127.0.0.1:$port/index.html" >"$work/wrk.out" &
+wrk_pid=$!
+sleep 1
+with_length=$(put "http://127.0.0.1:$port/big" "$work/upload")
+chunked=$(put "http://127.0.0.1:$port/big-chunked" "$work/upload" chunked)
+wait "$wrk_pid"
+after=$(peaks)
+p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
+gets=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+same=yes
+for f in big big-chunked; do [[ $(sha256sum <"$work/data/$f" | cut -d' ' -f1) == "$sent" ]] || same=no; done
+left=$(find "$work/data/.verbd-tmp" -type f ! -name locks ! -name quarantined | wc -l)
+echo "1 GiB-class uploads: ${size_mib} MiB with Content-Length $(mibps "$size_mib" "$with_length") MiB/s, chunked $(mibps "$size_mib" "$chunked") MiB/s, during $gets GETs on 50 connections (p99 $p99)"
+echo "  VmHWM growth, largest of one process: $(growth "$before" "$after") KiB (before: $before; after: $after)"
+echo "  sha256 of both stored files equals the sent one: $same; scratch files left: $left"
+
+# 2. 20 uploads of 50 MiB at once.
+reset_peaks
+before=$(peaks)
+for i in $(seq 20); do put "http://127.0.0.1:$port/many/$i" "$work/upload-50" >/dev/null & done
+wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
+after=$(peaks)
+echo "20 concurrent 50 MiB uploads: VmHWM growth, largest of one process: $(growth "$before" "$after") KiB; stored: $(ls "$work/data/many" | wc -l)"
+
+# 3. One PUT, verbd against nginx's DAV module.
+mkdir -p "$work/ngx/logs" "$work/ngx-data/.tmp"
+chmod 755 "$work"
+chmod 777 "$work/ngx-data" "$work/ngx-data/.tmp"  # nginx's workers run as nobody
+nport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$work/ngx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/ngx/nginx.pid;
+error_log $work/ngx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_max_body_size 0;
+  client_body_temp_path $work/ngx-data/.tmp;
+  server { listen 127.0.0.1:$nport; root $work/ngx-data; location / { dav_methods PUT; } }
+}
+EOF
+nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
+pids+=($!)
+sleep 0.5
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+v_all="" n_all=""
+for ((round = 1; round <= rounds; round++)); do
+  sync
+  v=$(mibps "$size_mib" "$(put "http://127.0.0.1:$port/turn" "$work/upload")")
+  sync
+  n=$(mibps "$size_mib" "$(put "http://127.0.0.1:$nport/turn" "$work/upload")")
+  echo "round $round: verbd $v MiB/s, nginx $n MiB/s" >&2
+  v_all+="$v " n_all+="$n "
+done
+v=$(echo "$v_all" | median) n=$(echo "$n_all" | median)
+echo "PUT of ${size_mib} MiB: verbd $v MiB/s (fsync = $fsync), nginx $n MiB/s (no fsync), verbd/nginx = $(awk -v v="$v" -v n="$n" 'BEGIN {printf "%.2f", v / n}') (medians of $rounds)"
