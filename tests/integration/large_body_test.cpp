@@ -52,13 +52,14 @@ std::string chunked(const std::string& body, std::size_t piece) {
 
 class LargeBodies : public ::testing::Test {
  protected:
-  void start(const std::string& limits_keys = "", Limits process_limits = {}) {
+  void start(const std::string& limits_keys = "", Limits process_limits = {},
+             const std::string& plugins_keys = "") {
     stock(folder_, {"good", "older_minor"}, {"get", "head", "put", "post"});
     folder_.write("verbd.toml",
                   "[server]\nport = 0\nworkers = 1\n[limits]\nbody_in_memory_bytes = 1024\n"
                   "max_body_bytes = " +
                       std::to_string(max_body_bytes) + "\n" + limits_keys +
-                      "[plugins]\ndirectory = \"plugins\"\n"
+                      "[plugins]\ndirectory = \"plugins\"\n" + plugins_keys +
                       "[store]\nroot = \"data\"\nfsync = false\n[log]\naccess = false\n");
     verbd_ = std::make_unique<Process>(
         folder_, VERBD_BINARY, std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()},
@@ -91,6 +92,15 @@ TEST_F(LargeBodies, APutWithContentLengthIsStoredWhole) {
   EXPECT_EQ(get.status, 200);
   EXPECT_EQ(get.body, body);
   EXPECT_EQ(get.header("ETag"), put.header("ETag"));
+  EXPECT_TRUE(scratch_empties());
+}
+
+// A plugin in a process of its own gets the spool file passed along.
+TEST_F(LargeBodies, AnIsolatedPluginGetsTheSpooledBody) {
+  start("", {}, "[plugins.put]\nisolation = \"process\"\n");
+  std::string body = pattern(300 * 1024, 'i');
+  ASSERT_EQ(fetch(port_, "PUT", "/isolated.bin", body).status, 201);
+  EXPECT_EQ(fetch(port_, "GET", "/isolated.bin").body, body);
   EXPECT_TRUE(scratch_empties());
 }
 
