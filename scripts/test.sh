@@ -32,7 +32,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # are replaced, and plugin calls on pool threads that are slow or stuck.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
-  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher'
+  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies'
 
 # The request parser and path normalisation under libFuzzer (clang).
 echo "== build-fuzz: build"
