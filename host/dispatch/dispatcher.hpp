@@ -63,6 +63,8 @@ class Dispatcher final : public http::Responder {
   // the Allow value of the worker the request came from, for the plugin to
   // see as the request's.
   void use_allow_from_worker(std::string_view allow) { allow_from_worker_.assign(allow); }
+  // There too: where a body the plugin sends as it makes it goes.
+  void stream_through(Streamer* streamer) noexcept { streamer_ = streamer; }
 
  private:
   bool holds_old_generation() const noexcept;
@@ -84,6 +86,7 @@ class Dispatcher final : public http::Responder {
   std::shared_ptr<const plugin::Generation> generation_;
   CallScratch scratch_;  // kept from request to request, so that answering allocates nothing
   std::string allow_from_worker_;
+  Streamer* streamer_ = nullptr;
   std::chrono::steady_clock::time_point last_busy_warning_{};
 };
 

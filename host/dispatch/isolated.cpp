@@ -190,23 +190,30 @@ bool decode(std::string_view bytes, http::Request& request, std::string& allow, 
   return true;
 }
 
-std::string encode(const http::Response::Parts& parts) {
+// What follows a request: the response whole, or its head, then the pieces
+// of its body, then its end (a body the plugin sends as it makes it). While
+// those come, the worker may send an empty frame: nobody takes more.
+enum class Answer : std::uint64_t { whole, head, piece, end };
+
+std::string encode(Answer kind, const http::Response::Parts& parts) {
   Writer out;
+  out.number(static_cast<std::uint64_t>(kind));
   out.number(static_cast<std::uint64_t>(parts.status))
       .number(parts.answers_head)
       .number(parts.has_content_type);
   out.text(parts.fields).text(parts.body);
   out.number(parts.length_not_read.has_value()).number(parts.length_not_read.value_or(0));
+  out.number(parts.streamed);
   return out.bytes();
 }
 
-bool decode(std::string_view bytes, http::Response& response, Fd file) {
-  Reader in(bytes);
+bool decode(Reader& in, http::Response& response, Fd file) {
   http::Response::Parts parts;
-  std::uint64_t status = 0, head = 0, typed = 0, unread = 0, unread_length = 0;
+  std::uint64_t status = 0, head = 0, typed = 0, unread = 0, unread_length = 0, streamed = 0;
   if (!in.number(status) || !in.number(head) || !in.number(typed) || !in.text(parts.fields) ||
-      !in.text(parts.body) || !in.number(unread) || !in.number(unread_length))
+      !in.text(parts.body) || !in.number(unread) || !in.number(unread_length) || !in.number(streamed))
     return false;
+  parts.streamed = streamed != 0;
   parts.status = static_cast<int>(status);
   parts.answers_head = head != 0;
   parts.has_content_type = typed != 0;
@@ -306,7 +313,7 @@ std::string PluginProcess::bury() {
 }
 
 bool PluginProcess::exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                             std::string& death, const std::atomic<bool>* cancelled) {
+                             std::string& death, const std::atomic<bool>* cancelled, Streamer* streamer) {
   std::lock_guard lock(mutex_);
   if (cancelled != nullptr && cancelled->load()) return true;
   if (!socket_.ok()) {
@@ -314,13 +321,46 @@ bool PluginProcess::exchange(const http::Request& request, std::string_view allo
     if (!spawn(ignored, death)) return false;
   }
   set_busy(cancelled, pid_);
-  std::string reply;
-  Fd file;
   bool answered = send_frame(socket_.get(), encode(request, allow), request.body_file.get()) &&
-                  receive_frame(socket_.get(), reply, &file) && decode(reply, response, std::move(file));
+                  receive_answer(response, streamer);
   set_busy(nullptr, -1);
   if (!answered) death = shut_down();
   return answered;
+}
+
+bool PluginProcess::receive_answer(http::Response& response, Streamer* streamer) {
+  std::string reply;
+  Fd file;
+  if (!receive_frame(socket_.get(), reply, &file)) return false;
+  Reader in(reply);
+  std::uint64_t kind = 0;
+  if (!in.number(kind)) return false;
+  if (kind == std::uint64_t(Answer::whole)) return decode(in, response, std::move(file));
+  return kind == std::uint64_t(Answer::head) && decode(in, response, Fd()) && relay_body(response, streamer);
+}
+
+// Hands the pieces on as they come. When nobody takes them (the client has
+// gone, or the call is past its time limit), the process is told so and
+// the rest is read and dropped.
+bool PluginProcess::relay_body(http::Response& head, Streamer* streamer) {
+  bool taken = streamer != nullptr && streamer->begin(head);
+  std::string frame;
+  while (receive_frame(socket_.get(), frame)) {
+    Reader in(frame);
+    std::uint64_t kind = 0, complete = 0;
+    std::string_view piece;
+    if (!in.number(kind)) return false;
+    if (kind == std::uint64_t(Answer::end) && in.number(complete)) {
+      if (streamer != nullptr && streamer->began()) streamer->end(complete != 0);
+      return true;
+    }
+    if (kind != std::uint64_t(Answer::piece) || !in.text(piece)) return false;
+    if (taken && !streamer->send(piece)) {
+      taken = false;
+      if (!send_frame(socket_.get(), {})) return false;
+    }
+  }
+  return false;
 }
 
 void PluginProcess::set_busy(const std::atomic<bool>* cancelled, pid_t pid) {
@@ -352,16 +392,56 @@ bool send_refusal(int socket, const std::string& reason) {
   return send_frame(socket, Writer().text("refused").text(reason).bytes());
 }
 
+// An empty frame is a late "nobody takes more" of a body that had ended.
 bool receive_request(int socket, http::Request& request, std::string& allow) {
   std::string bytes;
   Fd file;
-  return receive_frame(socket, bytes, &file) && decode(bytes, request, allow, std::move(file));
+  do {
+    if (!receive_frame(socket, bytes, &file)) return false;
+  } while (bytes.empty());
+  return decode(bytes, request, allow, std::move(file));
 }
 
 bool send_response(int socket, http::Response& response) {
   Fd file = response.file_to_send();
-  return send_frame(socket, encode(response.parts()), file.get());
+  return send_frame(socket, encode(Answer::whole, response.parts()), file.get());
 }
+
+bool ProcessStreamer::begin(http::Response& head) {
+  began_ = send_frame(socket_, encode(Answer::head, head.parts()));
+  gone_ = !began_;
+  return began_;
+}
+
+bool ProcessStreamer::send(std::string_view piece) {
+  if (gone_ || told_gone()) return false;
+  Writer out;
+  out.number(std::uint64_t(Answer::piece)).text(piece);
+  gone_ = !send_frame(socket_, out.bytes());
+  return !gone_;
+}
+
+void ProcessStreamer::end(bool complete) noexcept {
+  try {
+    Writer out;
+    out.number(std::uint64_t(Answer::end)).number(complete);
+    if (!send_frame(socket_, out.bytes())) lost_ = true;
+  } catch (...) {
+    lost_ = true;
+  }
+}
+
+// The worker's empty frame, read without waiting.
+bool ProcessStreamer::told_gone() {
+  pollfd readable{socket_, POLLIN, 0};
+  if (::poll(&readable, 1, 0) <= 0) return false;
+  std::string frame;
+  gone_ = true;
+  if (!receive_frame(socket_, frame) || !frame.empty()) lost_ = true;  // anything else: out of step
+  return true;
+}
+
+void ProcessStreamer::start_request() noexcept { began_ = gone_ = false; }
 
 }  // namespace isolated
 

@@ -6,7 +6,8 @@
 // plugin describes itself, then hands that process each request for the
 // plugin, whole, and reads back the response, whole; a body in a file (a
 // spooled request body, a resource left in its file) goes across as the
-// open file. The plugin's process answers with a
+// open file. A body the plugin sends as it makes it (response_send) comes
+// back in pieces, which the worker hands on as they come. The plugin's process answers with a
 // Dispatcher of its own over a store of its own, so the plugin is held to
 // the same rules as in a worker.
 //
@@ -20,6 +21,7 @@
 #pragma once
 
 #include "common/fd.hpp"
+#include "dispatch/services.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "plugin/plugin.hpp"
@@ -56,8 +58,10 @@ class PluginProcess final : public plugin::Remote {
   // `allow`: the worker's Allow value, which the plugin sees as the request's.
   // Calls wait their turn; one whose `cancelled` is set meanwhile is not
   // made at all (true, the response untouched).
+  // A body sent in pieces goes through `streamer` (none: it is dropped).
   bool exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                std::string& death, const std::atomic<bool>* cancelled = nullptr);
+                std::string& death, const std::atomic<bool>* cancelled = nullptr,
+                Streamer* streamer = nullptr);
   // From another thread, for a call past its time limit: kills the process
   // if it is handling the exchange() given this `cancelled`, which then
   // returns false at once. The next call starts a new process.
@@ -70,6 +74,8 @@ class PluginProcess final : public plugin::Remote {
   std::string shut_down();
   std::string bury();
   void set_busy(const std::atomic<bool>* cancelled, pid_t pid);
+  bool receive_answer(http::Response& response, Streamer* streamer);
+  bool relay_body(http::Response& head, Streamer* streamer);
 
   std::mutex mutex_;  // one exchange at a time
   std::mutex busy_mutex_;
@@ -92,6 +98,30 @@ bool send_refusal(int socket, const std::string& reason);
 bool receive_request(int socket, http::Request& request, std::string& allow);
 // The response, with the file its body is left in, if any.
 bool send_response(int socket, http::Response& response);
+
+// A body the plugin sends as it makes it, to the worker: the head, then
+// each piece, then the end, each as it comes; the worker's socket holds
+// back a plugin faster than its client.
+class ProcessStreamer final : public Streamer {
+ public:
+  explicit ProcessStreamer(int socket) : socket_(socket) {}
+  void start_request() noexcept;
+  // The worker and this process no longer agree on what comes next.
+  bool lost() const noexcept { return lost_; }
+
+  bool begin(http::Response& head) override;
+  bool send(std::string_view piece) override;
+  void end(bool complete) noexcept override;
+  bool began() const noexcept override { return began_; }
+
+ private:
+  bool told_gone();
+
+  int socket_;
+  bool began_ = false;
+  bool gone_ = false;  // the worker said nobody takes more, or the socket failed
+  bool lost_ = false;
+};
 
 }  // namespace isolated
 

@@ -53,10 +53,25 @@ verbd_request c_request(const http::Request& request, std::string_view allow, Ca
   return c;
 }
 
+// The head has gone: the body ends whole, or cut short if the plugin failed.
+void end_streamed_body(const plugin::Plugin& plugin, const http::Request& request, const Draft& draft,
+                       std::int32_t status) {
+  bool complete = status == VERBD_OK && !draft.broken;
+  if (!complete)
+    log().error("{} ({}) on {} {}: {} after its body had begun: the body is cut short, the connection closed",
+                plugin.name(), plugin.file().filename().string(), request.method, request.target,
+                status != VERBD_OK ? std::string("failed") : draft.problem);
+  draft.streamer->end(complete);
+}
+
 void call_loaded(const CallSubject& subject, const http::Request& request, store::Store& store,
-                 board::CallRecord& record, CallScratch& scratch, http::Response& response) {
+                 board::CallRecord& record, CallScratch& scratch, http::Response& response,
+                 Streamer* streamer) {
   const plugin::Plugin& plugin = subject.plugin;
   Draft draft{response, store, false, {}};
+  draft.streamer = streamer;
+  draft.never_blocks = plugin.never_blocks();
+  draft.plugin_name = plugin.name();
   note_call(record, subject, request);
   verbd_request c = c_request(request, subject.allow, scratch);  // host code: before the call is marked
   std::int32_t status;
@@ -64,6 +79,7 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
     board::InPlugin in_plugin(record);
     status = plugin.handle(c, draft.handle());
   }
+  if (draft.sending == Draft::Sending::streaming) return end_streamed_body(plugin, request, draft, status);
   if (status != VERBD_OK) {
     log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
                 request.method, request.target);
@@ -78,12 +94,20 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
 }
 
 void forward(const CallSubject& subject, const http::Request& request, http::Response& response,
-             const std::atomic<bool>* cancelled) {
+             const std::atomic<bool>* cancelled, Streamer* streamer) {
   const plugin::Plugin& plugin = subject.plugin;
   std::string death;
   if (static_cast<PluginProcess*>(plugin.remote())
-          ->exchange(request, subject.allow, response, death, cancelled))
+          ->exchange(request, subject.allow, response, death, cancelled, streamer))
     return;
+  if (streamer != nullptr && streamer->began()) {
+    log().error(
+        "isolated plugin {} ({} {}, generation {}): its process {} sending the body of {} {}: the body "
+        "is cut short, the connection closed; it starts again for the next request",
+        plugin.file().filename().string(), plugin.name(), plugin.version(), subject.generation, death,
+        request.method, request.target);
+    return streamer->end(false);
+  }
   log().error(
       "isolated plugin {} ({} {}, generation {}): its process {} handling {} {}; answered 502, and it "
       "starts again for the next request",
@@ -97,9 +121,9 @@ void forward(const CallSubject& subject, const http::Request& request, http::Res
 
 void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
-                 const std::atomic<bool>* cancelled) {
-  if (subject.plugin.remote() != nullptr) return forward(subject, request, response, cancelled);
-  call_loaded(subject, request, store, record, scratch, response);
+                 const std::atomic<bool>* cancelled, Streamer* streamer) {
+  if (subject.plugin.remote() != nullptr) return forward(subject, request, response, cancelled, streamer);
+  call_loaded(subject, request, store, record, scratch, response, streamer);
 }
 
 PooledCall::PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugin::Generation> generation,
@@ -118,12 +142,47 @@ void PooledCall::run(board::CallRecord& record) noexcept {
   try {
     http::clean_target(request_.target, request_.method, scratch_.target);
     call_plugin({plugin_, generation_->number(), generation_->allow()}, request_, store_, record, scratch_,
-                result_, &timed_out_);
+                result_, &timed_out_, this);
   } catch (const std::exception& e) {  // memory, in the host's own code
     log().error("{} {}: {}: answered 500", request_.method, request_.target, e.what());
-    result_.refuse(500, "the server failed on this request");
+    if (began())
+      end(false);
+    else
+      result_.refuse(500, "the server failed on this request");
   }
   answer();
+}
+
+// The connection takes the response now, with its head; the pieces follow
+// through the stream. From here on only the stream is touched on this side.
+bool PooledCall::begin(http::Response& head) {
+  std::lock_guard lock(mutex_);
+  if (stage_ != Stage::waiting) return false;
+  stream_ = std::make_shared<http::BodyStream>();
+  head.set_streamed_body(stream_);
+  stage_ = Stage::answered;
+  if (ready_) std::exchange(ready_, nullptr)();
+  return true;
+}
+
+// stream_ is set by begin(), on this same thread, before any send.
+bool PooledCall::send(std::string_view piece) { return stream_->push(piece); }
+
+void PooledCall::end(bool complete) noexcept {
+  if (complete)
+    stream_->finish();
+  else
+    stream_->abort();
+}
+
+bool PooledCall::began() const noexcept {
+  std::lock_guard lock(mutex_);
+  return stream_ != nullptr;
+}
+
+PoolTask::Clock::time_point PooledCall::last_progress() const noexcept {
+  std::lock_guard lock(mutex_);
+  return stream_ ? stream_->last_progress() : Clock::time_point{};
 }
 
 // Answers with the plugin's response, unless the call was timed out or
@@ -139,6 +198,7 @@ void PooledCall::answer() {
 
 bool PooledCall::time_out(bool started) noexcept {
   bool remote = plugin_.remote() != nullptr;
+  if (began()) return time_out_streaming(remote);
   try {
     refusal_.reset(request_.method == "HEAD");
     refusal_.refuse(503, started ? "the plugin serving this method did not answer within " +
@@ -162,6 +222,22 @@ bool PooledCall::time_out(bool started) noexcept {
   return true;
 }
 
+// No piece within the time limit, its head long gone: the body is cut short.
+bool PooledCall::time_out_streaming(bool remote) noexcept {
+  stream_->abort();
+  try {
+    log().error("{} ({}) on {} {}: no piece of the body within {} ms: the body is cut short; {}",
+                plugin_.name(), plugin_.file().filename().string(), request_.method, request_.target,
+                timeout_.count(),
+                remote ? "its process is killed, and starts again for the next request"
+                       : "its thread is written off and replaced");
+  } catch (...) {
+  }
+  if (!remote) return false;
+  static_cast<PluginProcess*>(plugin_.remote())->interrupt(&timed_out_);
+  return true;
+}
+
 void PooledCall::log_time_out(bool started) const noexcept {
   const char* what = !started ? "waited for a plugin thread"
                      : plugin_.remote() != nullptr
@@ -180,6 +256,7 @@ void PooledCall::abandon() noexcept {
     std::lock_guard lock(mutex_);
     stage_ = Stage::abandoned;
     ready.swap(ready_);
+    if (stream_) stream_->abort();
   }
   // `ready` holds the connection: it goes here, outside the lock.
 }

@@ -7,7 +7,11 @@
 //   - what comes back is checked: 500 when the plugin failed or broke the
 //     contract, with a log line naming it; an error page for an empty error;
 //   - a plugin in a process of its own (dispatch/isolated.hpp) gets the
-//     request there instead: 502 when that process dies on it.
+//     request there instead: 502 when that process dies on it;
+//   - a body the plugin sends as it makes it (response_send) goes through
+//     a Streamer: on a pool thread, PooledCall hands its head and pieces to
+//     the connection while the plugin runs on. A failure after the head
+//     has gone cuts the body short instead of answering 500.
 #pragma once
 
 #include "board/board.hpp"
@@ -48,16 +52,17 @@ struct CallSubject {
 
 // Calls `subject.plugin` (loaded here, or in a process of its own) with
 // `request`, and fills `response` by the rules above. `cancelled`: see
-// PluginProcess::exchange().
+// PluginProcess::exchange(). Without a `streamer`, response_send is refused.
 void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
-                 const std::atomic<bool>* cancelled = nullptr);
+                 const std::atomic<bool>* cancelled = nullptr, Streamer* streamer = nullptr);
 
 // A call handed to the pool: it owns a copy of the request (and takes its
 // body), the response it builds, and the generation that keeps its plugin
 // loaded, so that nothing it touches goes away while it runs, however long.
-// The connection waits for it as an http::Pending.
-class PooledCall final : public PoolTask, public http::Pending {
+// The connection waits for it as an http::Pending: for the whole response,
+// or for its head only, when the plugin sends its body as it makes it.
+class PooledCall final : public PoolTask, public http::Pending, public Streamer {
  public:
   PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugin::Generation> generation,
              http::Request& request, store::Store& store, std::chrono::milliseconds timeout);
@@ -65,6 +70,12 @@ class PooledCall final : public PoolTask, public http::Pending {
   void run(board::CallRecord& record) noexcept override;
   bool time_out(bool started) noexcept override;
   void abandon() noexcept override;
+  Clock::time_point last_progress() const noexcept override;
+
+  bool begin(http::Response& head) override;
+  bool send(std::string_view piece) override;
+  void end(bool complete) noexcept override;
+  bool began() const noexcept override;
 
   void when_ready(std::function<void()> ready) override;
   void take(http::Response& response) override;
@@ -73,6 +84,7 @@ class PooledCall final : public PoolTask, public http::Pending {
   enum class Stage { waiting, answered, abandoned };
   void answer();
   void log_time_out(bool started) const noexcept;
+  bool time_out_streaming(bool remote) noexcept;
 
   const plugin::Plugin& plugin_;
   std::shared_ptr<const plugin::Generation> generation_;
@@ -84,9 +96,10 @@ class PooledCall final : public PoolTask, public http::Pending {
   http::Response refusal_;  // the 503 of a call past its time limit
   std::atomic<bool> timed_out_{false};
 
-  std::mutex mutex_;  // guards what follows
+  mutable std::mutex mutex_;  // guards what follows
   Stage stage_ = Stage::waiting;
   std::function<void()> ready_;
+  std::shared_ptr<http::BodyStream> stream_;  // once the head has gone
 };
 
 }  // namespace verbd::dispatch

@@ -153,7 +153,13 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
       Slot* overdue = nullptr;
       for (auto& slot : slots) {
         if (!slot->task || slot->timed_out) continue;
-        if (slot->deadline <= now) overdue = slot.get();
+        if (slot->deadline <= now) {
+          auto progress = slot->task->last_progress();
+          if (progress != Clock::time_point{} && progress + settings.timeout > now)
+            slot->deadline = progress + settings.timeout;
+          else
+            overdue = slot.get();
+        }
         earliest = std::min(earliest, slot->deadline);
       }
       if (overdue != nullptr) {

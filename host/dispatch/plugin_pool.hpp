@@ -7,7 +7,8 @@
 //     them all busy waits in a queue of at most `queue` calls, and one more
 //     is refused at once (submit() returns false: the dispatcher answers 503
 //     with Retry-After), so that neither memory nor latency grows unbounded.
-//   - A watchdog thread times out a call still running after `timeout`, or
+//   - A watchdog thread times out a call still running after `timeout` (from
+//     its start, or from its last sign of life: PoolTask::last_progress()), or
 //     still queued after `timeout`: the task answers for it
 //     (PoolTask::time_out()). A thread whose call cannot
 //     be interrupted is written off, left to finish on its own, and replaced,
@@ -45,6 +46,7 @@ PoolSettings pool_settings_from(const config::Config& config);
 // One call handed to the pool.
 class PoolTask {
  public:
+  using Clock = std::chrono::steady_clock;
   virtual ~PoolTask() = default;
   // On a pool thread; `record` is that thread's on the board.
   virtual void run(board::CallRecord& record) noexcept = 0;
@@ -55,6 +57,9 @@ class PoolTask {
   virtual bool time_out(bool started) noexcept = 0;
   // The worker is ending: whoever waits for the answer is gone.
   virtual void abandon() noexcept = 0;
+  // A call that shows life (a body sent in pieces) is timed from the last
+  // sign of it rather than from its start.
+  virtual Clock::time_point last_progress() const noexcept { return {}; }
 };
 
 class PluginPool {

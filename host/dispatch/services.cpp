@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -172,11 +173,32 @@ void note_problem(Draft& draft, Why&& why) noexcept {
   }
 }
 
+// Once the head has gone (response_send), nothing but more pieces can
+// change the response: any other response call breaks the contract.
+bool refused_after_head(Draft& draft, const char* service) noexcept {
+  if (draft.sending == Draft::Sending::not_yet) return false;
+  note_problem(draft, [&] { return std::string(service) + " after response_send had sent the head"; });
+  return true;
+}
+
+void log_refused_send(const Draft& draft) noexcept {
+  static auto& log = verbd::log::get("plugins");
+  try {
+    log.error(
+        "{}: response_send refused (VERBD_WOULD_BLOCK): the plugin declared VERBD_PLUGIN_NEVER_BLOCKS, so it "
+        "runs on the event loop, which may not wait for a client; drop the flag to have it run on a pool "
+        "thread",
+        draft.plugin_name);
+  } catch (...) {
+  }
+}
+
 // Response calls record a failure in the draft rather than throw: memory
 // running out while the response grows makes it a 500 too.
 template <class Call>
-void recorded(verbd_response* response, Call&& call) noexcept {
+void recorded(verbd_response* response, const char* service, Call&& call) noexcept {
   Draft& draft = Draft::of(response);
+  if (refused_after_head(draft, service)) return;
   try {
     call(draft);
   } catch (...) {
@@ -185,7 +207,7 @@ void recorded(verbd_response* response, Call&& call) noexcept {
 }
 
 void response_status(verbd_response* response, std::int32_t status) noexcept {
-  recorded(response, [&](Draft& draft) {
+  recorded(response, "response_status", [&](Draft& draft) {
     if (detail::is_plugin_status(status))
       draft.response.set_status(status);
     else
@@ -194,7 +216,7 @@ void response_status(verbd_response* response, std::int32_t status) noexcept {
 }
 
 void response_header(verbd_response* response, verbd_str name, verbd_str value) noexcept {
-  recorded(response, [&](Draft& draft) {
+  recorded(response, "response_header", [&](Draft& draft) {
     if (detail::is_plugin_field(view(name), view(value)))
       draft.response.add_field(view(name), view(value));
     else
@@ -203,7 +225,7 @@ void response_header(verbd_response* response, verbd_str name, verbd_str value) 
 }
 
 void response_append(verbd_response* response, verbd_str bytes) noexcept {
-  recorded(response, [&](Draft& draft) { draft.response.append(view(bytes)); });
+  recorded(response, "response_append", [&](Draft& draft) { draft.response.append(view(bytes)); });
 }
 
 // HEAD describes the resource without reading it; a large one is sent from its file.
@@ -223,8 +245,66 @@ store::Status attach(Draft& draft, std::string_view path, store::Entry& entry) {
 
 std::int32_t response_resource(verbd_response* response, verbd_str path, verbd_entry* entry) noexcept {
   if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
+  if (refused_after_head(Draft::of(response), "response_resource")) return VERBD_BAD_ARGUMENT;
   return guarded([&] {
     return filling(*entry, [&](store::Entry& full) { return attach(Draft::of(response), view(path), full); });
+  });
+}
+
+// The first piece sends the head, and what was appended before it.
+std::int32_t begin_sending(Draft& draft, std::string_view bytes) {
+  http::Response& response = draft.response;
+  if (response.answers_head() || !detail::status_allows_content(response.status())) {
+    if (response.answers_head() && detail::status_allows_content(response.status()))
+      response.set_streamed_body(nullptr);
+    draft.sending = Draft::Sending::dropping;
+    return VERBD_OK;
+  }
+  if (draft.never_blocks || draft.streamer == nullptr) {
+    log_refused_send(draft);
+    return VERBD_WOULD_BLOCK;
+  }
+  if (response.has_unread_body()) {
+    note_problem(draft, [] { return std::string("response_send after response_resource or response_file"); });
+    return VERBD_CLIENT_GONE;
+  }
+  std::string before = response.take_appended();
+  if (!draft.streamer->begin(response)) return VERBD_CLIENT_GONE;
+  draft.sending = Draft::Sending::streaming;
+  bool taken = (before.empty() || draft.streamer->send(before)) && draft.streamer->send(bytes);
+  return taken ? VERBD_OK : VERBD_CLIENT_GONE;
+}
+
+std::int32_t response_send(verbd_response* response, verbd_str bytes) noexcept {
+  Draft& draft = Draft::of(response);
+  if (draft.broken) return VERBD_CLIENT_GONE;  // it will be a 500: nothing of it goes
+  return guarded([&]() -> std::int32_t {
+    switch (draft.sending) {
+      case Draft::Sending::streaming:
+        return draft.streamer->send(view(bytes)) ? VERBD_OK : VERBD_CLIENT_GONE;
+      case Draft::Sending::dropping:
+        return VERBD_OK;
+      case Draft::Sending::not_yet:
+        break;
+    }
+    return begin_sending(draft, view(bytes));
+  });
+}
+
+// The host owns `fd` from here on, whatever the outcome.
+std::int32_t response_file(verbd_response* response, int fd) noexcept {
+  Fd file(fd);
+  Draft& draft = Draft::of(response);
+  if (refused_after_head(draft, "response_file")) return VERBD_BAD_ARGUMENT;
+  struct stat about {};
+  if (fd < 0 || ::fstat(fd, &about) != 0 || !S_ISREG(about.st_mode)) return VERBD_BAD_ARGUMENT;
+  auto size = static_cast<std::uint64_t>(about.st_size);
+  return guarded([&] {
+    if (draft.response.answers_head())
+      draft.response.set_unread_body(size);
+    else
+      draft.response.set_file_body(std::move(file), size);
+    return VERBD_OK;
   });
 }
 
@@ -273,6 +353,8 @@ verbd_host services_table() noexcept {
   host.response_append = &response_append;
   host.response_resource = &response_resource;
   host.content_read = &content_read;
+  host.response_send = &response_send;
+  host.response_file = &response_file;
   return host;
 }
 

@@ -33,6 +33,25 @@ struct Content {
   }
 };
 
+// Where the pieces of a body go that a plugin sends as it makes it
+// (response_send): the call that runs the plugin on a pool thread, which
+// hands them to the connection (dispatch/plugin_call.hpp), or the process of
+// an isolated plugin, which hands them to its worker (dispatch/isolated.hpp).
+class Streamer {
+ public:
+  virtual ~Streamer() = default;
+  // The head (`head`: status and fields, no body) goes now. False when it
+  // cannot: the call was answered already (past its time limit).
+  virtual bool begin(http::Response& head) = 0;
+  // The next piece; waits while the client is slower. False when nobody
+  // takes more.
+  virtual bool send(std::string_view piece) = 0;
+  // handle() has returned: the body is complete, or it is to be cut short.
+  virtual void end(bool complete) noexcept = 0;
+  // Whether begin() succeeded: the response is no longer the caller's.
+  virtual bool began() const noexcept = 0;
+};
+
 // What the `verbd_response*` handed to a plugin points at: the response it
 // builds, and what the response functions need beside it.
 struct Draft {
@@ -40,6 +59,13 @@ struct Draft {
   store::Store& store;
   bool broken = false;  // the plugin broke the contract: the host answers 500
   std::string problem;  // how, for the log
+  // Where response_send goes; none for a plugin called on the event loop,
+  // which may not wait for a client.
+  Streamer* streamer = nullptr;
+  enum class Sending { not_yet, streaming, dropping };
+  Sending sending = Sending::not_yet;  // dropping: HEAD, 204, 304
+  bool never_blocks = false;           // the plugin declared VERBD_PLUGIN_NEVER_BLOCKS
+  std::string_view plugin_name{};      // for the log
 
   verbd_response* handle() noexcept { return reinterpret_cast<verbd_response*>(this); }
   static Draft& of(verbd_response* response) noexcept { return *reinterpret_cast<Draft*>(response); }

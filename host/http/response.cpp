@@ -42,6 +42,8 @@ void Response::reset(bool answers_head) {
   body_.clear();
   length_not_read_.reset();
   file_ = Fd();
+  stream_.reset();
+  streamed_ = false;
 }
 
 void Response::trim(std::size_t bytes) {
@@ -76,6 +78,12 @@ void Response::set_file_body(Fd file, std::uint64_t length) {
   fresh_body();
   file_ = std::move(file);
   length_not_read_ = length;
+}
+
+void Response::set_streamed_body(std::shared_ptr<BodyStream> stream) {
+  fresh_body();
+  stream_ = std::move(stream);
+  streamed_ = true;
 }
 
 Fd Response::file_to_send() noexcept {
@@ -115,7 +123,11 @@ void Response::serialize(std::string& out, const WireContext& wire) const {
   append_number(out, static_cast<std::uint64_t>(status_));
   out.append(" ").append(reason_phrase(status_)).append("\r\nDate: ").append(current_date());
   out.append("\r\nServer: ").append(wire.server_name).append("\r\n").append(fields_);
-  if (allows_body()) {
+  if (streamed_) {
+    // Its length is not known: chunked, or (HTTP/1.0) up to the close.
+    if (wire.request_version >= 11) out.append("Transfer-Encoding: chunked\r\n");
+    if (!has_content_type_) out.append("Content-Type: ").append(detail::default_media_type).append("\r\n");
+  } else if (allows_body()) {
     out.append("Content-Length: ");
     append_number(out, content_length());
     out.append("\r\n");
@@ -139,6 +151,8 @@ void Response::rebuild(const Parts& parts, Fd file) {
   body_.assign(parts.body);
   length_not_read_ = parts.length_not_read;
   file_ = std::move(file);
+  stream_.reset();
+  streamed_ = parts.streamed;
 }
 
 }  // namespace verbd::http

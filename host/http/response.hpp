@@ -9,11 +9,14 @@
 #pragma once
 
 #include "common/fd.hpp"
+#include "http/body_stream.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace verbd::http {
 
@@ -38,6 +41,16 @@ class Response {
   void set_unread_body(std::uint64_t length);
   // The body is the first `length` bytes of `file`, sent after the head.
   void set_file_body(Fd file, std::uint64_t length);
+  // The body is made while it is sent (a plugin's response_send), in
+  // pieces from `stream`: framed chunked for HTTP/1.1, ended by closing the
+  // connection for HTTP/1.0. The body set before is dropped. For HEAD, no
+  // stream: the head says what GET's would (no Content-Length).
+  void set_streamed_body(std::shared_ptr<BodyStream> stream);
+  const std::shared_ptr<BodyStream>& stream() const noexcept { return stream_; }
+  // Moves out the bytes appended so far, which a streamed body sends first.
+  std::string take_appended() noexcept { return std::exchange(body_, std::string()); }
+  // A resource or file makes the body (set_unread_body, set_file_body).
+  bool has_unread_body() const noexcept { return length_not_read_.has_value(); }
 
   // A short text/plain error page, in place of anything set before.
   void refuse(int status, std::string_view why);
@@ -64,11 +77,13 @@ class Response {
     std::string_view fields;  // "Name: value\r\n" lines
     std::string_view body;
     std::optional<std::uint64_t> length_not_read;
+    bool streamed = false;  // a head whose body is sent in pieces, apart
   };
   Parts parts() const noexcept {
-    return {status_, answers_head_, has_content_type_, fields_, body_, length_not_read_};
+    return {status_, answers_head_, has_content_type_, fields_, body_, length_not_read_, streamed_};
   }
   // `file`: the body left in its file, when there was one (file_to_send()).
+  // A streamed body's stream is not part of it: see set_streamed_body().
   void rebuild(const Parts& parts, Fd file);
 
   // Frees the body's buffer if a large response grew it beyond `bytes`.
@@ -87,6 +102,8 @@ class Response {
   // (sent after the head). The body is this, then body_.
   std::optional<std::uint64_t> length_not_read_;
   Fd file_;
+  std::shared_ptr<BodyStream> stream_;  // the body, when it is streamed
+  bool streamed_ = false;               // (for HEAD, without a stream)
 };
 
 }  // namespace verbd::http

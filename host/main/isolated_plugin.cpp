@@ -40,10 +40,13 @@ int run_isolated_plugin(const config::Config& config, const std::filesystem::pat
     http::Request request;
     http::Response response;
     std::string allow;
+    dispatch::isolated::ProcessStreamer streamer(socket);
+    dispatcher.stream_through(&streamer);
     while (dispatch::isolated::receive_request(socket, request, allow)) {
       dispatcher.use_allow_from_worker(allow);
+      streamer.start_request();
       dispatcher.answer(request, response);
-      if (!dispatch::isolated::send_response(socket, response)) break;
+      if (streamer.began() ? streamer.lost() : !dispatch::isolated::send_response(socket, response)) break;
     }
     return 0;
   } catch (const std::exception& e) {

@@ -39,7 +39,9 @@ Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const Connecti
 }
 
 Connection::~Connection() {
-  if (work_) workspaces_.give_back(std::move(work_));
+  if (!work_) return;
+  if (work_->stream) work_->stream->close();  // a plugin still sending learns that nobody takes it
+  workspaces_.give_back(std::move(work_));
 }
 
 void Connection::start() {
@@ -69,6 +71,7 @@ void Connection::await_request() {
 // on: to reading more of a request in progress, to idle, or to closing.
 void Connection::serve() {
   while (true) {
+    if (work_ && work_->stream) return pump_stream();
     Next next = serve_buffered();
     keep_unparsed();
     // Request bytes left unread after the last response: close lingering.
@@ -119,6 +122,49 @@ void Connection::on_answer() {
   pending_.reset();
   state_ = State::reading;
   if (finish_request() == Next::close) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
+  serve();
+}
+
+// Sends the pieces of a body its plugin is still making as they come, and
+// waits for more while the worker serves other connections; the plugin is
+// held to its time limit between pieces by the pool (dispatch/), which cuts
+// the body short when it passes it.
+void Connection::pump_stream() {
+  if (state_ == State::closed || !work_ || !work_->stream) return;  // (announced before the close)
+  auto& work = *work_;
+  http::BodyStream::End end = work.stream->take(work.piece);
+  auto before = work.output.size();
+  if (work.chunked)
+    http::append_chunk(work.output, work.piece);
+  else
+    work.output.append(work.piece);
+  work.streamed_bytes += work.output.size() - before;
+  if (end == http::BodyStream::End::complete) return end_stream();
+  if (end == http::BodyStream::End::cut_short) {
+    // What was sent goes, and the connection ends without the last chunk,
+    // so that the client does not take the body for whole (in HTTP/1.0 it
+    // cannot tell).
+    work.stream.reset();
+    if (settings_.access_log) log_access(work.response.status(), work.streamed_bytes);
+    return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
+  }
+  if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
+  state_ = State::streaming;
+  set_deadline(Clock::time_point::max());
+  work.stream->when_more([self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] { self->pump_stream(); });
+  });
+}
+
+void Connection::end_stream() {
+  auto& work = *work_;
+  if (work.chunked) {
+    work.output.append(http::last_chunk);
+    work.streamed_bytes += http::last_chunk.size();
+  }
+  work.stream.reset();
+  if (settings_.access_log) log_access(work.response.status(), work.streamed_bytes);
+  if (work.close_after_stream) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   serve();
 }
 
@@ -274,6 +320,7 @@ void Connection::drain() {
 
 void Connection::close_now() {
   state_ = State::closed;
+  if (work_ && work_->stream) work_->stream->close();
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
@@ -350,9 +397,10 @@ Connection::Next Connection::serve_buffered() {
       case http::Parser::State::complete:
         if (!had_header) log_head();
         if (Next next = on_request_done(); next == Next::close || next == Next::wait_for_answer) return next;
-        // Sent first: enough output queued, or a body in a file that the
-        // next response must not overtake.
-        if (work_->output.size() >= flush_threshold_bytes || work_->file.ok()) return Next::serve_more;
+        // Sent first: enough output queued, or a body in a file or still
+        // being made, which the next response must not overtake.
+        if (work_->output.size() >= flush_threshold_bytes || work_->file.ok() || work_->stream)
+          return Next::serve_more;
         break;
     }
   }
@@ -382,12 +430,19 @@ Connection::Next Connection::on_request_done() {
   return finish_request();
 }
 
-// Queues the response to the request just answered.
+// Queues the response to the request just answered. A body still being
+// made is sent before the connection closes, if it does; in HTTP/1.0 its
+// end is the close.
 Connection::Next Connection::finish_request() {
   auto& request = work_->request;
-  bool keep_alive = request.keep_alive && !stopping_;
+  bool streamed = work_->response.stream() != nullptr;
+  bool keep_alive = request.keep_alive && !stopping_ && !(streamed && request.version < 11);
   queue(work_->response, keep_alive, request.version);
   work_->parser.reset();
+  if (streamed) {
+    work_->close_after_stream = !keep_alive;
+    return Next::serve_more;
+  }
   return keep_alive ? Next::read : Next::close;
 }
 
@@ -411,6 +466,12 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
   auto before = work.output.size();
   response.serialize(work.output, {settings_.server_name, keep_alive, version});
   std::uint64_t bytes = work.output.size() - before;
+  if (response.stream()) {  // logged when its body ends
+    work.stream = response.stream();
+    work.chunked = version >= 11;
+    work.streamed_bytes = bytes;
+    return;
+  }
   work.file = response.file_to_send();
   if (work.file.ok()) {
     work.file_sent = 0;

@@ -9,6 +9,7 @@
 //   idle ──first bytes──► serve() ──► idle            (kept alive: the next request)
 //                            ├──► reading ──more bytes──► serve()
 //                            ├──► answering ──answer────► serve()
+//                            ├──► streaming ──a piece───► serve()   (a body its plugin still makes)
 //                            ├──► sending ──room────────► serve()
 //                            ├──► closing ──all sent────► closed
 //                            └──► lingering ──all sent──► draining ──EOF or grace──► closed
@@ -18,7 +19,9 @@
 // that fits the socket's buffer is written at once, without waiting. An
 // answer the Responder prepares on another thread (a plugin that may block)
 // is waited for in `answering`, while the worker serves other connections;
-// the requests buffered after it wait their turn.
+// the requests buffered after it wait their turn. So do they behind a
+// body its plugin sends as it makes it (http/body_stream.hpp): each piece is
+// written as it comes, chunked, and the next response only after the last.
 //
 // An idle connection holds no workspace and no buffer but 256 bytes for the
 // next request's first bytes; requests are parsed in its worker's buffer,
@@ -82,6 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     idle,       // between requests: the next request's first bytes
     reading,    // a request in progress: more of it
     answering,  // the answer, being prepared on another thread (http::Pending)
+    streaming,  // the next piece of a body its plugin is still making
     sending,    // room in the socket for responses queued, then serving on
     closing,    // room in the socket for the last response, then closed
     lingering,  // room in the socket for the last response, then draining
@@ -101,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void await_request();
   void read_more();
   void await_answer();
+  void pump_stream();
   void send_rest();
   void close(Ending ending);
   void drain();
@@ -122,6 +127,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next on_header_done();
   Next on_request_done();
   void on_answer();
+  void end_stream();
   Next finish_request();
   Next refuse(int status, std::string_view why);
   void queue(http::Response& response, bool keep_alive, int version);

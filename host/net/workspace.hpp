@@ -29,9 +29,15 @@ struct Workspace {
   std::size_t output_sent = 0;  // of which the socket has taken so many bytes
   Fd file;                      // after output: a body sent from its file
   std::uint64_t file_sent = 0, file_size = 0;
-  std::vector<char> input;  // an incomplete request, kept between reads
+  // After output: a body its plugin is still making (http/body_stream.hpp).
+  std::shared_ptr<http::BodyStream> stream;
+  std::string piece;     // what was last taken from it
+  bool chunked = false;  // framed chunked (else ended by the close)
+  bool close_after_stream = false;
+  std::uint64_t streamed_bytes = 0;  // head and body, for the access log
+  std::vector<char> input;           // an incomplete request, kept between reads
 
-  bool sending() const noexcept { return !output.empty() || file.ok(); }
+  bool sending() const noexcept { return !output.empty() || file.ok() || stream; }
 };
 
 class WorkspacePool {
@@ -56,10 +62,12 @@ class WorkspacePool {
     workspace->output.clear();
     workspace->output_sent = 0;
     workspace->file = Fd();
+    workspace->stream.reset();
     workspace->input.clear();
     workspace->request.clear();
     trim(workspace->output);
     trim(workspace->input);
+    trim(workspace->piece);
     trim(workspace->request.body);
     workspace->response.trim(kept_buffer_bytes);
     spares_.push_back(std::move(workspace));

@@ -74,6 +74,30 @@ std::string Client::take_line() {
 }
 
 Reply Client::read_reply(bool to_head) {
+  Reply reply = read_head();
+  bool bodiless = to_head || reply.status == 204 || reply.status == 304 || reply.status / 100 == 1;
+  if (bodiless) return reply;
+  if (reply.has_header("Content-Length")) {
+    std::size_t length = std::stoul(reply.header("Content-Length"));
+    while (buffered_.size() < length)
+      if (!fill(reply_timeout_ms)) throw std::runtime_error("connection ended inside a body");
+    reply.body = buffered_.substr(0, length);
+    buffered_.erase(0, length);
+  } else if (::strcasecmp(reply.header("Transfer-Encoding").c_str(), "chunked") == 0) {
+    for (std::string piece = read_chunk(); !piece.empty(); piece = read_chunk()) {
+      reply.body += piece;
+      ++reply.chunks;
+    }
+  } else {
+    while (fill(reply_timeout_ms)) {
+    }
+    reply.body = std::move(buffered_);
+    buffered_.clear();
+  }
+  return reply;
+}
+
+Reply Client::read_head() {
   if (buffered_.empty() && !fill(reply_timeout_ms)) throw ClosedBeforeReply();
   Reply reply;
   reply.status_line = take_line();
@@ -86,21 +110,22 @@ Reply Client::read_reply(bool to_head) {
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     reply.headers.emplace_back(line.substr(0, colon), value);
   }
-  bool bodiless = to_head || reply.status == 204 || reply.status == 304 || reply.status / 100 == 1;
-  if (bodiless) return reply;
-  if (reply.has_header("Content-Length")) {
-    std::size_t length = std::stoul(reply.header("Content-Length"));
-    while (buffered_.size() < length)
-      if (!fill(reply_timeout_ms)) throw std::runtime_error("connection ended inside a body");
-    reply.body = buffered_.substr(0, length);
-    buffered_.erase(0, length);
-  } else {
-    while (fill(reply_timeout_ms)) {
-    }
-    reply.body = std::move(buffered_);
-    buffered_.clear();
-  }
   return reply;
+}
+
+std::string Client::read_chunk() {
+  std::size_t size = std::stoul(take_line(), nullptr, 16);
+  if (size == 0) {
+    while (!take_line().empty()) {  // trailer fields, then the empty line
+    }
+    return {};
+  }
+  while (buffered_.size() < size + 2)
+    if (!fill(reply_timeout_ms)) throw std::runtime_error("connection ended inside a chunk");
+  if (buffered_.compare(size, 2, "\r\n") != 0) throw std::runtime_error("a chunk not ended by CRLF");
+  std::string piece = buffered_.substr(0, size);
+  buffered_.erase(0, size + 2);
+  return piece;
 }
 
 Reply Client::request(std::string_view method, std::string_view target, std::string_view body,

@@ -17,6 +17,7 @@ struct Reply {
   std::string status_line;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::size_t chunks = 0;  // of a chunked body, the chunks it came in (not counting the last)
 
   // The first field with this name (any case); "" when absent.
   std::string header(std::string_view name) const;
@@ -44,6 +45,10 @@ class Client {
   // Throws ClosedBeforeReply when the connection ends before any of it, and
   // std::runtime_error when it ends inside one.
   Reply read_reply(bool to_head = false);
+  // The parts of a reply, for one whose body comes as it is made: its
+  // head; then each chunk's data of a chunked body, "" for the last.
+  Reply read_head();
+  std::string read_chunk();
   // Sends a request with Host and, for a body, Content-Length; reads the reply.
   Reply request(std::string_view method, std::string_view target, std::string_view body = {},
                 const std::vector<std::string>& extra_headers = {});

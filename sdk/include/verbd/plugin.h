@@ -28,6 +28,10 @@
  *     [limits] body_in_memory_bytes is no longer in verbd_request.body; the
  *     host answers 413 for it instead of calling a plugin built for 1.0 or
  *     1.1, which would take the empty `body` for the whole.
+ *   - 1.3 added responses sent as they are made: verbd_host.response_send
+ *     (a body in pieces, of a length not known in advance) and
+ *     verbd_host.response_file (an open file the plugin made), and
+ *     VERBD_CLIENT_GONE.
  *   - A plugin that wants a service added after 1.0 checks
  *     `verbd_host.abi_minor` (or that `struct_size` covers the function)
  *     before calling it; <verbd/plugin.hpp> does this for its users.
@@ -61,7 +65,7 @@ extern "C" {
 
 #define VERBD_PLUGIN_MAGIC 0x56524244u /* "VRBD" */
 #define VERBD_ABI_MAJOR 1
-#define VERBD_ABI_MINOR 2
+#define VERBD_ABI_MINOR 3
 
 /* The exported symbol the host looks up. */
 #define VERBD_DESCRIPTOR_SYMBOL "verbd_plugin"
@@ -95,9 +99,11 @@ typedef enum verbd_status {
   VERBD_IO_ERROR = -8,       /* any other failure of the store; the host has logged it */
   VERBD_PLUGIN_FAILED = -9,  /* returned by a plugin's handle(): the host answers 500 */
   VERBD_NO_MEMORY = -10,     /* memory ran out, on either side (a sink could not take bytes) */
-  VERBD_WOULD_BLOCK = -11    /* (1.1) a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS called a
-                                service that may block (store_write, store_remove); refused,
-                                and the host has logged it */
+  VERBD_WOULD_BLOCK = -11,   /* (1.1) a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS called a
+                                service that may block (store_write, store_remove,
+                                response_send); refused, and the host has logged it */
+  VERBD_CLIENT_GONE = -12    /* (1.3) response_send: nobody takes the rest of the response (the
+                                client has gone, or the call passed its time limit); return */
 } verbd_status;
 
 typedef enum verbd_log_level {
@@ -243,6 +249,36 @@ typedef struct verbd_host {
    * the body's file cannot be read (the host has logged it). */
   int32_t (*content_read)(const verbd_content* content, uint64_t offset, char* buffer, size_t capacity,
                           size_t* got);
+
+  /* (1.3) Sends `bytes` as the next piece of the body, now, while handle()
+   * goes on making the rest: for a body too large to hold, or one made
+   * slowly. The first call sends the head (the status and fields set so
+   * far) and the body appended so far; the body's length is not known in
+   * advance, so the host frames it: chunked for HTTP/1.1, ended by closing
+   * the connection for HTTP/1.0. It ends when handle() returns VERBD_OK;
+   * when handle() fails instead, the host ends the connection without
+   * completing the body, so that the client sees it cut short.
+   *   - After the first call, only response_send may touch the response:
+   *     a status, field, append, resource or file then breaks the contract,
+   *     and the body is cut short as above.
+   *   - It waits while the client is slower than the plugin (the host holds
+   *     a bounded amount), so it is refused with VERBD_WOULD_BLOCK in a
+   *     plugin that declared VERBD_PLUGIN_NEVER_BLOCKS. [limits]
+   *     handler_timeout_ms bounds the time to the first piece and between
+   *     two pieces, not the whole: time waiting for the client does not count.
+   *   - Empty `bytes` sends the head (and what was appended) and nothing else.
+   *   - For HEAD, or a 204 or 304 status, no body goes: the pieces are
+   *     dropped, and the response goes when handle() returns, as any other
+   *     (for HEAD without Content-Length: the length is not known).
+   * Returns VERBD_OK; VERBD_CLIENT_GONE when nobody takes more (the plugin
+   * should return: nothing more will be sent); VERBD_NO_MEMORY. */
+  int32_t (*response_send)(verbd_response* response, verbd_str bytes);
+  /* (1.3) Makes the open file `fd` the body: from its start to its size
+   * now, sent by the host as it sees fit (sendfile(2); not at all for HEAD).
+   * For a file the plugin made (a temporary file, an unnamed one). The host
+   * owns `fd` from this call on, whatever it returns, and closes it.
+   * VERBD_BAD_ARGUMENT when `fd` is not an open regular file. */
+  int32_t (*response_file)(verbd_response* response, int fd);
 } verbd_host;
 
 /* Flags of verbd_plugin_descriptor (1.1).

@@ -51,6 +51,7 @@ enum class Status : std::int32_t {
   io_error = VERBD_IO_ERROR,
   no_memory = VERBD_NO_MEMORY,
   would_block = VERBD_WOULD_BLOCK,
+  client_gone = VERBD_CLIENT_GONE,
 };
 
 // The HTTP status that answers a failed store call, the same in every plugin.
@@ -73,6 +74,7 @@ inline int http_status(Status s) noexcept {
     case Status::io_error:
     case Status::no_memory:
     case Status::would_block:
+    case Status::client_gone:
       return 500;
   }
   return 500;
@@ -202,6 +204,19 @@ class Response {
   Status resource(std::string_view path, Entry& entry) noexcept {
     return Status(host_.response_resource(raw_, detail::str(path), entry.raw()));
   }
+  // Sends `bytes` now as the next piece of a body made while it is sent:
+  // the first call sends the status and fields set so far, which cannot
+  // change after it (response_send in <verbd/plugin.h>). Anything but
+  // Status::ok means nobody takes more: return.
+  //
+  //     for (const auto& row : rows)
+  //       if (response.send(format(row)) != verbd::Status::ok) return;
+  Status send(std::string_view bytes) noexcept {
+    return Status(host_.response_send(raw_, detail::str(bytes)));
+  }
+  // Makes the open file `fd` the body, from its start to its size now: for
+  // a file the plugin made. The host owns `fd` from here on and closes it.
+  Status file(int fd) noexcept { return Status(host_.response_file(raw_, fd)); }
 
  private:
   const verbd_host& host_;

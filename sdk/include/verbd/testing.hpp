@@ -22,6 +22,10 @@
 #include <verbd/detail/text.hpp>
 #include <verbd/memory_store.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -47,6 +51,13 @@ struct Reply {
   std::uint64_t content_length = 0;  // what verbd puts in Content-Length (0 for 204 and 304)
   bool failed = false;               // handle() reported a failure: the reply is verbd's 500
   std::string problem;               // the broken contract that made the reply a 500, or ""
+  // A body sent with response_send: its pieces as sent (what was appended
+  // before the first included in it), and whether verbd would have cut it
+  // short (handle() failed or broke the contract after the head had gone;
+  // `status` and `headers` are then those that went).
+  bool streamed = false;
+  std::vector<std::string> pieces;
+  bool cut_short = false;
 
   std::string header(std::string_view name) const {
     for (const auto& [field, value] : headers)
@@ -96,6 +107,7 @@ class TestHost {
     request.body_size = body.size();
     request.content = reinterpret_cast<const verbd_content*>(&body);
     Draft draft{*this, method == "HEAD"};
+    draft.room_for_pieces = pieces_taken_;
     if (large && plugin_.abi_minor < 2) {  // verbd does not call an older plugin with such a body
       draft.status = 413;
       return finish(draft, false);
@@ -121,6 +133,9 @@ class TestHost {
   // not in verbd_request.body, only through verbd_request.content (verbd's
   // [limits] body_in_memory_bytes; here no body is large by default).
   void set_body_in_memory_bytes(std::size_t bytes) { body_in_memory_bytes_ = bytes; }
+  // request() takes this many pieces of a body sent with response_send, then
+  // answers VERBD_CLIENT_GONE, as verbd does when the client has gone.
+  void set_client_gone_after(std::size_t pieces) { pieces_taken_ = pieces; }
 
  private:
   // The response as the plugin builds it, before verbd's rules finish it.
@@ -133,6 +148,9 @@ class TestHost {
     std::string body;
     std::optional<std::uint64_t> unread_length;  // HEAD of a stored resource: its size, not read, before body
     std::string problem;                         // the first contract the plugin broke
+    bool streaming = false, dropping = false;    // response_send: the head has gone; HEAD, 204, 304
+    std::vector<std::string> pieces;
+    std::size_t room_for_pieces = SIZE_MAX;
   };
 
   static TestHost& self(void* context) { return *static_cast<TestHost*>(context); }
@@ -146,6 +164,7 @@ class TestHost {
   // What verbd makes of the draft: its 500 for a failure or a broken
   // contract, an error page for an empty error, the default media type.
   static Reply finish(Draft& draft, bool failed) {
+    if (draft.streaming) return finish_streamed(draft, failed);
     Reply reply;
     reply.failed = failed;
     reply.problem = failed ? std::string() : draft.problem;
@@ -174,6 +193,51 @@ class TestHost {
     reply.content_length = content ? length : 0;
     if (content && !draft.head) reply.body = std::move(draft.body);
     return reply;
+  }
+
+  // What went before the plugin returned stays: verbd can only cut it short.
+  static Reply finish_streamed(Draft& draft, bool failed) {
+    Reply reply;
+    reply.failed = failed;
+    reply.problem = draft.problem;
+    reply.streamed = true;
+    reply.cut_short = failed || !draft.problem.empty();
+    reply.status = draft.status;
+    reply.headers = std::move(draft.fields);
+    if (!has_field(reply.headers, "Content-Type"))
+      reply.headers.emplace_back("Content-Type", detail::default_media_type);
+    for (const auto& piece : draft.pieces) reply.body += piece;
+    reply.pieces = std::move(draft.pieces);
+    return reply;
+  }
+
+  // As verbd: after the head has gone, only more pieces may follow.
+  static bool refused_after_head(Draft& current, const char* service) {
+    if (!current.streaming && !current.dropping) return false;
+    if (current.problem.empty())
+      current.problem = std::string(service) + " after response_send had sent the head";
+    return true;
+  }
+
+  static std::int32_t send_piece(Draft& current, std::string_view bytes) {
+    if (!current.problem.empty() && !current.streaming) return VERBD_CLIENT_GONE;
+    if (current.dropping) return VERBD_OK;
+    if (!current.streaming) {
+      if (current.head || !detail::status_allows_content(current.status)) {
+        current.dropping = true;
+        return VERBD_OK;
+      }
+      if (current.host.refused_as_blocking("response_send")) return VERBD_WOULD_BLOCK;
+      if (current.unread_length) {
+        current.problem = "response_send after response_resource or response_file";
+        return VERBD_CLIENT_GONE;
+      }
+      current.streaming = true;
+      if (!current.body.empty()) current.pieces.push_back(std::move(current.body));
+    }
+    if (current.pieces.size() >= current.room_for_pieces) return VERBD_CLIENT_GONE;
+    if (!bytes.empty()) current.pieces.emplace_back(bytes);
+    return VERBD_OK;
   }
 
   // As verbd: a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS may not write.
@@ -253,6 +317,7 @@ class TestHost {
     };
     table.response_status = [](verbd_response* response, std::int32_t status) {
       Draft& current = draft(response);
+      if (refused_after_head(current, "response_status")) return;
       if (detail::is_plugin_status(status))
         current.status = status;
       else if (current.problem.empty())
@@ -260,18 +325,21 @@ class TestHost {
     };
     table.response_header = [](verbd_response* response, verbd_str name, verbd_str value) {
       Draft& current = draft(response);
+      if (refused_after_head(current, "response_header")) return;
       if (detail::is_plugin_field(detail::view(name), detail::view(value)))
         current.fields.emplace_back(detail::view(name), detail::view(value));
       else if (current.problem.empty())
         current.problem = detail::field_problem(detail::view(name), detail::view(value));
     };
     table.response_append = [](verbd_response* response, verbd_str bytes) {
+      if (refused_after_head(draft(response), "response_append")) return;
       draft(response).body.append(detail::view(bytes));
     };
     table.response_resource = [](verbd_response* response, verbd_str path,
                                  verbd_entry* entry) -> std::int32_t {
       if (!detail::is_usable(entry)) return VERBD_BAD_ARGUMENT;
       Draft& current = draft(response);
+      if (refused_after_head(current, "response_resource")) return VERBD_BAD_ARGUMENT;
       current.body.clear();
       current.unread_length.reset();
       verbd_entry full{};
@@ -290,7 +358,41 @@ class TestHost {
       *got = offset < body.size() ? body.copy(buffer, capacity, static_cast<std::size_t>(offset)) : 0;
       return VERBD_OK;
     };
+    table.response_send = [](verbd_response* response, verbd_str bytes) -> std::int32_t {
+      return send_piece(draft(response), detail::view(bytes));
+    };
+    // Here the file is read into the body; verbd sends it with sendfile.
+    table.response_file = [](verbd_response* response, int fd) -> std::int32_t {
+      Draft& current = draft(response);
+      std::string bytes;
+      bool regular = read_file(fd, bytes);
+      if (fd >= 0) ::close(fd);
+      if (refused_after_head(current, "response_file")) return VERBD_BAD_ARGUMENT;
+      if (!regular) return VERBD_BAD_ARGUMENT;
+      current.body.clear();
+      current.unread_length.reset();
+      if (current.head)
+        current.unread_length = bytes.size();
+      else
+        current.body = std::move(bytes);
+      return VERBD_OK;
+    };
     return table;
+  }
+
+  // The whole of a regular file, from its start.
+  static bool read_file(int fd, std::string& bytes) {
+    struct stat about {};
+    if (fd < 0 || ::fstat(fd, &about) != 0 || !S_ISREG(about.st_mode)) return false;
+    char buffer[65536];
+    for (off_t at = 0;;) {
+      ssize_t n = ::pread(fd, buffer, sizeof buffer, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      if (n == 0) return true;
+      bytes.append(buffer, static_cast<std::size_t>(n));
+      at += n;
+    }
   }
 
   // Here a verbd_content is the std::string request() was given.
@@ -314,6 +416,7 @@ class TestHost {
   std::vector<std::string> log_;
   std::string allow_;
   std::size_t body_in_memory_bytes_ = SIZE_MAX;
+  std::size_t pieces_taken_ = SIZE_MAX;
   verbd_host table_{};
   void* instance_ = nullptr;
 };

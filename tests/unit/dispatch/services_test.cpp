@@ -17,8 +17,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -80,7 +83,8 @@ TEST_F(ServicesTest, TheTableIsWhole) {
                         (void*)table_.setting_bool, (void*)table_.store_stat, (void*)table_.store_read,
                         (void*)table_.store_write, (void*)table_.store_remove, (void*)table_.store_list,
                         (void*)table_.response_status, (void*)table_.response_header,
-                        (void*)table_.response_append, (void*)table_.response_resource})
+                        (void*)table_.response_append, (void*)table_.response_resource,
+                        (void*)table_.content_read, (void*)table_.response_send, (void*)table_.response_file})
     EXPECT_NE(function, nullptr);
 }
 
@@ -287,6 +291,76 @@ TEST_F(ResponseServicesTest, WhatBreaksTheContractIsNotedNotSent) {
   Draft fine{response_, *store_, false, {}};
   table_.response_header(fine.handle(), str("X-Fine"), str("ok\tvalue"));
   EXPECT_FALSE(fine.broken);
+}
+
+// A Streamer that keeps what it is handed.
+struct KeepingStreamer : Streamer {
+  bool begin(http::Response& head) override {
+    head.set_streamed_body(std::make_shared<http::BodyStream>());  // as PooledCall does
+    head.serialize(wire, {"verbd", true, 11});
+    return begun = true;
+  }
+  bool send(std::string_view piece) override {
+    pieces += piece;
+    return taking;
+  }
+  void end(bool whole) noexcept override { complete = whole; }
+  bool began() const noexcept override { return begun; }
+  std::string wire, pieces;
+  bool begun = false, taking = true, complete = false;
+};
+
+TEST_F(ResponseServicesTest, TheFirstPieceSendsTheHeadAndWhatWasAppended) {
+  KeepingStreamer streamer;
+  response_.reset(false);
+  draft_.streamer = &streamer;
+  table_.response_header(draft_.handle(), str("X-A"), str("1"));
+  table_.response_append(draft_.handle(), str("before "));
+  EXPECT_EQ(table_.response_send(draft_.handle(), str("first ")), VERBD_OK);
+  EXPECT_NE(streamer.wire.find("X-A: 1\r\nTransfer-Encoding: chunked\r\n"), std::string::npos)
+      << streamer.wire;
+  EXPECT_EQ(streamer.wire.find("Content-Length"), std::string::npos);
+  EXPECT_EQ(table_.response_send(draft_.handle(), str("second")), VERBD_OK);
+  EXPECT_EQ(streamer.pieces, "before first second");
+  // The head has gone: nothing else may change the response.
+  table_.response_header(draft_.handle(), str("X-B"), str("2"));
+  EXPECT_TRUE(draft_.broken);
+  EXPECT_EQ(draft_.problem, "response_header after response_send had sent the head");
+  streamer.taking = false;
+  draft_.broken = false;
+  EXPECT_EQ(table_.response_send(draft_.handle(), str("third")), VERBD_CLIENT_GONE);
+}
+
+TEST_F(ResponseServicesTest, PiecesAreRefusedOnTheEventLoopAndDroppedForHead) {
+  response_.reset(false);
+  EXPECT_EQ(table_.response_send(draft_.handle(), str("x")), VERBD_WOULD_BLOCK);  // no streamer
+  KeepingStreamer streamer;
+  response_.reset(true);
+  Draft head{response_, *store_, false, {}};
+  head.streamer = &streamer;
+  EXPECT_EQ(table_.response_send(head.handle(), str("x")), VERBD_OK);
+  EXPECT_FALSE(streamer.begun);
+  std::string out = wire();
+  EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\n")) << out;
+}
+
+TEST_F(ResponseServicesTest, AFileThePluginMadeBecomesTheBody) {
+  test::TempFolder folder;
+  auto path = folder / "made";
+  {
+    std::ofstream made(path);
+    made << "made by the plugin";
+  }
+  response_.reset(false);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_EQ(table_.response_file(draft_.handle(), fd), VERBD_OK);
+  std::string out = wire();
+  EXPECT_NE(out.find("Content-Length: 18\r\n"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\nmade by the plugin")) << out;
+  EXPECT_EQ(table_.response_file(draft_.handle(), ::open(folder.path().c_str(), O_RDONLY | O_CLOEXEC)),
+            VERBD_BAD_ARGUMENT);  // a folder, closed all the same
+  EXPECT_EQ(table_.response_file(draft_.handle(), -1), VERBD_BAD_ARGUMENT);
 }
 
 TEST_F(ResponseServicesTest, AResourceIsReadForGetAndOnlyMeasuredForHead) {
