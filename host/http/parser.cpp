@@ -312,7 +312,8 @@ std::size_t Parser::on_body_impl(boost::beast::string_view body, beast::error_co
 
 // A body stays in memory up to body_in_memory_bytes; past that, what came
 // so far and all that follows goes to a spool file, so that a large upload
-// costs no more memory than a small one.
+// costs no more memory than a small one. Written by a SpoolWriter, away from
+// the event loop.
 void Parser::take_body(std::string_view bytes, beast::error_code& ec) {
   bool fits = request_.body.size() + bytes.size() <= limits_.body_in_memory_bytes;
   if (!request_.body_spooled() && (fits || spooler_ == nullptr)) {
@@ -321,40 +322,23 @@ void Parser::take_body(std::string_view bytes, beast::error_code& ec) {
   }
   if (!request_.body_spooled()) {
     request_.body_file = spooler_->open_spool();
-    if (!request_.body_file.ok()) return refuse(500, "could not make a file for the body", ec);
+    Fd own(request_.body_file.ok() ? ::fcntl(request_.body_file.get(), F_DUPFD_CLOEXEC, 0) : -1);
+    if (!own.ok()) return refuse(500, "could not make a file for the body", ec);
+    spool_ = std::make_shared<SpoolWriter>(std::move(own));
     std::string in_memory;
     in_memory.swap(request_.body);
-    spool(in_memory, ec);
-    if (ec) return;
+    spool(in_memory);
   }
-  spool(bytes, ec);
+  spool(bytes);
 }
 
-void Parser::spool(std::string_view bytes, beast::error_code& ec) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(request_.body_file.get(), bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
-      return refuse(507, "no space left for the body", ec);
-    if (n < 0) return refuse(500, "could not write the body to its file", ec);
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    request_.body_file_size += static_cast<std::uint64_t>(n);
-    start_writeback(static_cast<std::uint64_t>(n));
-  }
+void Parser::spool(std::string_view bytes) {
+  spool_->append(bytes);
+  request_.body_file_size += bytes.size();
 }
 
-// Every few MiB, the disk is asked to start writing what came (without
-// waiting for it): the fsync that makes the upload durable then finds most
-// of it written, and the page cache does not fill with dirty pages, which
-// would make the kernel throttle this thread, the event loop, while it
-// flushes them.
-void Parser::start_writeback(std::uint64_t written) {
-  constexpr std::uint64_t writeback_bytes = 8 * 1024 * 1024;
-  unflushed_ += written;
-  if (unflushed_ < writeback_bytes) return;
-  auto from = static_cast<off64_t>(request_.body_file_size - unflushed_);
-  ::sync_file_range(request_.body_file.get(), from, static_cast<off64_t>(unflushed_), SYNC_FILE_RANGE_WRITE);
-  unflushed_ = 0;
+Parser::~Parser() {
+  if (spool_) spool_->abandon();
 }
 
 void Parser::on_chunk_header_impl(std::uint64_t size, boost::beast::string_view, beast::error_code&) {

@@ -7,10 +7,12 @@
 #pragma once
 
 #include "http/request.hpp"
+#include "http/spool_writer.hpp"
 
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -48,6 +50,9 @@ class Parser final : private boost::beast::http::basic_parser<true> {
 
   // Without a spooler, every body is kept in memory.
   Parser(const ParserLimits& limits, Request& request, Spooler* spooler = nullptr);
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
 
   // Parses what it can of `input`; returns how many bytes it used up. The
   // bytes are the connection's own: a request line of HTTP/1.2 to 1.9 has
@@ -58,6 +63,9 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   const Refusal& refusal() const noexcept { return refusal_; }
   // Whether the request announced a body that is still to come.
   bool body_pending() const noexcept { return state_ == State::body; }
+  // What writes a spooled body to its file; null while the body is in memory.
+  // The request is whole only once it has drained.
+  SpoolWriter* spool() const noexcept { return spool_.get(); }
 
  private:
   using Base = boost::beast::http::basic_parser<true>;
@@ -89,8 +97,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   void check_expectation(boost::beast::error_code& ec);
   std::size_t keep(std::string_view text);
   void take_body(std::string_view bytes, boost::beast::error_code& ec);
-  void spool(std::string_view bytes, boost::beast::error_code& ec);
-  void start_writeback(std::uint64_t written);
+  void spool(std::string_view bytes);
 
   ParserLimits limits_;
   Request& request_;
@@ -105,7 +112,7 @@ class Parser final : private boost::beast::http::basic_parser<true> {
   bool saw_transfer_encoding_ = false;
   std::uint64_t chunk_data_left_ = 0;  // of the chunk being read; 0 while a chunk line is due
   std::uint64_t chunks_read_ = 0;      // chunks with data so far
-  std::uint64_t unflushed_ = 0;        // bytes spooled since the last start_writeback()
+  std::shared_ptr<SpoolWriter> spool_;  // once the body goes to a file
 };
 
 }  // namespace verbd::http

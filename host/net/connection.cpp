@@ -79,6 +79,7 @@ void Connection::serve() {
       return close(Ending::lingering);
     if (next == Next::close) return close(Ending::at_once);
     if (next == Next::wait_for_answer) return await_answer();
+    if (next == Next::wait_for_spool) return await_spool();
     if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
@@ -91,6 +92,8 @@ void Connection::serve() {
 // when part of it is there already, else as when idle (read_first_bytes()).
 void Connection::read_more() {
   state_ = State::reading;
+  if (reading_request() && work_->parser->spool() != nullptr && work_->parser->spool()->behind())
+    return await_spool();
   set_deadline(reading_request() && !work_->parser->body_pending() ? request_start_ + settings_.header_timeout
                                                                    : Clock::now() + settings_.idle_timeout);
   if (begin_ == end_) return read_first_bytes();
@@ -115,6 +118,32 @@ void Connection::await_answer() {
   pending_->when_ready([self = shared_from_this()] {
     asio::post(self->socket_.get_executor(), [self] { self->on_answer(); });
   });
+}
+
+// Waits while the body's file is being written: for room to read more of
+// it, or for all of it, while the worker serves other connections. The
+// delay is the disk's, not the client's: the watchdog sleeps meanwhile.
+void Connection::await_spool() {
+  state_ = State::reading;
+  set_deadline(Clock::time_point::max());
+  send_at_once();
+  work_->parser->spool()->when_changed([self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] { self->on_spool_changed(); });
+  });
+}
+
+void Connection::on_spool_changed() {
+  if (state_ == State::closed || !reading_request()) return;
+  if (int error = work_->parser->spool()->error(); error != 0) {
+    refuse_unwritten_body(error);
+    return close(Ending::lingering);
+  }
+  serve();
+}
+
+Connection::Next Connection::refuse_unwritten_body(int error) {
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) return refuse(507, "no space left for the body");
+  return refuse(500, "could not write the body to its file");
 }
 
 void Connection::on_answer() {
@@ -396,6 +425,10 @@ Connection::Next Connection::serve_buffered() {
         return Next::read;
       case http::Parser::State::complete:
         if (!had_header) log_head();
+        if (http::SpoolWriter* spool = parser.spool()) {
+          if (!spool->drained()) return Next::wait_for_spool;
+          if (spool->error() != 0) return refuse_unwritten_body(spool->error());
+        }
         if (Next next = on_request_done(); next == Next::close || next == Next::wait_for_answer) return next;
         // Sent first: enough output queued, or a body in a file or still
         // being made, which the next response must not overtake.

@@ -7,7 +7,7 @@
 // connections do. Callbacks only, no coroutines.
 //
 //   idle ──first bytes──► serve() ──► idle            (kept alive: the next request)
-//                            ├──► reading ──more bytes──► serve()
+//                            ├──► reading ──more bytes──► serve()   (or the body's file written)
 //                            ├──► answering ──answer────► serve()
 //                            ├──► streaming ──a piece───► serve()   (a body its plugin still makes)
 //                            ├──► sending ──room────────► serve()
@@ -22,6 +22,10 @@
 // the requests buffered after it wait their turn. So do they behind a
 // body its plugin sends as it makes it (http/body_stream.hpp): each piece is
 // written as it comes, chunked, and the next response only after the last.
+//
+// A large body is written to its file by another thread
+// (http/spool_writer.hpp): the connection stops reading it while that
+// thread is behind, and answers only once it is all written.
 //
 // An idle connection holds no workspace and no buffer but 256 bytes for the
 // next request's first bytes; requests are parsed in its worker's buffer,
@@ -95,7 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // How a connection ends: at once, or lingering (see close()).
   enum class Ending { at_once, lingering };
   // What serve() does after answering what is buffered.
-  enum class Next { read, serve_more, wait_for_answer, close, close_lingering };
+  enum class Next { read, serve_more, wait_for_answer, wait_for_spool, close, close_lingering };
   // How much of what is queued the socket took.
   enum class Sent { all, some, failed };
   // Nagle's algorithm is turned off before the second write (before_write()).
@@ -105,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void await_request();
   void read_more();
   void await_answer();
+  void await_spool();
   void pump_stream();
   void send_rest();
   void close(Ending ending);
@@ -127,6 +132,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next on_header_done();
   Next on_request_done();
   void on_answer();
+  void on_spool_changed();
+  Next refuse_unwritten_body(int error);
   void end_stream();
   Next finish_request();
   Next refuse(int status, std::string_view why);

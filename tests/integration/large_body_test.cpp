@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -206,15 +207,16 @@ TEST_F(LargeBodies, APluginThatCannotTakeALargeBodyGetsItsClientA413) {
 
 // The files without a name that any process has open in `folder` (from
 // /proc/*/fd): such a file shows as "FOLDER/#INODE (deleted)".
+// Each once, however many descriptors of it are open (the spool writer has one of its own).
 std::vector<std::string> unnamed_files_open_in(const std::filesystem::path& folder) {
-  std::vector<std::string> open;
+  std::set<std::string> open;
   std::error_code error;
   for (const auto& process : std::filesystem::directory_iterator("/proc", error))
     for (const auto& fd : std::filesystem::directory_iterator(process.path() / "fd", error)) {
       auto target = std::filesystem::read_symlink(fd.path(), error).string();
-      if (!error && target.rfind(folder.string() + "/#", 0) == 0) open.push_back(target);
+      if (!error && target.rfind(folder.string() + "/#", 0) == 0) open.insert(target);
     }
-  return open;
+  return {open.begin(), open.end()};
 }
 
 // The body of an upload in progress is in the store's scratch folder, in a

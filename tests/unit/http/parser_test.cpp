@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <string>
 
 namespace verbd::http {
@@ -87,6 +90,11 @@ TEST(Parser, SpoolsABodyLargerThanMemoryTakes) {
       unparsed.erase(0, parser.feed(unparsed));
     }
     ASSERT_EQ(parser.state(), Parser::State::complete) << framing;
+    ASSERT_NE(parser.spool(), nullptr);  // written by another thread: whole once drained
+    for (int i = 0; i < 500 && !parser.spool()->drained(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(parser.spool()->drained());
+    EXPECT_EQ(parser.spool()->error(), 0);
     EXPECT_TRUE(request.body_spooled()) << framing;
     EXPECT_TRUE(request.body.empty()) << framing;
     EXPECT_EQ(request.body_size(), 20u) << framing;
