@@ -7,8 +7,9 @@
 #    and whether the stored files' sha256 is the one sent.
 # 2. 20 uploads of 50 MiB at once: the same growth.
 # 3. Throughput of one PUT, verbd against nginx's DAV module (dav_methods
-#    PUT), taking turns, ROUNDS each: nginx does not fsync; verbd does when
-#    --fsync is true (its default).
+#    PUT), taking turns, ROUNDS each, to the disk and to memory (/dev/shm):
+#    nginx does not fsync; verbd does on the disk when --fsync is true (its
+#    default).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build=$(cd "${1:?usage: large_upload.sh BUILD_DIR [--size_mib N] [--rounds N] [--fsync true|false]}" && pwd)
@@ -21,6 +22,7 @@ start_work_folder large-upload
 head -c "${size_mib}M" /dev/urandom >"$work/upload"
 head -c 50M /dev/urandom >"$work/upload-50"
 sent=$(sha256sum <"$work/upload" | cut -d' ' -f1)
+sync  # the files just made are on disk: their writeback does not blur what follows
 
 printf '[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
   "$build" "$fsync" >"$work/verbd.toml"
@@ -51,6 +53,7 @@ mibps() { awk -v m="$1" -v s="$2" 'BEGIN {printf "%.0f", m / s}'; }
 # 1. Two large uploads while 50 connections GET.
 wrk -t1 -c50 -d1s "http://127.0.0.1:$port/index.html" >/dev/null  # the GETs' buffers exist
 alone=$(put "http://127.0.0.1:$port/warm" "$work/upload")
+sync
 window=$(awk -v s="$alone" 'BEGIN {printf "%d", 3 * s + 2}')
 reset_peaks
 before=$(peaks)
@@ -78,11 +81,31 @@ wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
 after=$(peaks)
 echo "20 concurrent 50 MiB uploads: VmHWM growth, largest of one process: $(growth "$before" "$after") KiB; stored: $(ls "$work/data/many" | wc -l)"
 
-# 3. One PUT, verbd against nginx's DAV module.
+# 3. One PUT, verbd against nginx's DAV module, taking turns (who goes
+#    first alternates), to the disk the work folder is on and, where there
+#    is one, to a memory filesystem (/dev/shm), where no disk blurs the
+#    figures and only the servers' own work on the upload counts.
 mkdir -p "$work/ngx/logs" "$work/ngx-data/.tmp"
 chmod 755 "$work"
 chmod 777 "$work/ngx-data" "$work/ngx-data/.tmp"  # nginx's workers run as nobody
-nport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+nport=$(free_port)
+shm="" shm_server=""
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+  shm=$(mktemp -d /dev/shm/verbd-large-upload.XXXXXX)
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work" "$shm"' EXIT
+  mkdir -p "$shm/verbd" "$shm/ngx/.tmp"
+  chmod 755 "$shm"
+  chmod 777 "$shm/ngx" "$shm/ngx/.tmp"
+  nport_shm=$(free_port)
+  shm_server="server { listen 127.0.0.1:$nport_shm; root $shm/ngx; client_body_temp_path $shm/ngx/.tmp; location / { dav_methods PUT; } }"
+  printf '[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "%s/verbd"\nfsync = false\n[log]\naccess = false\n' \
+    "$build" "$shm" >"$work/verbd-shm.toml"
+  disk_port=$port disk_pid=$pid
+  start_verbd "$build/bin/verbd" "$work/verbd-shm.toml" "$work/verbd-shm.log"
+  pids+=("$pid")
+  port_shm=$port port=$disk_port pid=$disk_pid
+fi
 cat >"$work/ngx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -94,20 +117,30 @@ http {
   client_max_body_size 0;
   client_body_temp_path $work/ngx-data/.tmp;
   server { listen 127.0.0.1:$nport; root $work/ngx-data; location / { dav_methods PUT; } }
+  $shm_server
 }
 EOF
 nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-v_all="" n_all=""
-for ((round = 1; round <= rounds; round++)); do
-  sync
-  v=$(mibps "$size_mib" "$(put "http://127.0.0.1:$port/turn" "$work/upload")")
-  sync
-  n=$(mibps "$size_mib" "$(put "http://127.0.0.1:$nport/turn" "$work/upload")")
-  echo "round $round: verbd $v MiB/s, nginx $n MiB/s" >&2
-  v_all+="$v " n_all+="$n "
-done
-v=$(echo "$v_all" | median) n=$(echo "$n_all" | median)
-echo "PUT of ${size_mib} MiB: verbd $v MiB/s (fsync = $fsync), nginx $n MiB/s (no fsync), verbd/nginx = $(awk -v v="$v" -v n="$n" 'BEGIN {printf "%.2f", v / n}') (medians of $rounds)"
+race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
+  local v_all="" n_all="" v n round
+  for ((round = 1; round <= rounds; round++)); do
+    sync
+    if ((round % 2)); then
+      v=$(mibps "$size_mib" "$(put "http://127.0.0.1:$2/turn" "$work/upload")")
+      sync
+      n=$(mibps "$size_mib" "$(put "http://127.0.0.1:$3/turn" "$work/upload")")
+    else
+      n=$(mibps "$size_mib" "$(put "http://127.0.0.1:$3/turn" "$work/upload")")
+      sync
+      v=$(mibps "$size_mib" "$(put "http://127.0.0.1:$2/turn" "$work/upload")")
+    fi
+    v_all+="$v " n_all+="$n "
+  done
+  v=$(echo "$v_all" | median) n=$(echo "$n_all" | median)
+  echo "PUT of ${size_mib} MiB $1: verbd $v MiB/s ($4), nginx $n MiB/s (no fsync), verbd/nginx = $(awk -v v="$v" -v n="$n" 'BEGIN {printf "%.2f", v / n}') (medians of $rounds; verbd ${v_all% }, nginx ${n_all% })"
+}
+race "to disk" "$port" "$nport" "fsync = $fsync"
+if [[ -n $shm ]]; then race "to memory (/dev/shm)" "$port_shm" "$nport_shm" "no disk"; fi

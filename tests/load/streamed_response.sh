@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Responses a plugin sends as it makes them (response_send), for the README:
 #   tests/load/streamed_response.sh BUILD_DIR [--size_mib 1024] [--slow_mib 128]
-# The test plugin STREAM (build/test-plugins/stream.so) makes SIZE MiB in
+# The test plugin STREAM (BUILD_DIR/test-plugins/stream.so: a build with
+# tests) makes SIZE MiB in
 # 64 KiB pieces:
 # 1. to a client that reads as fast as it can: MiB/s, beside a GET of a
 #    stored file of the same size (sent with sendfile) as the reference;
