@@ -10,6 +10,8 @@
 #    PUT), taking turns, ROUNDS each, to the disk and to memory (/dev/shm):
 #    nginx does not fsync; verbd does on the disk when --fsync is true (its
 #    default).
+# 4. Part 1 again with nginx serving the GETs and taking the uploads: its
+#    GETs' p99 beside verbd's.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build=$(cd "${1:?usage: large_upload.sh BUILD_DIR [--size_mib N] [--rounds N] [--fsync true|false]}" && pwd)
@@ -144,3 +146,17 @@ race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
 }
 race "to disk" "$port" "$nport" "fsync = $fsync"
 if [[ -n $shm ]]; then race "to memory (/dev/shm)" "$port_shm" "$nport_shm" "no disk"; fi
+
+# 4. Part 1's GETs and uploads again, all to nginx: its GETs' p99 beside
+#    verbd's, on the same machine at the same time of day.
+cp "$work/data/index.html" "$work/ngx-data/index.html"
+chmod 644 "$work/ngx-data/index.html"
+wrk -t1 -c50 -d1s "http://127.0.0.1:$nport/index.html" >/dev/null
+sync
+wrk -t1 -c50 -d"${window}s" --latency "http://127.0.0.1:$nport/index.html" >"$work/wrk-nginx.out" &
+wrk_pid=$!
+sleep 1
+with_length=$(put "http://127.0.0.1:$nport/big" "$work/upload")
+chunked=$(put "http://127.0.0.1:$nport/big-chunked" "$work/upload" chunked)
+wait "$wrk_pid"
+echo "The same with nginx: Content-Length $(mibps "$size_mib" "$with_length") MiB/s, chunked $(mibps "$size_mib" "$chunked") MiB/s, during $(awk '/requests in/ {print $1}' "$work/wrk-nginx.out") GETs (p99 $(awk '$1 == "99%" {print $2}' "$work/wrk-nginx.out"))"
