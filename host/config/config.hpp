@@ -49,7 +49,8 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds shutdown_drain{5000};
   std::size_t max_connections = 10000;  // across all workers; one more is answered 503
-  // A plugin call that takes longer is answered 503 and its thread written off.
+  // A plugin call that takes longer is answered 503 and its thread written
+  // off; one sending its body in pieces, longer for one piece: cut short.
   std::chrono::milliseconds handler_timeout{30000};
   // Plugin calls waiting for a thread, per event loop; one more is answered 503.
   std::size_t plugin_queue = 1024;
