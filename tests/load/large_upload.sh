@@ -52,6 +52,17 @@ put() { # URL FILE [chunked]: seconds taken; fails unless 201 or 204
 }
 mibps() { awk -v m="$1" -v s="$2" 'BEGIN {printf "%.0f", m / s}'; }
 
+# PORT WRK_OUT: the two uploads, one after the other, while 50 connections
+# GET for $window seconds; sets $with_length and $chunked (seconds each).
+uploads_under_gets() {
+  wrk -t1 -c50 -d"${window}s" --latency "http://127.0.0.1:$1/index.html" >"$2" &
+  local wrk_pid=$!
+  sleep 1
+  with_length=$(put "http://127.0.0.1:$1/big" "$work/upload")
+  chunked=$(put "http://127.0.0.1:$1/big-chunked" "$work/upload" chunked)
+  wait "$wrk_pid"
+}
+
 # 1. Two large uploads while 50 connections GET.
 wrk -t1 -c50 -d1s "http://127.0.0.1:$port/index.html" >/dev/null  # the GETs' buffers exist
 alone=$(put "http://127.0.0.1:$port/warm" "$work/upload")
@@ -59,12 +70,7 @@ sync
 window=$(awk -v s="$alone" 'BEGIN {printf "%d", 3 * s + 2}')
 reset_peaks
 before=$(peaks)
-wrk -t1 -c50 -d"${window}s" --latency "http://127.0.0.1:$port/index.html" >"$work/wrk.out" &
-wrk_pid=$!
-sleep 1
-with_length=$(put "http://127.0.0.1:$port/big" "$work/upload")
-chunked=$(put "http://127.0.0.1:$port/big-chunked" "$work/upload" chunked)
-wait "$wrk_pid"
+uploads_under_gets "$port" "$work/wrk.out"
 after=$(peaks)
 p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
 gets=$(awk '/requests in/ {print $1}' "$work/wrk.out")
@@ -153,10 +159,5 @@ cp "$work/data/index.html" "$work/ngx-data/index.html"
 chmod 644 "$work/ngx-data/index.html"
 wrk -t1 -c50 -d1s "http://127.0.0.1:$nport/index.html" >/dev/null
 sync
-wrk -t1 -c50 -d"${window}s" --latency "http://127.0.0.1:$nport/index.html" >"$work/wrk-nginx.out" &
-wrk_pid=$!
-sleep 1
-with_length=$(put "http://127.0.0.1:$nport/big" "$work/upload")
-chunked=$(put "http://127.0.0.1:$nport/big-chunked" "$work/upload" chunked)
-wait "$wrk_pid"
+uploads_under_gets "$nport" "$work/wrk-nginx.out"
 echo "The same with nginx: Content-Length $(mibps "$size_mib" "$with_length") MiB/s, chunked $(mibps "$size_mib" "$chunked") MiB/s, during $(awk '/requests in/ {print $1}' "$work/wrk-nginx.out") GETs (p99 $(awk '$1 == "99%" {print $2}' "$work/wrk-nginx.out"))"

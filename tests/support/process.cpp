@@ -77,6 +77,15 @@ void Process::signal(int number) {
 std::string Process::out() const { return slurp(folder_ / (tag_ + ".out")); }
 std::string Process::err() const { return slurp(folder_ / (tag_ + ".err")); }
 
+bool Process::err_shows(const std::string& pattern) const {
+  std::regex wanted(pattern);
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(10)))
+    if (std::regex_search(err(), wanted)) return true;
+  return false;
+}
+
 double Process::cpu_seconds() const {
   std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
   std::string field;
