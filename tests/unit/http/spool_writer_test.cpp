@@ -72,10 +72,11 @@ TEST(SpoolWriter, AbandonDropsTheCallbackThatHoldsTheConnection) {
   Fd reader(ends[0]);
   // A pipe nobody reads: the writer stalls on it once it is full.
   auto writer = std::make_shared<SpoolWriter>(Fd(ends[1]));
-  writer->append(std::string(1 << 20, 'x'));
-  writer->append(std::string(SpoolWriter::behind_bytes + 1, 'y'));
   auto held = std::make_shared<int>(1);
-  for (int i = 0; i < 200 && !writer->behind(); ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 200 && !writer->behind(); ++i) {
+    writer->append(std::string(64 * 1024, 'x'));  // the writer takes some, then waits on the pipe
+    std::this_thread::sleep_for(1ms);
+  }
   EXPECT_TRUE(writer->behind());  // the connection would stop reading now
   writer->when_changed([held] {});
   writer->abandon();
