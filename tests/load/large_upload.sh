@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Large uploads to the files store, for the README:
-#   tests/load/large_upload.sh BUILD_DIR [--size_mib 1024] [--rounds 3] [--fsync true]
+#   tests/load/large_upload.sh BUILD_DIR [--size_mib 1024] [--rounds 3] [--fsync true] [--pin false]
 # 1. A PUT of SIZE with Content-Length and one chunked, while 50 keep-alive
 #    connections GET a 26-byte resource from the same worker: how much the
 #    peak resident memory (VmHWM) of each verbd process grows, the GETs' p99,
@@ -14,10 +14,15 @@
 #    GETs' p99 beside verbd's.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-build=$(cd "${1:?usage: large_upload.sh BUILD_DIR [--size_mib N] [--rounds N] [--fsync true|false]}" && pwd)
+build=$(cd "${1:?usage: large_upload.sh BUILD_DIR [--size_mib N] [--rounds N] [--fsync true|false] [--pin true|false]}" && pwd)
 shift
-size_mib=1024 rounds=3 fsync=true
-load_options large_upload.sh "size_mib rounds fsync" "$@"
+size_mib=1024 rounds=3 fsync=true pin=false
+load_options large_upload.sh "size_mib rounds fsync pin" "$@"
+# --pin true: the servers on the second CPU, this script and its clients
+# (curl, wrk) on the first, so that the GETs' latency is the server's and
+# not the scheduler's, with two cores shared by everything.
+pin_server() { [[ $pin == true ]] && for p in "$@" $(pgrep -P "$1"); do taskset -a -p -c 1 "$p" >/dev/null; done; true; }
+[[ $pin == true ]] && taskset -p -c 0 $$ >/dev/null
 command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null
 start_work_folder large-upload
 
@@ -30,6 +35,7 @@ printf '[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = "%s/plugins"\n[s
   "$build" "$fsync" >"$work/verbd.toml"
 start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/verbd.log"
 pids+=("$pid")
+pin_server "$pid"
 processes() { echo "$pid" $(pgrep -P "$pid"); }
 
 # Peak resident memory starts again from the current one (clear_refs 5).
@@ -112,6 +118,7 @@ if [[ -d /dev/shm && -w /dev/shm ]]; then
   disk_port=$port disk_pid=$pid
   start_verbd "$build/bin/verbd" "$work/verbd-shm.toml" "$work/verbd-shm.log"
   pids+=("$pid")
+  pin_server "$pid"
   port_shm=$port port=$disk_port pid=$disk_pid
 fi
 cat >"$work/ngx/nginx.conf" <<EOF
@@ -131,6 +138,7 @@ EOF
 nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
+pin_server "$!"
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
   local v_all="" n_all="" v n round
