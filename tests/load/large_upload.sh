@@ -24,12 +24,26 @@ load_options large_upload.sh "size_mib rounds fsync pin" "$@"
 pin_server() { [[ $pin == true ]] && for p in "$@" $(pgrep -P "$1"); do taskset -a -p -c 1 "$p" >/dev/null; done; true; }
 [[ $pin == true ]] && taskset -p -c 0 $$ >/dev/null
 command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null
+# A run that starts while the disk is still busy with the last one's end
+# (its exit deletes several GiB) measures that, verbd and nginx alike: wait
+# until the I/O pressure (PSI) has been low for 10 s, two minutes at most.
+settle_io() {
+  [[ -r /proc/pressure/io ]] || return 0
+  local waited
+  for ((waited = 0; waited < 120; waited++)); do
+    awk '/^some/ {split($2, a, "="); exit !(a[2] < 5)}' /proc/pressure/io && return 0
+    sleep 1
+  done
+  echo "the disk is still busy (I/O pressure: $(head -1 /proc/pressure/io)); measuring anyway" >&2
+}
+settle_io
 start_work_folder large-upload
 
 head -c "${size_mib}M" /dev/urandom >"$work/upload"
 head -c 50M /dev/urandom >"$work/upload-50"
 sent=$(sha256sum <"$work/upload" | cut -d' ' -f1)
 sync  # the files just made are on disk: their writeback does not blur what follows
+settle_io
 
 printf '[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = "%s/plugins"\n[store]\nroot = "data"\nfsync = %s\n[log]\naccess = false\n' \
   "$build" "$fsync" >"$work/verbd.toml"
