@@ -30,3 +30,27 @@ start_work_folder() {
   mkdir -p "$work/data"
   printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
 }
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_nginx FOLDER CONNECTIONS HTTP: nginx with one worker process of
+# CONNECTIONS connections, its configuration, pid and error log in FOLDER,
+# HTTP the inside of its http { } block; sets $nginx_pid, adds it to $pids.
+start_nginx() {
+  mkdir -p "$1/logs"
+  cat >"$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/logs/error.log;
+events { worker_connections $2; }
+http {
+$3
+}
+CONF
+  nginx -c "$1/nginx.conf" -p "$1" >/dev/null 2>&1 &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  sleep 0.5
+}

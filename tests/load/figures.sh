@@ -12,7 +12,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: figures.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../support/start_verbd.sh"
+source "$here/common.sh"
 
 for tool in wrk nginx python3 curl; do
   command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
@@ -26,7 +26,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 ulimit -n 20000 2>/dev/null || true
 
-mkdir -p "$work/data" "$work/ngx/logs"
+mkdir -p "$work/data"
 printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
 head -c $((1024 * 1024)) /dev/urandom >"$work/data/big.bin"
 cat >"$work/verbd.toml" <<CONF
@@ -48,23 +48,11 @@ start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/verbd.log"
 pids+=("$pid")
 vpid=$pid vport=$port
 
-nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/ngx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/ngx/nginx.pid;
-error_log $work/ngx/logs/error.log;
-events { worker_connections 8192; }
-http {
-  access_log off;
+nport=$(free_port)
+start_nginx "$work/ngx" 8192 "  access_log off;
   keepalive_timeout 600s;
   keepalive_requests 100000000;
-  server { listen 127.0.0.1:$nport; root $work/data; location / { } }
-}
-CONF
-nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
-pids+=($!)
-sleep 0.5
+  server { listen 127.0.0.1:$nport; root $work/data; location / { } }"
 npid=$(pgrep -f "nginx: worker process" -n)
 for server in "$vport" "$nport"; do
   served=$(curl -s "http://127.0.0.1:$server/index.html")

@@ -113,10 +113,9 @@ echo "20 concurrent 50 MiB uploads: VmHWM growth, largest of one process: $(grow
 #    first alternates), to the disk the work folder is on and, where there
 #    is one, to a memory filesystem (/dev/shm), where no disk blurs the
 #    figures and only the servers' own work on the upload counts.
-mkdir -p "$work/ngx/logs" "$work/ngx-data/.tmp"
+mkdir -p "$work/ngx-data/.tmp"
 chmod 755 "$work"
 chmod 777 "$work/ngx-data" "$work/ngx-data/.tmp"  # nginx's workers run as nobody
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 nport=$(free_port)
 shm="" shm_server=""
 if [[ -d /dev/shm && -w /dev/shm ]]; then
@@ -135,24 +134,12 @@ if [[ -d /dev/shm && -w /dev/shm ]]; then
   pin_server "$pid"
   port_shm=$port port=$disk_port pid=$disk_pid
 fi
-cat >"$work/ngx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/ngx/nginx.pid;
-error_log $work/ngx/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
+start_nginx "$work/ngx" 1024 "  access_log off;
   client_max_body_size 0;
   client_body_temp_path $work/ngx-data/.tmp;
   server { listen 127.0.0.1:$nport; root $work/ngx-data; location / { dav_methods PUT; } }
-  $shm_server
-}
-EOF
-nginx -c "$work/ngx/nginx.conf" -p "$work/ngx" >/dev/null 2>&1 &
-pids+=($!)
-sleep 0.5
-pin_server "$!"
+  $shm_server"
+pin_server "$nginx_pid"
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
   local v_all="" n_all="" v n round
