@@ -254,9 +254,9 @@ std::int32_t response_resource(verbd_response* response, verbd_str path, verbd_e
 // The first piece sends the head, and what was appended before it.
 std::int32_t begin_sending(Draft& draft, std::string_view bytes) {
   http::Response& response = draft.response;
-  if (response.answers_head() || !detail::status_allows_content(response.status())) {
-    if (response.answers_head() && detail::status_allows_content(response.status()))
-      response.set_streamed_body(nullptr);
+  bool has_content = detail::status_allows_content(response.status());
+  if (response.answers_head() || !has_content) {
+    if (has_content) response.set_streamed_body(nullptr);  // HEAD: the head GET's would have
     draft.sending = Draft::Sending::dropping;
     return VERBD_OK;
   }
