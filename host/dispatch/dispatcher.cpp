@@ -90,8 +90,9 @@ void Dispatcher::call_here(const plugin::Plugin& plugin, const http::Request& re
                            http::Response& response) {
   std::string_view allow =
       allow_from_worker_.empty() ? std::string_view(generation_->allow()) : allow_from_worker_;
-  call_plugin({plugin, generation_->number(), allow}, request, store_, record_, scratch_, response, nullptr,
-              streamer_);
+  bool in_worker = allow_from_worker_.empty();
+  call_plugin({plugin, generation_->number(), allow, in_worker}, request, store_, record_, scratch_, response,
+              nullptr, streamer_);
 }
 
 std::shared_ptr<http::Pending> Dispatcher::defer(const plugin::Plugin& plugin, http::Request& request,

@@ -1,5 +1,6 @@
 #include "dispatch/plugin_call.hpp"
 
+#include "dispatch/conditions.hpp"
 #include "dispatch/isolated.hpp"
 #include "log/log.hpp"
 
@@ -50,6 +51,7 @@ verbd_request c_request(const http::Request& request, std::string_view allow, Ca
   scratch.content.file = {request.body_file.get(), request.body_file_size, false};
   c.body_size = request.body_size();
   c.content = scratch.content.handle();
+  c.destination = str(scratch.destination);
   return c;
 }
 
@@ -122,6 +124,10 @@ void forward(const CallSubject& subject, const http::Request& request, http::Res
 void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
                  const std::atomic<bool>* cancelled, Streamer* streamer) {
+  if (!resolve_destination(request, scratch.destination, response)) return;
+  if (subject.check_conditions &&
+      !conditions_hold(request, scratch.target.path, scratch.destination, store, response))
+    return;
   if (subject.plugin.remote() != nullptr) return forward(subject, request, response, cancelled, streamer);
   call_loaded(subject, request, store, record, scratch, response, streamer);
 }

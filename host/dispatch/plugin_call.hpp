@@ -2,6 +2,8 @@
 // plugin that never blocks) or on a pool thread (PooledCall below), held to
 // the same rules either way:
 //
+//   - WebDAV's preconditions come first (dispatch/conditions.hpp): the
+//     Destination field, the If field and locks;
 //   - the C request (<verbd/plugin.h>) is built over the host's request;
 //   - the board notes the call, so that a crash in it names the plugin;
 //   - what comes back is checked: 500 when the plugin failed or broke the
@@ -41,6 +43,7 @@ struct CallScratch {
   http::Target target;  // the cleaned target: the dispatcher has checked that it cleans
   std::vector<verbd_header> headers;
   Content content;  // the body, as verbd_request.content points at it
+  std::string destination;  // the Destination field's clean path, for verbd_request.destination
 };
 
 // Everything the call is about.
@@ -48,6 +51,9 @@ struct CallSubject {
   const plugin::Plugin& plugin;
   std::uint64_t generation;
   std::string_view allow;  // the Allow value the plugin sees as the request's
+  // The If field and locks are checked (dispatch/conditions.hpp): not again
+  // in the process of an isolated plugin, whose worker checked them.
+  bool check_conditions = true;
 };
 
 // Calls `subject.plugin` (loaded here, or in a process of its own) with

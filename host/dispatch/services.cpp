@@ -4,6 +4,7 @@
 #include "plugin/plugin.hpp"
 
 #include <verbd/detail/rules.hpp>
+#include <verbd/detail/store_rules.hpp>
 #include <verbd/detail/text.hpp>
 
 #include <spdlog/spdlog.h>
@@ -14,8 +15,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <string_view>
+#include <vector>
 
 namespace verbd::dispatch {
 namespace {
@@ -332,6 +335,120 @@ std::int32_t content_read(const verbd_content* handle, std::uint64_t offset, cha
   return VERBD_OK;
 }
 
+std::int32_t store_make_collection(void* context, verbd_str path) noexcept {
+  if (refused_as_blocking(context, "store_make_collection")) return VERBD_WOULD_BLOCK;
+  return guarded([&] { return context_of(context).store->make_collection(view(path)); });
+}
+
+std::int32_t transfer(void* context, verbd_str from, verbd_str to, std::uint32_t flags, std::int32_t* created,
+                      bool move) noexcept {
+  if (created == nullptr) return VERBD_BAD_ARGUMENT;
+  if (refused_as_blocking(context, move ? "store_move" : "store_copy")) return VERBD_WOULD_BLOCK;
+  return guarded([&] {
+    bool was_created = false;
+    auto status = context_of(context).store->transfer(view(from), view(to), flags, move, was_created);
+    *created = was_created ? 1 : 0;
+    return status;
+  });
+}
+
+std::int32_t store_copy(void* context, verbd_str from, verbd_str to, std::uint32_t flags,
+                        std::int32_t* created) noexcept {
+  return transfer(context, from, to, flags, created, false);
+}
+
+std::int32_t store_move(void* context, verbd_str from, verbd_str to, std::uint32_t flags,
+                        std::int32_t* created) noexcept {
+  return transfer(context, from, to, flags, created, true);
+}
+
+std::int32_t store_properties(void* context, verbd_str path, const verbd_property_sink* sink) noexcept {
+  if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
+  return guarded([&]() -> std::int32_t {
+    store::Properties properties;
+    auto status = context_of(context).store->properties(view(path), properties);
+    if (status != VERBD_OK) return status;
+    for (const auto& [name, value] : properties) {
+      verbd_property property{detail::str(name), detail::str(value)};
+      if (auto taken = sink->take(sink->target, &property); taken != VERBD_OK) return taken;
+    }
+    return VERBD_OK;
+  });
+}
+
+std::int32_t store_change_properties(void* context, verbd_str path, const verbd_property_change* changes,
+                                     std::size_t count) noexcept {
+  if (changes == nullptr && count > 0) return VERBD_BAD_ARGUMENT;
+  if (refused_as_blocking(context, "store_change_properties")) return VERBD_WOULD_BLOCK;
+  return guarded([&] {
+    std::vector<store::PropertyChange> list;
+    for (std::size_t i = 0; i < count; ++i)
+      list.push_back(
+          {view(changes[i].property.name), view(changes[i].property.value), changes[i].remove != 0});
+    return context_of(context).store->change_properties(view(path), list);
+  });
+}
+
+// A lock of the table as <verbd/plugin.h> has it, valid while `lock` is.
+verbd_lock c_lock(const store::Lock& lock) noexcept {
+  verbd_lock c{};
+  c.struct_size = sizeof c;
+  c.root = detail::str(lock.root);
+  c.exclusive = lock.exclusive ? 1 : 0;
+  c.infinite = lock.infinite ? 1 : 0;
+  c.owner = detail::str(lock.owner);
+  c.timeout_s = std::max<std::int64_t>(0, lock.expires_unix - static_cast<std::int64_t>(std::time(nullptr)));
+  detail::copy_field(c.token, lock.token);
+  return c;
+}
+
+std::int32_t lock_acquire(void* context, verbd_lock* lock) noexcept {
+  if (!detail::is_usable(lock)) return VERBD_BAD_ARGUMENT;
+  if (refused_as_blocking(context, "lock_acquire")) return VERBD_WOULD_BLOCK;
+  return guarded([&] {
+    store::Lock wanted{{},
+                       std::string(view(lock->root)),
+                       lock->exclusive != 0,
+                       lock->infinite != 0,
+                       std::string(view(lock->owner))};
+    auto status = context_of(context).store->locks().acquire(wanted, lock->timeout_s);
+    if (status == VERBD_OK) {
+      detail::copy_field(lock->token, wanted.token);
+      lock->timeout_s = c_lock(wanted).timeout_s;
+    }
+    return status;
+  });
+}
+
+std::int32_t lock_refresh(void* context, verbd_str path, verbd_str token, std::int64_t timeout_s,
+                          const verbd_lock_sink* sink) noexcept {
+  if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
+  if (refused_as_blocking(context, "lock_refresh")) return VERBD_WOULD_BLOCK;
+  return guarded([&]() -> std::int32_t {
+    store::Lock renewed;
+    auto status = context_of(context).store->locks().refresh(view(path), view(token), timeout_s, renewed);
+    if (status != VERBD_OK) return status;
+    verbd_lock c = c_lock(renewed);
+    return sink->take(sink->target, &c);
+  });
+}
+
+std::int32_t lock_release(void* context, verbd_str path, verbd_str token) noexcept {
+  if (refused_as_blocking(context, "lock_release")) return VERBD_WOULD_BLOCK;
+  return guarded([&] { return context_of(context).store->locks().release(view(path), view(token)); });
+}
+
+std::int32_t lock_discover(void* context, verbd_str path, const verbd_lock_sink* sink) noexcept {
+  if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
+  return guarded([&]() -> std::int32_t {
+    for (const store::Lock& lock : context_of(context).store->locks().affecting(view(path))) {
+      verbd_lock c = c_lock(lock);
+      if (auto taken = sink->take(sink->target, &c); taken != VERBD_OK) return taken;
+    }
+    return VERBD_OK;
+  });
+}
+
 }  // namespace
 
 verbd_host services_table() noexcept {
@@ -355,6 +472,15 @@ verbd_host services_table() noexcept {
   host.content_read = &content_read;
   host.response_send = &response_send;
   host.response_file = &response_file;
+  host.store_make_collection = &store_make_collection;
+  host.store_copy = &store_copy;
+  host.store_move = &store_move;
+  host.store_properties = &store_properties;
+  host.store_change_properties = &store_change_properties;
+  host.lock_acquire = &lock_acquire;
+  host.lock_refresh = &lock_refresh;
+  host.lock_release = &lock_release;
+  host.lock_discover = &lock_discover;
   return host;
 }
 

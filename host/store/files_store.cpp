@@ -20,6 +20,7 @@
 // (store/read_cache.hpp).
 #include "common/fd.hpp"
 #include "log/log.hpp"
+#include "store/lock_table.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 #include "store/store.hpp"
@@ -164,6 +165,57 @@ std::string media_type_of(int fd, std::string_view path) {
   return std::string(guess_media_type(path));
 }
 
+// Dead properties are kept in one extended attribute of the file or
+// folder, so that a rename moves them and an unlink removes them with it:
+// "name\0value\0" for each, in name order (XML holds no NUL).
+constexpr const char* properties_attribute = "user.verbd.properties";
+
+Properties decode_properties(std::string_view bytes) {
+  Properties properties;
+  while (!bytes.empty()) {
+    auto name_end = bytes.find('\0');
+    if (name_end == std::string_view::npos) break;
+    auto value_end = bytes.find('\0', name_end + 1);
+    if (value_end == std::string_view::npos) break;
+    properties.emplace(bytes.substr(0, name_end), bytes.substr(name_end + 1, value_end - name_end - 1));
+    bytes.remove_prefix(value_end + 1);
+  }
+  return properties;
+}
+
+std::string encode_properties(const Properties& properties) {
+  std::string bytes;
+  for (const auto& [name, value] : properties)
+    bytes.append(name).append(1, '\0').append(value).append(1, '\0');
+  return bytes;
+}
+
+// The attribute's bytes; empty when it is absent. -1 with errno on failure.
+int read_attribute(int fd, const char* name, std::string& bytes) {
+  bytes.clear();
+  while (true) {
+    ssize_t size = ::fgetxattr(fd, name, nullptr, 0);
+    if (size < 0) return errno == ENODATA || errno == ENOTSUP ? 0 : -1;
+    bytes.resize(static_cast<std::size_t>(size));
+    ssize_t got = ::fgetxattr(fd, name, bytes.data(), bytes.size());
+    if (got >= 0) {
+      bytes.resize(static_cast<std::size_t>(got));
+      return 0;
+    }
+    if (errno != ERANGE) return -1;  // ERANGE: it grew meanwhile
+  }
+}
+
+// Copies the attributes verbd keeps (media type, properties) from one file or folder to another.
+bool copy_attributes(int from, int to) {
+  for (const char* name : {media_type_attribute, properties_attribute}) {
+    std::string bytes;
+    if (read_attribute(from, name, bytes) != 0) return false;
+    if (!bytes.empty() && ::fsetxattr(to, name, bytes.data(), bytes.size(), 0) != 0) return false;
+  }
+  return true;
+}
+
 void fill_resource(const struct stat& st, std::string_view media_type, Entry& entry) {
   entry.kind = VERBD_ENTRY_RESOURCE;
   entry.size = static_cast<std::uint64_t>(st.st_size);
@@ -234,6 +286,7 @@ class FilesStore final : public Store {
     if (!locks_.ok())
       throw std::runtime_error("cannot use " + (options.root / scratch / lock_file).string() + ": " +
                                std::strerror(errno));
+    dav_locks_ = std::make_unique<LockTable>(scratch_.get());
   }
 
   Status stat(std::string_view path, Entry& entry) override {
@@ -309,6 +362,7 @@ class FilesStore final : public Store {
       return from_errno(errno, "unlink", path);
     }
     sync_directory(parent.get());
+    dav_locks_->forget(path);
     return VERBD_OK;
   }
 
@@ -322,7 +376,152 @@ class FilesStore final : public Store {
     return VERBD_OK;
   }
 
+  Status make_collection(std::string_view path) override {
+    if (!is_store_path(path) || !names_collection(path) || relative(path).empty()) return VERBD_BAD_ARGUMENT;
+    auto [parent_path, name] = split_parent(relative(path));
+    Fd parent;
+    if (Status status = open_parent(parent_path, parent); status != VERBD_OK) return status;
+    if (::mkdirat(parent.get(), name.c_str(), 0755) != 0) return from_errno(errno, "mkdir", path);
+    sync_directory(parent.get());
+    return VERBD_OK;
+  }
+
+  // A copy is made whole in the scratch folder, then renamed into place;
+  // a move is one rename. What is at `to` and must go is renamed away first.
+  Status transfer(std::string_view from, std::string_view to, std::uint32_t flags, bool move,
+                  bool& created) override {
+    if (!is_store_path(from) || !is_store_path(to) || relative(from).empty() || relative(to).empty() ||
+        names_collection(from) != names_collection(to) || detail::is_within(to, from) ||
+        detail::is_within(from, to))
+      return VERBD_BAD_ARGUMENT;
+    auto [source_path, source_name] = split_parent(relative(from));
+    auto [target_path, target_name] = split_parent(relative(to));
+    Fd source_parent(open_beneath(root_.get(), source_path, O_RDONLY | O_DIRECTORY));
+    struct stat source {};
+    if (!source_parent.ok() ||
+        ::fstatat(source_parent.get(), source_name.c_str(), &source, AT_SYMLINK_NOFOLLOW) != 0)
+      return from_errno(errno, "stat", from);
+    if (!S_ISDIR(source.st_mode) && !S_ISREG(source.st_mode)) return VERBD_DENIED;
+    if (S_ISDIR(source.st_mode) != names_collection(from)) return VERBD_NOT_FOUND;
+    Fd target_parent;
+    if (Status status = open_parent(target_path, target_parent); status != VERBD_OK) return status;
+    struct stat existing {};
+    created = ::fstatat(target_parent.get(), target_name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
+    if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
+
+    std::string made;  // the copy, in the scratch folder
+    if (!move) {
+      made = scratch_name();
+      Fd source_fd(::openat(source_parent.get(), source_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!source_fd.ok() || !copy_node(source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW)) {
+        int error = errno;
+        remove_tree(scratch_.get(), made);
+        return from_errno(error, "copy", from);
+      }
+    }
+    int from_folder = move ? source_parent.get() : scratch_.get();
+    std::string from_name = move ? source_name : made;
+    // A file over a file is replaced in one rename; anything else over
+    // something is renamed away first.
+    std::string doomed;
+    if (!created && (S_ISDIR(existing.st_mode) || S_ISDIR(source.st_mode))) {
+      doomed = scratch_name();
+      if (::renameat(target_parent.get(), target_name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+        return from_errno(errno, "rename", to);
+    }
+    int rename_flags = created ? RENAME_NOREPLACE : 0;
+    if (::renameat2(from_folder, from_name.c_str(), target_parent.get(), target_name.c_str(), rename_flags) !=
+        0) {
+      int error = errno;
+      if (!move) remove_tree(scratch_.get(), made);
+      return from_errno(error, "rename", to);
+    }
+    if (!doomed.empty()) remove_tree(scratch_.get(), doomed);
+    sync_directory(target_parent.get());
+    if (move) {
+      sync_directory(source_parent.get());
+      dav_locks_->forget(from);
+    }
+    return VERBD_OK;
+  }
+
+  Status properties(std::string_view path, Properties& properties) override {
+    Fd fd;
+    if (Status status = open_existing_any(path, fd); status != VERBD_OK) return status;
+    std::string bytes;
+    if (read_attribute(fd.get(), properties_attribute, bytes) != 0)
+      return from_errno(errno, "getxattr", path);
+    properties = decode_properties(bytes);
+    return VERBD_OK;
+  }
+
+  Status change_properties(std::string_view path, std::span<const PropertyChange> changes) override {
+    StripeLock lock(*this, path);
+    Fd fd;
+    if (Status status = open_existing_any(path, fd); status != VERBD_OK) return status;
+    std::string bytes;
+    if (read_attribute(fd.get(), properties_attribute, bytes) != 0)
+      return from_errno(errno, "getxattr", path);
+    Properties properties = decode_properties(bytes);
+    for (const auto& change : changes) {
+      if (!detail::is_property_name(change.name)) return VERBD_BAD_ARGUMENT;
+      if (change.remove)
+        properties.erase(std::string(change.name));
+      else
+        properties[std::string(change.name)] = change.value;
+    }
+    bytes = encode_properties(properties);
+    if (bytes.size() > detail::max_property_bytes) return VERBD_NO_SPACE;
+    int result = bytes.empty() ? ::fremovexattr(fd.get(), properties_attribute)
+                               : ::fsetxattr(fd.get(), properties_attribute, bytes.data(), bytes.size(), 0);
+    if (result != 0 && !(bytes.empty() && errno == ENODATA))
+      return errno == E2BIG || errno == ENOSPC ? VERBD_NO_SPACE : from_errno(errno, "setxattr", path);
+    if (fsync_) ::fsync(fd.get());
+    return VERBD_OK;
+  }
+
+  LockTable& locks() override { return *dav_locks_; }
+
  private:
+  // A resource or a collection, however the path names it ("/a" for the
+  // collection "/a/" too).
+  Status open_existing_any(std::string_view path, Fd& fd) {
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
+    fd = Fd(open_beneath(root_.get(), relative(path), O_RDONLY | O_NONBLOCK));
+    return fd.ok() ? VERBD_OK : from_errno(errno, "open", path);
+  }
+
+  // The existing collection that holds a new member: VERBD_NO_PARENT when there is none.
+  Status open_parent(std::string_view relative_path, Fd& parent) {
+    parent = Fd(open_beneath(root_.get(), relative_path, O_RDONLY | O_DIRECTORY));
+    if (parent.ok()) return VERBD_OK;
+    return errno == ENOENT || errno == ENOTDIR ? VERBD_NO_PARENT : from_errno(errno, "open", relative_path);
+  }
+
+  // Copies the file or folder open as `from` to `name` in the scratch
+  // folder: bytes, attributes, and (unless `shallow`) members.
+  bool copy_node(int from, const std::string& name, bool shallow) {
+    struct stat st {};
+    if (::fstat(from, &st) != 0) return false;
+    if (S_ISREG(st.st_mode)) {
+      Fd to(::openat(scratch_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      return to.ok() && copy_all(from, to.get()) && copy_attributes(from, to.get()) &&
+             (!fsync_ || ::fsync(to.get()) == 0);
+    }
+    if (!S_ISDIR(st.st_mode) || ::mkdirat(scratch_.get(), name.c_str(), 0755) != 0) return false;
+    Fd folder(::openat(scratch_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!folder.ok() || !copy_attributes(from, folder.get())) return false;
+    if (shallow) return true;
+    for (const auto& member : list_members(from, false)) {
+      std::string bare = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
+      Fd child(::openat(from, bare.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      std::string inner = name + "/" + bare;
+      if (!child.ok() || !copy_node(child.get(), inner, false)) return false;
+    }
+    if (fsync_) ::fsync(folder.get());
+    return true;
+  }
+
   // read() and read_for_sending(): small resources from the read cache when
   // it has them; a large one as its open file when `file` is given.
   Status load(std::string_view path, std::string* bytes, Fd* file, Entry& entry) {
@@ -420,6 +619,8 @@ class FilesStore final : public Store {
     }
     // Without xattr support (some filesystems) the type is guessed on read.
     if (written) ::fsetxattr(file.get(), media_type_attribute, media_type.data(), media_type.size(), 0);
+    // A PUT replaces the bytes, not the dead properties (RFC 4918 §9.7.1).
+    if (written && old.ok()) written = keep_properties(old.get(), file.get(), write.path);
     struct stat st {};
     written = written && (!fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
     int flags = write.mode == WriteMode::create ? RENAME_NOREPLACE : 0;
@@ -481,10 +682,21 @@ class FilesStore final : public Store {
     return members;
   }
 
+  // The lock table stays: locks outlive a restart.
   void clear_scratch() {
     for (const auto& member : list_members(scratch_.get(), false)) {
+      if (member == LockTable::file_name) continue;
       remove_tree(scratch_.get(), member.back() == '/' ? member.substr(0, member.size() - 1) : member);
     }
+  }
+
+  static bool keep_properties(int old, int file, std::string_view path) {
+    std::string bytes;
+    if (read_attribute(old, properties_attribute, bytes) != 0) return false;
+    if (bytes.empty() || ::fsetxattr(file, properties_attribute, bytes.data(), bytes.size(), 0) == 0)
+      return true;
+    verbd::log::get("store").error("write {}: keeping its dead properties: {}", path, std::strerror(errno));
+    return false;
   }
 
   std::string scratch_name() {
@@ -533,6 +745,7 @@ class FilesStore final : public Store {
   static constexpr const char* lock_file = "locks";
   std::array<std::mutex, stripes> stripes_;
   Fd locks_;
+  std::unique_ptr<LockTable> dav_locks_;
 };
 
 }  // namespace

@@ -32,14 +32,39 @@ class MemoryBackend final : public Store {
                         created);
   }
   Status remove(std::string_view path) override {
-    return is_store_path(path) ? store_.remove(path) : VERBD_BAD_ARGUMENT;
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
+    Status status = store_.remove(path);
+    if (status == VERBD_OK) locks_.forget(path);
+    return status;
   }
   Status list(std::string_view path, std::string& lines) override {
     return is_store_path(path) ? store_.list(path, lines) : VERBD_BAD_ARGUMENT;
   }
+  Status make_collection(std::string_view path) override {
+    return is_store_path(path) ? store_.make_collection(path) : VERBD_BAD_ARGUMENT;
+  }
+  Status transfer(std::string_view from, std::string_view to, std::uint32_t flags, bool move,
+                  bool& created) override {
+    if (!is_store_path(from) || !is_store_path(to)) return VERBD_BAD_ARGUMENT;
+    Status status = store_.transfer(from, to, flags, move, created);
+    if (status == VERBD_OK && move) locks_.forget(from);
+    return status;
+  }
+  Status properties(std::string_view path, Properties& properties) override {
+    return is_store_path(path) ? store_.properties(path, properties) : VERBD_BAD_ARGUMENT;
+  }
+  Status change_properties(std::string_view path, std::span<const PropertyChange> changes) override {
+    if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
+    std::vector<verbd_property_change> raw;
+    for (const auto& change : changes)
+      raw.push_back({{detail::str(change.name), detail::str(change.value)}, change.remove ? 1 : 0});
+    return store_.change_properties(path, raw.data(), raw.size());
+  }
+  LockTable& locks() override { return locks_; }
 
  private:
   verbd::MemoryStore store_;
+  LockTable locks_;
 };
 
 }  // namespace

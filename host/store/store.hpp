@@ -8,12 +8,15 @@
 
 #include "common/fd.hpp"
 #include "config/config.hpp"
+#include "store/lock_table.hpp"
 
 #include <verbd/plugin.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -35,6 +38,15 @@ struct BodyFile {
   // Set when a write made the file itself the resource (the files store
   // links it into place): a second write of the same body copies it.
   bool adopted = false;
+};
+
+// Dead properties (WebDAV), by name in Clark notation: "{namespace}local".
+using Properties = std::map<std::string, std::string>;
+
+struct PropertyChange {
+  std::string_view name;
+  std::string_view value;
+  bool remove = false;
 };
 
 struct Write {
@@ -74,6 +86,16 @@ class Store {
   virtual Status remove(std::string_view path) = 0;
   // One member a line, sorted, "name/" for a collection.
   virtual Status list(std::string_view path, std::string& lines) = 0;
+
+  // WebDAV (the services of <verbd/plugin.h> 1.4 say what each returns).
+  virtual Status make_collection(std::string_view path) = 0;
+  // Copies (`move` false) or moves `from` to `to`; VERBD_TRANSFER_* flags.
+  virtual Status transfer(std::string_view from, std::string_view to, std::uint32_t flags, bool move,
+                          bool& created) = 0;
+  virtual Status properties(std::string_view path, Properties& properties) = 0;
+  virtual Status change_properties(std::string_view path, std::span<const PropertyChange> changes) = 0;
+  // The WebDAV locks on this store's resources.
+  virtual LockTable& locks() = 0;
 };
 
 struct FilesOptions {

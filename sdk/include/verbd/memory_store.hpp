@@ -22,6 +22,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace verbd {
 
@@ -85,13 +87,81 @@ class MemoryStore {
   verbd_status remove(std::string_view path) {
     if (!detail::is_clean_path(path)) return VERBD_BAD_ARGUMENT;
     std::lock_guard lock(mutex_);
+    return erase(std::string(path)) ? VERBD_OK : VERBD_NOT_FOUND;
+  }
+
+  // A new, empty collection at `path` ("/a/b/"), whose parent exists.
+  verbd_status make_collection(std::string_view path) {
+    if (!detail::is_clean_path(path) || !detail::names_collection(path) || path == "/")
+      return VERBD_BAD_ARGUMENT;
+    std::lock_guard lock(mutex_);
     std::string key(path);
-    if (!detail::names_collection(path) && resources_.erase(key)) return VERBD_OK;
-    std::string prefix = detail::names_collection(path) ? key : key + "/";
-    if (!collections_.count(prefix)) return VERBD_NOT_FOUND;
-    erase_prefix(resources_, prefix);
-    erase_prefix(collections_, prefix);
+    if (collections_.count(key) || resources_.count(key.substr(0, key.size() - 1))) return VERBD_EXISTS;
+    if (!collections_.count(std::string(detail::parent_of(path)))) return VERBD_NO_PARENT;
+    collections_.insert(key);
+    return VERBD_OK;
+  }
+
+  // Copies or moves `from` to `to` (VERBD_TRANSFER_* flags), properties too;
+  // a move is atomic: no reader sees both or neither.
+  verbd_status transfer(std::string_view from, std::string_view to, std::uint32_t flags, bool move,
+                        bool& created) {
+    if (!detail::is_clean_path(from) || !detail::is_clean_path(to) || from == "/" || to == "/" ||
+        detail::names_collection(from) != detail::names_collection(to) || detail::is_within(to, from) ||
+        detail::is_within(from, to))
+      return VERBD_BAD_ARGUMENT;
+    std::lock_guard lock(mutex_);
+    std::string source(from), target(to);
+    bool is_collection = detail::names_collection(from);
+    if (is_collection ? !collections_.count(source) : !resources_.count(source)) return VERBD_NOT_FOUND;
+    if (!collections_.count(std::string(detail::parent_of(to)))) return VERBD_NO_PARENT;
+    std::string bare = is_collection ? target.substr(0, target.size() - 1) : target;
+    created = !resources_.count(bare) && !collections_.count(bare + "/");
+    if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
+    erase(bare);
+    erase(bare + "/");
     collections_.insert("/");
+    bool shallow = !move && (flags & VERBD_TRANSFER_SHALLOW);
+    copy_tree(source, target, shallow, !move);
+    if (move) erase(source);
+    return VERBD_OK;
+  }
+
+  // The dead properties of `path`, by name.
+  verbd_status properties(std::string_view path, std::map<std::string, std::string>& out) {
+    verbd_entry entry{};
+    std::shared_ptr<const detail::StoredResource> resource;
+    if (verbd_status status = look_up(path, entry, resource); status != VERBD_OK) return status;
+    std::lock_guard lock(mutex_);
+    auto found = properties_.find(key_for(path, entry));
+    if (found != properties_.end()) out = found->second;
+    return VERBD_OK;
+  }
+
+  // Applies every change in order, or none.
+  verbd_status change_properties(std::string_view path, const verbd_property_change* changes,
+                                 std::size_t count) {
+    verbd_entry entry{};
+    std::shared_ptr<const detail::StoredResource> resource;
+    if (verbd_status status = look_up(path, entry, resource); status != VERBD_OK) return status;
+    std::lock_guard lock(mutex_);
+    std::string key = key_for(path, entry);
+    auto next = properties_[key];
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string name(detail::view(changes[i].property.name));
+      if (!detail::is_property_name(name)) return VERBD_BAD_ARGUMENT;
+      if (changes[i].remove)
+        next.erase(name);
+      else
+        next[name] = detail::view(changes[i].property.value);
+    }
+    std::size_t bytes = 0;
+    for (const auto& [name, value] : next) bytes += name.size() + value.size();
+    if (bytes > detail::max_property_bytes) return VERBD_NO_SPACE;
+    if (next.empty())
+      properties_.erase(key);
+    else
+      properties_[key] = std::move(next);
     return VERBD_OK;
   }
 
@@ -113,6 +183,59 @@ class MemoryStore {
   }
 
  private:
+  // The key of what `entry` (just looked up at `path`) describes: a
+  // collection named without its '/' is the collection.
+  static std::string key_for(std::string_view path, const verbd_entry& entry) {
+    std::string key(path);
+    if (entry.kind == VERBD_ENTRY_COLLECTION && !detail::names_collection(key)) key += '/';
+    return key;
+  }
+
+  // Removes the resource `key`, or the collection `key` with all below it;
+  // false when nothing was there. Under the lock.
+  bool erase(const std::string& key) {
+    if (!detail::names_collection(key)) {
+      properties_.erase(key);
+      if (resources_.erase(key)) return true;
+    }
+    std::string prefix = detail::names_collection(key) ? key : key + "/";
+    if (!collections_.count(prefix)) return false;
+    erase_prefix(resources_, prefix);
+    erase_prefix(collections_, prefix);
+    erase_prefix(properties_, prefix);
+    collections_.insert("/");
+    return true;
+  }
+
+  // Copies `from` to `to` (both resources, or both collections with all
+  // below, or the collection alone when `shallow`). `fresh`: the copies
+  // are new versions (new ETags); a move keeps them. Under the lock.
+  void copy_tree(const std::string& from, const std::string& to, bool shallow, bool fresh) {
+    auto renamed = [&](const std::string& key) { return to + key.substr(from.size()); };
+    auto in_scope = [&](const std::string& key) {
+      return key == from || (!shallow && detail::starts_with(key, from) && detail::names_collection(from));
+    };
+    std::vector<std::pair<std::string, std::shared_ptr<const detail::StoredResource>>> resources;
+    for (auto it = resources_.lower_bound(from); it != resources_.end() && in_scope(it->first); ++it) {
+      auto copy = it->second;
+      if (fresh) {
+        auto next = std::make_shared<detail::StoredResource>(*it->second);
+        next->version = ++versions_;
+        copy = next;
+      }
+      resources.emplace_back(renamed(it->first), copy);
+    }
+    std::vector<std::string> collections;
+    for (auto it = collections_.lower_bound(from); it != collections_.end() && in_scope(*it); ++it)
+      collections.push_back(renamed(*it));
+    std::vector<std::pair<std::string, std::map<std::string, std::string>>> properties;
+    for (auto it = properties_.lower_bound(from); it != properties_.end() && in_scope(it->first); ++it)
+      properties.emplace_back(renamed(it->first), it->second);
+    for (auto& item : resources) resources_[item.first] = std::move(item.second);
+    for (auto& key : collections) collections_.insert(std::move(key));
+    for (auto& item : properties) properties_[item.first] = std::move(item.second);
+  }
+
   // The first segment below `prefix`, with '/' kept when more follows.
   static std::string member_name(const std::string& key, const std::string& prefix) {
     auto rest = std::string_view(key).substr(prefix.size());
@@ -181,6 +304,7 @@ class MemoryStore {
   mutable std::mutex mutex_;  // a plain mutex: glibc's rwlock lets busy readers starve writers
   std::map<std::string, std::shared_ptr<const detail::StoredResource>> resources_;  // "/a/b"
   std::set<std::string> collections_;                                               // "/", "/a/"
+  std::map<std::string, std::map<std::string, std::string>> properties_;  // dead ones, by path, by name
   std::uint64_t versions_ = 0;
   unsigned epoch_;
 };

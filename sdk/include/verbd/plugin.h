@@ -32,6 +32,13 @@
  *     (a body in pieces, of a length not known in advance) and
  *     verbd_host.response_file (an open file the plugin made), and
  *     VERBD_CLIENT_GONE.
+ *   - 1.4 added what WebDAV (RFC 4918) needs: verbd_request.destination,
+ *     the store services store_make_collection, store_copy, store_move,
+ *     store_properties and store_change_properties (dead properties), the
+ *     lock services lock_acquire, lock_refresh, lock_release and
+ *     lock_discover, and VERBD_LOCKED and VERBD_NO_PARENT. The host
+ *     evaluates the If header and enforces locks before it calls any
+ *     plugin (see "Locks and the If header" below).
  *   - A plugin that wants a service added after 1.0 checks
  *     `verbd_host.abi_minor` (or that `struct_size` covers the function)
  *     before calling it; <verbd/plugin.hpp> does this for its users.
@@ -65,7 +72,7 @@ extern "C" {
 
 #define VERBD_PLUGIN_MAGIC 0x56524244u /* "VRBD" */
 #define VERBD_ABI_MAJOR 1
-#define VERBD_ABI_MINOR 3
+#define VERBD_ABI_MINOR 4
 
 /* The exported symbol the host looks up. */
 #define VERBD_DESCRIPTOR_SYMBOL "verbd_plugin"
@@ -102,8 +109,11 @@ typedef enum verbd_status {
   VERBD_WOULD_BLOCK = -11,   /* (1.1) a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS called a
                                 service that may block (store_write, store_remove,
                                 response_send); refused, and the host has logged it */
-  VERBD_CLIENT_GONE = -12    /* (1.3) response_send: nobody takes the rest of the response (the
+  VERBD_CLIENT_GONE = -12,   /* (1.3) response_send: nobody takes the rest of the response (the
                                 client has gone, or the call passed its time limit); return */
+  VERBD_LOCKED = -13,        /* (1.4) lock_acquire: a lock held by another conflicts */
+  VERBD_NO_PARENT = -14      /* (1.4) the collection that would hold the path does not exist,
+                                or is a resource (store_make_collection, store_copy, store_move) */
 } verbd_status;
 
 typedef enum verbd_log_level {
@@ -193,7 +203,60 @@ typedef struct verbd_request {
    * verbd_write.content. */
   uint64_t body_size;
   const verbd_content* content; /* (1.2) the body, for content_read and verbd_write.content */
+  /* (1.4) The Destination field (RFC 4918 §10.3) as a clean path, like
+   * `path`; empty when the request has none. The host has answered 400 for
+   * one that does not clean, and 502 for one naming another server. */
+  verbd_str destination;
 } verbd_request;
+
+/* (1.4) A dead property: one that the store keeps for a client (RFC 4918
+ * §4.2), whatever its name and value. The host fills it for the plugin to
+ * read during the call that hands it over. */
+typedef struct verbd_property {
+  verbd_str name;  /* "{namespace}local-name" (Clark notation); "{}name" without a namespace */
+  verbd_str value; /* the XML inside the property element, as the client's namespaces
+                      made self-contained: each element declares its own namespace */
+} verbd_property;
+
+/* (1.4) A destination for properties: the host calls `take` once per
+ * property, in name order. A failure stops the listing and is returned. */
+typedef struct verbd_property_sink {
+  uint32_t struct_size;
+  void* target;
+  int32_t (*take)(void* target, const verbd_property* property);
+} verbd_property_sink;
+
+/* (1.4) One change of a PROPPATCH: set `name` to `value`, or remove it. */
+typedef struct verbd_property_change {
+  verbd_property property;
+  int32_t remove; /* 1: remove the property (its value is ignored); 0: set it */
+} verbd_property_change;
+
+/* (1.4) store_copy and store_move flags. */
+#define VERBD_TRANSFER_OVERWRITE 0x1u /* replace what is at the destination (Overwrite: T) */
+#define VERBD_TRANSFER_SHALLOW 0x2u   /* store_copy of a collection: without its members (Depth: 0) */
+
+/* (1.4) A WebDAV write lock (RFC 4918 §6, §7). For lock_acquire the plugin
+ * fills it, and the host writes `token` and `timeout_s`; the other lock
+ * services hand the host's locks to a verbd_lock_sink, whose strings are
+ * valid during `take`. */
+#define VERBD_LOCK_TOKEN_CAPACITY 64
+typedef struct verbd_lock {
+  uint32_t struct_size;
+  verbd_str root;                        /* the path the lock was taken on */
+  int32_t exclusive;                     /* 1: exclusive; 0: shared */
+  int32_t infinite;                      /* 1: Depth infinity (the collection and all below it); 0: Depth 0 */
+  verbd_str owner;                       /* the client's DAV:owner XML, as sent; may be empty */
+  int64_t timeout_s;                     /* seconds left; asked for in lock_acquire and lock_refresh */
+  char token[VERBD_LOCK_TOKEN_CAPACITY]; /* "urn:uuid:...", NUL-terminated */
+} verbd_lock;
+
+/* (1.4) A destination for locks: `take` once per lock. */
+typedef struct verbd_lock_sink {
+  uint32_t struct_size;
+  void* target;
+  int32_t (*take)(void* target, const verbd_lock* lock);
+} verbd_lock_sink;
 
 /* The response under construction. Opaque: only the host touches it. */
 typedef struct verbd_response verbd_response;
@@ -279,6 +342,55 @@ typedef struct verbd_host {
    * owns `fd` from this call on, whatever it returns, and closes it.
    * VERBD_BAD_ARGUMENT when `fd` is not an open regular file. */
   int32_t (*response_file)(verbd_response* response, int fd);
+
+  /* (1.4) WebDAV. Locks and the If header: before it calls any plugin, the
+   * host evaluates the request's If header (RFC 4918 §10.4) and answers 412
+   * when it is false, and answers 423 when the request would change a
+   * resource that a lock covers without naming that lock's token in the If
+   * header. The paths a method changes: its path (and, when it creates or
+   * removes something there, the collection holding it); for DELETE and
+   * MOVE everything below a collection too; for COPY and MOVE the
+   * Destination likewise. GET, HEAD, OPTIONS, PROPFIND, TRACE, REPORT,
+   * LOCK and UNLOCK change nothing; a method the host does not know is
+   * taken to change its path. So no plugin checks locks itself. */
+
+  /* Makes the collection `path` (ending in '/'): VERBD_EXISTS when
+   * something is there, VERBD_NO_PARENT when the collection above is
+   * missing. */
+  int32_t (*store_make_collection)(void* context, verbd_str path);
+  /* Copies the resource or collection at `from` (with its members, unless
+   * VERBD_TRANSFER_SHALLOW) to `to`, media types and dead properties with
+   * it. `to` names the same kind as `from` ('/' or not at the end).
+   * VERBD_EXISTS when something is at `to` without
+   * VERBD_TRANSFER_OVERWRITE, else it is replaced; VERBD_NO_PARENT when the
+   * collection that would hold `to` is missing; VERBD_BAD_ARGUMENT when one
+   * path lies within the other. `created`: nothing was at `to`. */
+  int32_t (*store_copy)(void* context, verbd_str from, verbd_str to, uint32_t flags, int32_t* created);
+  /* As store_copy, but `from` goes: an atomic rename where the store can
+   * (the files store, the memory store). Locks on what moved are released. */
+  int32_t (*store_move)(void* context, verbd_str from, verbd_str to, uint32_t flags, int32_t* created);
+  /* Hands `sink` every dead property of `path`. */
+  int32_t (*store_properties)(void* context, verbd_str path, const verbd_property_sink* sink);
+  /* Applies `changes` in order, all or none. VERBD_NO_SPACE when the
+   * properties would pass the store's limit for one resource. */
+  int32_t (*store_change_properties)(void* context, verbd_str path, const verbd_property_change* changes,
+                                     size_t count);
+
+  /* Takes a lock on `lock->root` and writes its token: VERBD_LOCKED when a
+   * lock of another conflicts (an exclusive one, or any one for an
+   * exclusive request). The host bounds timeout_s, and writes back what it
+   * granted. Locks are shared by every worker process; whether they survive
+   * a restart depends on the store (README). */
+  int32_t (*lock_acquire)(void* context, verbd_lock* lock);
+  /* Renews the lock `token`, which must cover `path`, for `timeout_s`, and
+   * hands it to `sink`; VERBD_NOT_FOUND when no such lock covers `path`. */
+  int32_t (*lock_refresh)(void* context, verbd_str path, verbd_str token, int64_t timeout_s,
+                          const verbd_lock_sink* sink);
+  /* Releases the lock `token`, which must cover `path`; VERBD_NOT_FOUND otherwise. */
+  int32_t (*lock_release)(void* context, verbd_str path, verbd_str token);
+  /* Hands `sink` every lock that covers `path`: taken on it, or Depth
+   * infinity on a collection above it. */
+  int32_t (*lock_discover)(void* context, verbd_str path, const verbd_lock_sink* sink);
 } verbd_host;
 
 /* Flags of verbd_plugin_descriptor (1.1).

@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace verbd {
 
@@ -52,6 +53,8 @@ enum class Status : std::int32_t {
   no_memory = VERBD_NO_MEMORY,
   would_block = VERBD_WOULD_BLOCK,
   client_gone = VERBD_CLIENT_GONE,
+  locked = VERBD_LOCKED,
+  no_parent = VERBD_NO_PARENT,
 };
 
 // The HTTP status that answers a failed store call, the same in every plugin.
@@ -64,7 +67,10 @@ inline int http_status(Status s) noexcept {
     case Status::is_collection:
     case Status::not_collection:
     case Status::exists:
+    case Status::no_parent:
       return 409;
+    case Status::locked:
+      return 423;
     case Status::denied:
       return 403;
     case Status::no_space:
@@ -158,6 +164,8 @@ class Request {
   // The methods this server serves for this request, as an Allow field lists them.
   std::string_view allow() const noexcept { return detail::view(raw_.allow); }
   int version() const noexcept { return raw_.version; }
+  // The Destination field as a clean path (COPY, MOVE), or empty.
+  std::string_view destination() const noexcept { return detail::view(raw_.destination); }
   bool names_collection() const noexcept { return !path().empty() && path().back() == '/'; }
 
   // The first field with this name (any case), or nothing.
@@ -223,6 +231,41 @@ class Response {
   verbd_response* raw_;
 };
 
+// A dead property (WebDAV): its name in Clark notation, "{namespace}local",
+// and its value, the XML inside the property's element.
+struct Property {
+  std::string name;
+  std::string value;
+};
+
+struct PropertyChange {
+  std::string name;
+  std::string value;
+  bool remove = false;  // remove it, rather than set it to `value`
+};
+
+// How store copies and moves treat what is at the destination, and a
+// collection's members (Overwrite and Depth, RFC 4918 §10.6, §10.2).
+struct Transfer {
+  bool overwrite = false;
+  bool shallow = false;  // copy a collection without its members (Depth: 0)
+  std::uint32_t flags() const noexcept {
+    return (overwrite ? VERBD_TRANSFER_OVERWRITE : 0u) | (shallow ? VERBD_TRANSFER_SHALLOW : 0u);
+  }
+};
+
+namespace detail {
+inline std::int32_t take_property(void* target, const verbd_property* property) noexcept {
+  try {
+    static_cast<std::vector<Property>*>(target)->push_back(
+        {std::string(view(property->name)), std::string(view(property->value))});
+    return VERBD_OK;
+  } catch (...) {
+    return VERBD_NO_MEMORY;
+  }
+}
+}  // namespace detail
+
 enum class WriteMode : std::int32_t {
   replace = VERBD_WRITE_REPLACE,
   append = VERBD_WRITE_APPEND,
@@ -261,6 +304,39 @@ class Store {
     return Status(host_.store_list(host_.context, detail::str(path), &sink));
   }
 
+  // WebDAV (1.4). A new collection ("/a/b/") whose parent exists.
+  Status make_collection(std::string_view path) const noexcept {
+    return Status(host_.store_make_collection(host_.context, detail::str(path)));
+  }
+  // `to` names the same kind as `from`: both end in '/', or neither.
+  Status copy(std::string_view from, std::string_view to, Transfer how, bool& created) const noexcept {
+    std::int32_t was_created = 0;
+    auto s = Status(
+        host_.store_copy(host_.context, detail::str(from), detail::str(to), how.flags(), &was_created));
+    created = was_created != 0;
+    return s;
+  }
+  Status move(std::string_view from, std::string_view to, Transfer how, bool& created) const noexcept {
+    std::int32_t was_created = 0;
+    auto s = Status(
+        host_.store_move(host_.context, detail::str(from), detail::str(to), how.flags(), &was_created));
+    created = was_created != 0;
+    return s;
+  }
+  // Appends the dead properties of `path`, by name.
+  Status properties(std::string_view path, std::vector<Property>& properties) const noexcept {
+    verbd_property_sink sink{sizeof sink, &properties, &detail::take_property};
+    return Status(host_.store_properties(host_.context, detail::str(path), &sink));
+  }
+  // All of them, in order, or none.
+  Status change_properties(std::string_view path, const std::vector<PropertyChange>& changes) const {
+    std::vector<verbd_property_change> raw;
+    raw.reserve(changes.size());
+    for (const auto& change : changes)
+      raw.push_back({{detail::str(change.name), detail::str(change.value)}, change.remove ? 1 : 0});
+    return Status(host_.store_change_properties(host_.context, detail::str(path), raw.data(), raw.size()));
+  }
+
  private:
   Status write(std::string_view path, std::string_view body, const verbd_content* content,
                std::string_view media_type, WriteMode mode, Entry& entry, bool& created) const noexcept {
@@ -275,6 +351,75 @@ class Store {
   const verbd_host& host_;
 };
 
+// A WebDAV write lock (1.4; see verbd_lock in <verbd/plugin.h>).
+struct Lock {
+  std::string root;  // the path locked
+  bool exclusive = true;
+  bool infinite = false;  // Depth infinity
+  std::string owner;      // the client's DAV:owner element
+  std::int64_t timeout_s = 0;
+  std::string token;  // "urn:uuid:..."
+};
+
+namespace detail {
+inline Lock lock_of(const verbd_lock& raw) {
+  return Lock{std::string(view(raw.root)),  raw.exclusive != 0, raw.infinite != 0,
+              std::string(view(raw.owner)), raw.timeout_s,      raw.token};
+}
+inline std::int32_t take_lock(void* target, const verbd_lock* lock) noexcept {
+  try {
+    static_cast<std::vector<Lock>*>(target)->push_back(lock_of(*lock));
+    return VERBD_OK;
+  } catch (...) {
+    return VERBD_NO_MEMORY;
+  }
+}
+}  // namespace detail
+
+// The host's lock table, which the host itself enforces on every request.
+class Locks {
+ public:
+  explicit Locks(const verbd_host& host) noexcept : host_(host) {}
+
+  // Takes `lock` (root, scope, depth, owner, timeout_s asked), filling its
+  // token and the timeout granted; Status::locked on a conflict.
+  Status acquire(Lock& lock) const {
+    verbd_lock raw{};
+    raw.struct_size = sizeof raw;
+    raw.root = detail::str(lock.root);
+    raw.exclusive = lock.exclusive ? 1 : 0;
+    raw.infinite = lock.infinite ? 1 : 0;
+    raw.owner = detail::str(lock.owner);
+    raw.timeout_s = lock.timeout_s;
+    auto s = Status(host_.lock_acquire(host_.context, &raw));
+    if (s == Status::ok) {
+      lock.token = raw.token;
+      lock.timeout_s = raw.timeout_s;
+    }
+    return s;
+  }
+  // Renews the lock `token` covering `path`; Status::not_found when none does.
+  Status refresh(std::string_view path, std::string_view token, std::int64_t timeout_s, Lock& renewed) const {
+    std::vector<Lock> found;
+    verbd_lock_sink sink{sizeof sink, &found, &detail::take_lock};
+    auto s =
+        Status(host_.lock_refresh(host_.context, detail::str(path), detail::str(token), timeout_s, &sink));
+    if (s == Status::ok && !found.empty()) renewed = std::move(found.front());
+    return s;
+  }
+  Status release(std::string_view path, std::string_view token) const noexcept {
+    return Status(host_.lock_release(host_.context, detail::str(path), detail::str(token)));
+  }
+  // Appends the locks covering `path`.
+  Status discover(std::string_view path, std::vector<Lock>& locks) const noexcept {
+    verbd_lock_sink sink{sizeof sink, &locks, &detail::take_lock};
+    return Status(host_.lock_discover(host_.context, detail::str(path), &sink));
+  }
+
+ private:
+  const verbd_host& host_;
+};
+
 enum class LogLevel : std::int32_t {
   trace = VERBD_LOG_TRACE,
   debug = VERBD_LOG_DEBUG,
@@ -286,9 +431,10 @@ enum class LogLevel : std::int32_t {
 // The host as a plugin sees it: store, settings, log.
 class Host {
  public:
-  explicit Host(const verbd_host& raw) noexcept : raw_(raw), store_(raw) {}
+  explicit Host(const verbd_host& raw) noexcept : raw_(raw), store_(raw), locks_(raw) {}
   const verbd_host& raw() const noexcept { return raw_; }
   const Store& store() const noexcept { return store_; }
+  const Locks& locks() const noexcept { return locks_; }
 
   void log(LogLevel level, std::string_view message) const noexcept {
     raw_.log(raw_.context, std::int32_t(level), detail::str(message));
@@ -344,6 +490,7 @@ class Host {
 
   const verbd_host& raw_;
   Store store_;
+  Locks locks_;
 };
 
 namespace detail {

@@ -377,7 +377,56 @@ class TestHost {
         current.body = std::move(bytes);
       return VERBD_OK;
     };
+    add_webdav_services(table);
     return table;
+  }
+
+  // (1.4) The store's WebDAV services, on the memory store. The test host
+  // keeps no lock table and evaluates no If field: the lock services answer
+  // VERBD_IO_ERROR; test locks through verbd itself.
+  static void add_webdav_services(verbd_host& table) {
+    table.store_make_collection = [](void* context, verbd_str path) -> std::int32_t {
+      return self(context).store_.make_collection(detail::view(path));
+    };
+    table.store_copy = [](void* context, verbd_str from, verbd_str to, std::uint32_t flags,
+                          std::int32_t* created) -> std::int32_t {
+      return transfer(context, from, to, flags, created, false);
+    };
+    table.store_move = [](void* context, verbd_str from, verbd_str to, std::uint32_t flags,
+                          std::int32_t* created) -> std::int32_t {
+      return transfer(context, from, to, flags, created, true);
+    };
+    table.store_properties = [](void* context, verbd_str path,
+                                const verbd_property_sink* sink) -> std::int32_t {
+      if (!detail::is_usable(sink)) return VERBD_BAD_ARGUMENT;
+      std::map<std::string, std::string> properties;
+      auto status = self(context).store_.properties(detail::view(path), properties);
+      for (const auto& [name, value] : properties) {
+        if (status != VERBD_OK) break;
+        verbd_property property{detail::str(name), detail::str(value)};
+        status = static_cast<verbd_status>(sink->take(sink->target, &property));
+      }
+      return status;
+    };
+    table.store_change_properties = [](void* context, verbd_str path, const verbd_property_change* changes,
+                                       std::size_t count) -> std::int32_t {
+      return self(context).store_.change_properties(detail::view(path), changes, count);
+    };
+    table.lock_acquire = [](void*, verbd_lock*) -> std::int32_t { return VERBD_IO_ERROR; };
+    table.lock_refresh = [](void*, verbd_str, verbd_str, std::int64_t,
+                            const verbd_lock_sink*) -> std::int32_t { return VERBD_IO_ERROR; };
+    table.lock_release = [](void*, verbd_str, verbd_str) -> std::int32_t { return VERBD_IO_ERROR; };
+    table.lock_discover = [](void*, verbd_str, const verbd_lock_sink*) -> std::int32_t { return VERBD_OK; };
+  }
+
+  static std::int32_t transfer(void* context, verbd_str from, verbd_str to, std::uint32_t flags,
+                               std::int32_t* created, bool move) {
+    if (created == nullptr) return VERBD_BAD_ARGUMENT;
+    bool was_created = false;
+    auto status =
+        self(context).store_.transfer(detail::view(from), detail::view(to), flags, move, was_created);
+    *created = was_created ? 1 : 0;
+    return status;
   }
 
   // The whole of a regular file, from its start.

@@ -87,6 +87,17 @@ inline bool is_usable(const verbd_sink* sink) noexcept {
   return sink != nullptr && sink->struct_size >= sink_size_1_0 && sink->append != nullptr;
 }
 
+// (1.4) The WebDAV structs, whole: nothing has been added to them since.
+inline bool is_usable(const verbd_property_sink* sink) noexcept {
+  return sink != nullptr && sink->struct_size >= sizeof(verbd_property_sink) && sink->take != nullptr;
+}
+inline bool is_usable(const verbd_lock_sink* sink) noexcept {
+  return sink != nullptr && sink->struct_size >= sizeof(verbd_lock_sink) && sink->take != nullptr;
+}
+inline bool is_usable(const verbd_lock* lock) noexcept {
+  return lock != nullptr && lock->struct_size >= sizeof(verbd_lock);
+}
+
 // Copies `full` into the plugin's `out`: as much as its struct_size holds,
 // which is kept.
 inline void give_entry(const verbd_entry& full, verbd_entry& out) noexcept {

@@ -85,6 +85,33 @@ inline bool is_storable_media_type(std::string_view media_type) noexcept {
   return true;
 }
 
+// Whether `path` is `ancestor` itself or lies below it (when `ancestor` is
+// a collection): "/a/b" is within "/a/", "/a" and "/a/b" are not.
+inline bool is_within(std::string_view path, std::string_view ancestor) noexcept {
+  if (path == ancestor) return true;
+  return names_collection(ancestor) && path.substr(0, ancestor.size()) == ancestor;
+}
+
+// "/a/b" and "/a/b/" -> "/a/"; "/" -> "": the collection holding the path.
+inline std::string_view parent_of(std::string_view path) noexcept {
+  std::string_view inner = path.size() > 1 && names_collection(path) ? path.substr(0, path.size() - 1) : path;
+  auto slash = inner.rfind('/');
+  return inner == "/" || slash == std::string_view::npos ? std::string_view{} : inner.substr(0, slash + 1);
+}
+
+// A dead property's name in Clark notation: "{namespace}local", the
+// namespace possibly empty, the local name not; no NUL anywhere.
+inline bool is_property_name(std::string_view name) noexcept {
+  auto close = name.find('}');
+  return name.size() > 2 && name.front() == '{' && close != std::string_view::npos &&
+         close + 1 < name.size() && name.find('\0') == std::string_view::npos;
+}
+
+// The most bytes of dead properties (names and values) one resource may
+// hold, in every store. The files store may hold fewer where its
+// filesystem does (extended attributes: about 4 KiB on ext4).
+inline constexpr std::size_t max_property_bytes = 60 * 1024;
+
 // Copies text into one of verbd_entry's fixed fields, always NUL-terminated.
 template <std::size_t N>
 void copy_field(char (&field)[N], std::string_view text) noexcept {

@@ -1,0 +1,34 @@
+// WebDAV's preconditions, which the host checks once for every request
+// before it calls a plugin, so that no plugin checks them itself and a
+// plugin written without WebDAV in mind still respects a lock:
+//
+//   - Destination (RFC 4918 §10.3): cleaned like the request's target, for
+//     verbd_request.destination; 400 when it does not clean, 502 when it
+//     names another server.
+//   - If (RFC 4918 §10.4): lists of state tokens and entity tags, tagged
+//     with the resource they are about or about the request's; the header
+//     holds when one list does, and 412 answers it when none does.
+//   - Locks (RFC 4918 §7): a request that would change what a lock covers
+//     is answered 423 unless its If header names that lock's token. What a
+//     method changes is said in <verbd/plugin.h> ("Locks and the If header").
+#pragma once
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "store/store.hpp"
+
+#include <string>
+
+namespace verbd::dispatch {
+
+// Fills `destination` (empty when the request has none). False, with
+// `response` answered, when the request is refused.
+bool resolve_destination(const http::Request& request, std::string& destination, http::Response& response);
+
+// For the request on `path` (clean) with `destination` (as above). False,
+// with `response` answered (412 or 423, or 400 for an If header that does
+// not parse), when the request may not go ahead.
+bool conditions_hold(const http::Request& request, const std::string& path, const std::string& destination,
+                     store::Store& store, http::Response& response);
+
+}  // namespace verbd::dispatch

@@ -1,0 +1,265 @@
+#include "store/lock_table.hpp"
+
+#include "log/log.hpp"
+
+#include <verbd/detail/store_rules.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace verbd::store {
+namespace {
+
+constexpr std::string_view header = "verbd-dav-locks ";
+
+std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// A random (version 4) UUID as a state token (RFC 4918 §6.5).
+std::string new_token() {
+  unsigned char bytes[16] = {};
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  char text[64];
+  std::snprintf(text, sizeof text,
+                "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return text;
+}
+
+// Fields of the file are separated by tabs, locks by newlines: both are
+// escaped in the fields that may hold them (paths, owners).
+std::string escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '\t' || c == '\n' || c == '\r') {
+      char code[4];
+      std::snprintf(code, sizeof code, "%%%02X", static_cast<unsigned char>(c));
+      out += code;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescaped(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned value = 0;
+    if (text[i] == '%' && i + 2 < text.size() + 0 &&
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ec == std::errc{}) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    auto at = text.find(separator);
+    parts.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    text.remove_prefix(at + 1);
+  }
+}
+
+bool parse_lock(std::string_view line, Lock& lock) {
+  auto fields = split(line, '\t');
+  if (fields.size() != 6) return false;
+  lock.token = fields[0];
+  lock.root = unescaped(fields[1]);
+  lock.exclusive = fields[2] == "e";
+  lock.infinite = fields[3] == "i";
+  auto [end, error] =
+      std::from_chars(fields[4].data(), fields[4].data() + fields[4].size(), lock.expires_unix);
+  lock.owner = unescaped(fields[5]);
+  return error == std::errc{} && detail::is_clean_path(lock.root);
+}
+
+// Takes a flock for as long as it lives.
+class FileLock {
+ public:
+  FileLock(int fd, int how) : fd_(fd) {
+    if (fd_ >= 0)
+      while (::flock(fd_, how) != 0 && errno == EINTR) {
+      }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+bool Lock::covers(std::string_view path) const noexcept {
+  if (path == root) return true;
+  // A collection named without its '/': "/a" for a lock on "/a/".
+  if (detail::names_collection(root) && root.size() == path.size() + 1 && root.starts_with(path)) return true;
+  if (!infinite) return false;
+  // "/a/" with depth infinity covers "/a/b" and "/a/b/"; "/a" (a
+  // collection named without its '/') likewise.
+  std::string_view base = detail::names_collection(root) ? std::string_view(root).substr(0, root.size() - 1)
+                                                         : std::string_view(root);
+  return path.size() > base.size() && path.substr(0, base.size()) == base && path[base.size()] == '/';
+}
+
+LockTable::LockTable(int folder)
+    : file_(::openat(folder, file_name, O_RDWR | O_CREAT | O_CLOEXEC, 0600)), generation_(UINT64_MAX) {
+  if (!file_.ok())
+    throw std::runtime_error(std::string("cannot open the lock table ") + file_name + ": " +
+                             std::strerror(errno));
+}
+
+std::int64_t LockTable::bounded_timeout(std::int64_t asked) noexcept {
+  return std::clamp(asked, shortest_timeout_s, longest_timeout_s);
+}
+
+// Runs `use_locks(locks_)` with the table current, under the mutex and the
+// file's flock; with `change`, the table is written back afterwards.
+template <class Use>
+auto LockTable::use(bool change, Use&& use_locks) {
+  std::lock_guard guard(mutex_);
+  FileLock lock(file_.get(), change ? LOCK_EX : LOCK_SH);
+  read_if_changed();
+  drop_expired();
+  struct Writer {
+    LockTable& table;
+    bool change;
+    ~Writer() {
+      if (change) table.write();
+    }
+  } writer{*this, change};
+  return use_locks(locks_);
+}
+
+void LockTable::read_if_changed() {
+  if (!file_.ok()) return;
+  char start[64] = {};
+  ssize_t n = ::pread(file_.get(), start, sizeof start, 0);
+  std::string_view head(start, n > 0 ? static_cast<std::size_t>(n) : 0);
+  std::uint64_t generation = 0;
+  if (head.starts_with(header)) {
+    auto digits = head.substr(header.size());
+    std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+  }
+  if (generation == generation_) return;
+  struct stat about {};
+  std::string text;
+  if (::fstat(file_.get(), &about) == 0 && about.st_size > 0) {
+    text.resize(static_cast<std::size_t>(about.st_size));
+    ssize_t got = ::pread(file_.get(), text.data(), text.size(), 0);
+    text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  }
+  locks_.clear();
+  generation_ = generation;
+  auto lines = split(text, '\n');
+  for (std::size_t i = 1; i < lines.size(); ++i) {  // line 0 is the header
+    if (lines[i].empty()) continue;
+    Lock lock;
+    if (parse_lock(lines[i], lock))
+      locks_.push_back(std::move(lock));
+    else
+      verbd::log::get("store").error("the lock table {} has a line it cannot read; it is dropped", file_name);
+  }
+}
+
+void LockTable::write() {
+  if (!file_.ok()) return;
+  ++generation_;
+  std::string text = std::string(header) + std::to_string(generation_) + "\n";
+  for (const Lock& lock : locks_)
+    text += lock.token + "\t" + escaped(lock.root) + "\t" + (lock.exclusive ? "e" : "s") + "\t" +
+            (lock.infinite ? "i" : "0") + "\t" + std::to_string(lock.expires_unix) + "\t" +
+            escaped(lock.owner) + "\n";
+  if (::pwrite(file_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(file_.get(), static_cast<off_t>(text.size())) != 0)
+    verbd::log::get("store").error("writing the lock table {}: {}", file_name, std::strerror(errno));
+}
+
+void LockTable::drop_expired() {
+  auto now = now_unix();
+  std::erase_if(locks_, [now](const Lock& lock) { return lock.expires_unix <= now; });
+}
+
+verbd_status LockTable::acquire(Lock& lock, std::int64_t timeout_s) {
+  if (!detail::is_clean_path(lock.root)) return VERBD_BAD_ARGUMENT;
+  return use(true, [&](std::vector<Lock>& locks) {
+    for (const Lock& held : locks) {
+      bool overlaps = held.covers(lock.root) || (lock.infinite && lock.covers(held.root));
+      if (overlaps && (held.exclusive || lock.exclusive)) return VERBD_LOCKED;
+    }
+    lock.token = new_token();
+    lock.expires_unix = now_unix() + bounded_timeout(timeout_s);
+    locks.push_back(lock);
+    return VERBD_OK;
+  });
+}
+
+verbd_status LockTable::refresh(std::string_view path, std::string_view token, std::int64_t timeout_s,
+                                Lock& renewed) {
+  return use(true, [&](std::vector<Lock>& locks) {
+    for (Lock& held : locks)
+      if (held.token == token && held.covers(path)) {
+        held.expires_unix = now_unix() + bounded_timeout(timeout_s);
+        renewed = held;
+        return VERBD_OK;
+      }
+    return VERBD_NOT_FOUND;
+  });
+}
+
+verbd_status LockTable::release(std::string_view path, std::string_view token) {
+  return use(true, [&](std::vector<Lock>& locks) {
+    auto before = locks.size();
+    std::erase_if(locks, [&](const Lock& held) { return held.token == token && held.covers(path); });
+    return locks.size() < before ? VERBD_OK : VERBD_NOT_FOUND;
+  });
+}
+
+std::vector<Lock> LockTable::affecting(std::string_view path, bool below) {
+  return use(false, [&](std::vector<Lock>& locks) {
+    std::vector<Lock> found;
+    for (const Lock& held : locks)
+      if (held.covers(path) || (below && detail::is_within(held.root, path))) found.push_back(held);
+    return found;
+  });
+}
+
+void LockTable::forget(std::string_view path) {
+  std::string as_collection = detail::names_collection(path) ? std::string(path) : std::string(path) + "/";
+  auto goes = [&](const Lock& held) {
+    return held.root == path || detail::is_within(held.root, as_collection);
+  };
+  // Most deletes touch no lock: the table is written only when one goes.
+  bool any =
+      use(false, [&](std::vector<Lock>& locks) { return std::any_of(locks.begin(), locks.end(), goes); });
+  if (any) use(true, [&](std::vector<Lock>& locks) { return std::erase_if(locks, goes); });
+}
+
+}  // namespace verbd::store

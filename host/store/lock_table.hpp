@@ -1,0 +1,79 @@
+// WebDAV write locks (RFC 4918 §6, §7): which paths are locked, how deep,
+// for how long, and the token that lets a client change what its lock
+// covers. The host consults the table before it calls any plugin
+// (dispatch/conditions.hpp); the LOCK and UNLOCK plugins change it.
+//
+// Every worker process must see the same locks. The files store keeps its
+// table in one file of its scratch folder, `dav-locks`: each call takes a
+// flock on that file (shared to read, exclusive to change), reads it again
+// only when its generation number (at its start) moved since this process
+// last read it, and a change writes it whole with one pwrite. So locks
+// survive a restart, and a worker killed mid-call leaves the old table or
+// the new. The memory store's table lives in memory, like that store.
+#pragma once
+
+#include "common/fd.hpp"
+
+#include <verbd/plugin.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace verbd::store {
+
+struct Lock {
+  std::string token;  // "urn:uuid:..."
+  std::string root;   // the path it was taken on
+  bool exclusive = true;
+  bool infinite = false;  // Depth infinity: the collection `root` and everything below it
+  std::string owner;      // the client's DAV:owner element, as sent
+  std::int64_t expires_unix = 0;
+
+  // Whether the lock applies to `path`: taken on it, or on a collection above it with Depth infinity.
+  bool covers(std::string_view path) const noexcept;
+};
+
+class LockTable {
+ public:
+  // In memory only.
+  LockTable() = default;
+  // Kept in the file `dav-locks` of the folder open as `folder`. Throws
+  // std::runtime_error when the file cannot be opened.
+  explicit LockTable(int folder);
+
+  // Granted timeouts lie between these: a client asking for "Infinite"
+  // gets the longest.
+  static constexpr std::int64_t longest_timeout_s = 7 * 24 * 3600;
+  static constexpr std::int64_t shortest_timeout_s = 1;
+  static constexpr const char* file_name = "dav-locks";
+
+  // Takes `lock`, filling its token and expiry: VERBD_LOCKED when a lock
+  // of another conflicts with it.
+  verbd_status acquire(Lock& lock, std::int64_t timeout_s);
+  // Renews the lock `token` that covers `path`; VERBD_NOT_FOUND when none does.
+  verbd_status refresh(std::string_view path, std::string_view token, std::int64_t timeout_s, Lock& renewed);
+  verbd_status release(std::string_view path, std::string_view token);
+  // The locks covering `path`, and with `below` those taken on paths below it too.
+  std::vector<Lock> affecting(std::string_view path, bool below = false);
+  // The locks on `path` and below it go: what they locked was deleted or moved.
+  void forget(std::string_view path);
+
+  static std::int64_t bounded_timeout(std::int64_t asked) noexcept;
+
+ private:
+  template <class Use>
+  auto use(bool change, Use&& use_locks);
+  void read_if_changed();
+  void write();
+  void drop_expired();
+
+  std::mutex mutex_;  // between this process's threads; the flock is between processes
+  std::vector<Lock> locks_;
+  Fd file_;  // not open: the table lives in memory only
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace verbd::store
