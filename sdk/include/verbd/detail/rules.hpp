@@ -182,6 +182,8 @@ inline const char* reason_phrase(int status) noexcept {
       return "No Content";
     case 206:
       return "Partial Content";
+    case 207:
+      return "Multi-Status";
     case 301:
       return "Moved Permanently";
     case 302:
@@ -226,6 +228,10 @@ inline const char* reason_phrase(int status) noexcept {
       return "Expectation Failed";
     case 422:
       return "Unprocessable Content";
+    case 423:
+      return "Locked";
+    case 424:
+      return "Failed Dependency";
     case 429:
       return "Too Many Requests";
     case 431:
