@@ -177,23 +177,11 @@ const Lock* unheld_lock(const std::vector<Lock>& locks, const Change& change,
   return nullptr;
 }
 
-std::string xml_escaped(std::string_view text) {
+// A path as an href inside XML: percent-encoded, '&' too, so that no byte
+// of it needs an XML escape ('<', '>' and '"' are encoded already).
+std::string href(std::string_view path) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
+  for (char c : percent_encode_path(path)) out += c == '&' ? std::string("%26") : std::string(1, c);
   return out;
 }
 
@@ -204,7 +192,15 @@ void refuse_locked(const Lock& lock, http::Response& response) {
   response.append(
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error "
       "xmlns:D=\"DAV:\"><D:lock-token-submitted><D:href>" +
-      xml_escaped(percent_encode_path(lock.root)) + "</D:href></D:lock-token-submitted></D:error>\n");
+      href(lock.root) + "</D:href></D:lock-token-submitted></D:error>\n");
+}
+
+// Host "a" and "a:80" are one authority (RFC 9110 §4.2.3: http's default port).
+bool same_authority(std::string_view a, std::string_view b) noexcept {
+  auto without_default_port = [](std::string_view authority) {
+    return authority.ends_with(":80") ? authority.substr(0, authority.size() - 3) : authority;
+  };
+  return ascii::iequals(without_default_port(a), without_default_port(b));
 }
 
 std::string if_fields(const http::Request& request) {
@@ -226,7 +222,7 @@ bool resolve_destination(const http::Request& request, std::string& destination,
     response.refuse(400, "the Destination field is not a URL verbd can serve");
     return false;
   }
-  if (!target.authority.empty() && !ascii::iequals(target.authority, request.host)) {
+  if (!target.authority.empty() && !same_authority(target.authority, request.host)) {
     response.refuse(502, "the Destination field names another server");
     return false;
   }

@@ -8,6 +8,7 @@
 #include <verbd/http.hpp>
 #include <verbd/plugin.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -70,6 +71,10 @@ inline std::vector<std::string> tokens_in(std::string_view field) {
   bool negated = false;
   for (std::size_t at = 0; at < field.size(); ++at) {
     char c = field[at];
+    if (c == '[') {  // an entity tag: nothing in it counts
+      at = std::min(field.find(']', at), field.size());
+      continue;
+    }
     if (c == '(') ++depth, negated = false;
     if (c == ')') --depth;
     if (c == 'N' || c == 'n') negated = negated || verbd::iequals(field.substr(at, 3), "not");
