@@ -8,7 +8,8 @@ packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev
-  libedit-dev
+  libedit-dev libexpat1-dev
+  litmus
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ ${1:-} == --fuzzing ]]; then

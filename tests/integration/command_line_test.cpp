@@ -31,7 +31,7 @@ class CommandLine : public ::testing::Test {
 TEST_F(CommandLine, PrintsItsVersion) {
   Process verbd(folder_, VERBD_BINARY, {"--version"});
   EXPECT_EQ(verbd.exit_code(), 0);
-  EXPECT_EQ(verbd.out(), "verbd " VERBD_VERSION " (plugin ABI 1.3)\n");
+  EXPECT_EQ(verbd.out(), "verbd " VERBD_VERSION " (plugin ABI 1.4)\n");
 }
 
 TEST_F(CommandLine, WantsAConfigFile) {
@@ -56,7 +56,7 @@ TEST_F(CommandLine, CheckPrintsThePluginTable) {
   for (const char* row : {"GET        get.so", "HEAD       head.so", "POST       post.so",
                           "PUT        put.so", "DELETE     delete.so"})
     EXPECT_NE(table.find(row), std::string::npos) << row << "\n" << table;
-  EXPECT_NE(table.find("1.0.0      1.3"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.0.0      1.4"), std::string::npos) << table;
 }
 
 TEST_F(CommandLine, CheckFailsNamingEachBadFile) {

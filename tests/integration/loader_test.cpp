@@ -46,7 +46,7 @@ TEST_F(LoaderTest, LoadsAGoodPluginWithItsSettings) {
   const auto& plugin = *server.report().generation->plugins().front();
   EXPECT_EQ(plugin.name(), "echo");
   EXPECT_EQ(plugin.version(), "2.1.0");
-  EXPECT_EQ(plugin.abi(), "1.3");
+  EXPECT_EQ(plugin.abi(), "1.4");
 
   Reply reply = fetch(server.port(), "ECHO", "/a/../b?x=1", "payload");
   EXPECT_EQ(reply.status, 200);
@@ -65,7 +65,7 @@ TEST_F(LoaderTest, RefusesEachBadPluginWithAReasonAndKeepsTheRest) {
             "built for SDK ABI 2, this host speaks ABI 1: rebuild it against this SDK");
   EXPECT_EQ(
       refusal_for(report, "newer_minor.so"),
-      "built for SDK ABI 1.9, newer than this host's 1.3: upgrade verbd, or rebuild it against this SDK");
+      "built for SDK ABI 1.9, newer than this host's 1.4: upgrade verbd, or rebuild it against this SDK");
   EXPECT_EQ(
       refusal_for(report, "wrong_magic.so"),
       "its descriptor has magic 0xdeadbeef, not 0x56524244: it is not a verbd plugin, or it is damaged");
