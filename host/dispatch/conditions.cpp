@@ -1,6 +1,7 @@
 #include "dispatch/conditions.hpp"
 
 #include "common/ascii.hpp"
+#include "http/if_field.hpp"
 #include "http/target.hpp"
 
 #include <verbd/detail/store_rules.hpp>
@@ -14,84 +15,9 @@
 namespace verbd::dispatch {
 namespace {
 
+using http::IfCondition;
+using http::IfList;
 using store::Lock;
-
-// One condition of an If list: a state token (<...>) or an entity tag ([...]).
-struct Condition {
-  bool negated = false;
-  bool is_token = false;
-  std::string value;  // the token, or the entity tag with its quotes
-};
-
-struct List {
-  std::string resource;  // the tagged resource's clean path; empty: the request's
-  std::vector<Condition> conditions;
-};
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
-
-// Reads up to `close` from `text` at `at`, past it; false when it never comes.
-bool read_until(std::string_view text, std::size_t& at, char close, std::string& out) {
-  auto end = text.find(close, at);
-  if (end == std::string_view::npos) return false;
-  out.assign(text.substr(at, end - at));
-  at = end + 1;
-  return true;
-}
-
-// A Coded-URL of a tag, absolute or a path, as a clean path.
-bool clean_resource(std::string_view url, std::string& path) {
-  http::Target target;
-  if (http::clean_target(url, "GET", target) != http::TargetError::none || target.path.empty()) return false;
-  path = target.path;
-  return true;
-}
-
-bool parse_list(std::string_view text, std::size_t& at, List& list) {
-  while (true) {
-    while (at < text.size() && is_space(text[at])) ++at;
-    if (at >= text.size()) return false;
-    if (text[at] == ')') {
-      ++at;
-      return !list.conditions.empty();
-    }
-    Condition condition;
-    if (ascii::iequals(text.substr(at, 3), "not")) {
-      condition.negated = true;
-      at += 3;
-      while (at < text.size() && is_space(text[at])) ++at;
-    }
-    if (at >= text.size()) return false;
-    char open = text[at++];
-    if (open != '<' && open != '[') return false;
-    condition.is_token = open == '<';
-    if (!read_until(text, at, open == '<' ? '>' : ']', condition.value)) return false;
-    list.conditions.push_back(std::move(condition));
-  }
-}
-
-// RFC 4918 §10.4: 1*No-tag-list | 1*Tagged-list. Several If fields are read
-// as one. False when it does not parse.
-bool parse_if(std::string_view text, std::vector<List>& lists) {
-  std::string tag;
-  std::size_t at = 0;
-  while (true) {
-    while (at < text.size() && (is_space(text[at]) || text[at] == ',')) ++at;
-    if (at >= text.size()) return !lists.empty();
-    char c = text[at++];
-    if (c == '<') {
-      std::string url;
-      if (!read_until(text, at, '>', url) || !clean_resource(url, tag)) return false;
-    } else if (c == '(') {
-      List list;
-      list.resource = tag;
-      if (!parse_list(text, at, list)) return false;
-      lists.push_back(std::move(list));
-    } else {
-      return false;
-    }
-  }
-}
 
 bool strong_match(std::string_view a, std::string_view b) noexcept {
   return !a.empty() && !a.starts_with("W/") && a == b;
@@ -111,15 +37,15 @@ class Evaluation {
  public:
   Evaluation(store::Store& store, std::vector<Lock> locks) : store_(store), locks_(std::move(locks)) {}
 
-  bool holds(const List& list, const std::string& request_path) {
+  bool holds(const IfList& list, const std::string& request_path) {
     const std::string& path = list.resource.empty() ? request_path : list.resource;
-    for (const Condition& condition : list.conditions)
+    for (const IfCondition& condition : list.conditions)
       if (matches(condition, path) == condition.negated) return false;
     return true;
   }
 
  private:
-  bool matches(const Condition& condition, const std::string& path) {
+  bool matches(const IfCondition& condition, const std::string& path) {
     if (condition.is_token)
       return std::any_of(locks_.begin(), locks_.end(), [&](const Lock& lock) {
         return lock.token == condition.value && (lock.covers(path) || lock.covers(path + "/"));
@@ -235,8 +161,8 @@ bool conditions_hold(const http::Request& request, const std::string& path, cons
   bool changes = !changes_nothing(request.method);
   std::string if_text = changes || !request.header("If").empty() ? if_fields(request) : std::string();
   if (!changes && if_text.empty()) return true;
-  std::vector<List> lists;
-  if (!if_text.empty() && !parse_if(if_text, lists)) {
+  std::vector<IfList> lists;
+  if (!if_text.empty() && !http::parse_if_field(if_text, lists)) {
     response.refuse(400, "the If field does not parse (RFC 4918 section 10.4)");
     return false;
   }
@@ -244,15 +170,15 @@ bool conditions_hold(const http::Request& request, const std::string& path, cons
   if (!lists.empty()) {
     Evaluation evaluation(store, locks);
     if (std::none_of(lists.begin(), lists.end(),
-                     [&](const List& list) { return evaluation.holds(list, path); })) {
+                     [&](const IfList& list) { return evaluation.holds(list, path); })) {
       response.refuse(412, "no list of the If field holds (RFC 4918 section 10.4)");
       return false;
     }
   }
   if (!changes || locks.empty()) return true;
   std::vector<std::string> tokens;
-  for (const List& list : lists)
-    for (const Condition& condition : list.conditions)
+  for (const IfList& list : lists)
+    for (const IfCondition& condition : list.conditions)
       if (condition.is_token && !condition.negated) tokens.push_back(condition.value);
   for (const Change& change : changes_of(request.method, store, path, destination))
     if (const Lock* lock = unheld_lock(locks, change, tokens)) {
