@@ -206,6 +206,22 @@ int read_attribute(int fd, const char* name, std::string& bytes) {
   }
 }
 
+// When a resource was first made. A write replaces its file with a new one,
+// born then, so from the first replacement on the time is kept in an
+// attribute; until then it is the file's birth time, where the filesystem
+// records one (0 where it does not).
+constexpr const char* created_attribute = "user.verbd.created";
+
+std::int64_t created_of(int fd) {
+  char text[24] = {};
+  ssize_t n = ::fgetxattr(fd, created_attribute, text, sizeof text - 1);
+  std::int64_t seconds = 0;
+  if (n > 0 && std::from_chars(text, text + n, seconds).ec == std::errc{}) return seconds;
+  struct statx about {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &about) != 0 || !(about.stx_mask & STATX_BTIME)) return 0;
+  return about.stx_btime.tv_sec;
+}
+
 // Copies the attributes verbd keeps (media type, properties) from one file or folder to another.
 bool copy_attributes(int from, int to) {
   for (const char* name : {media_type_attribute, properties_attribute}) {
@@ -293,7 +309,9 @@ class FilesStore final : public Store {
     entry = Entry{};
     Fd fd;
     if (Status status = open_existing(path, fd); status != VERBD_OK) return status;
-    return describe(fd.get(), path, entry);
+    Status status = describe(fd.get(), path, entry);
+    if (status == VERBD_OK) entry.created_unix = created_of(fd.get());
+    return status;
   }
 
   Status read(std::string_view path, std::string* bytes, Entry& entry) override {
@@ -619,7 +637,8 @@ class FilesStore final : public Store {
     }
     // Without xattr support (some filesystems) the type is guessed on read.
     if (written) ::fsetxattr(file.get(), media_type_attribute, media_type.data(), media_type.size(), 0);
-    // A PUT replaces the bytes, not the dead properties (RFC 4918 §9.7.1).
+    // A PUT replaces the bytes, not the dead properties (RFC 4918 §9.7.1)
+    // nor the time the resource was made.
     if (written && old.ok()) written = keep_properties(old.get(), file.get(), write.path);
     struct stat st {};
     written = written && (!fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
@@ -691,6 +710,10 @@ class FilesStore final : public Store {
   }
 
   static bool keep_properties(int old, int file, std::string_view path) {
+    if (std::int64_t created = created_of(old); created != 0) {
+      std::string text = std::to_string(created);
+      ::fsetxattr(file, created_attribute, text.data(), text.size(), 0);  // without xattrs: the birth time
+    }
     std::string bytes;
     if (read_attribute(old, properties_attribute, bytes) != 0) return false;
     if (bytes.empty() || ::fsetxattr(file, properties_attribute, bytes.data(), bytes.size(), 0) == 0)

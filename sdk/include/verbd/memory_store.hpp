@@ -32,6 +32,7 @@ struct StoredResource {
   std::string bytes;
   std::string media_type;
   std::int64_t modified_unix = 0;
+  std::int64_t created_unix = 0;
   std::uint64_t version = 0;
 };
 
@@ -78,6 +79,7 @@ class MemoryStore {
                        : !created          ? existing->second->media_type
                                            : std::string(detail::guess_media_type(key));
     next->modified_unix = std::time(nullptr);
+    next->created_unix = created ? next->modified_unix : existing->second->created_unix;
     next->version = ++versions_;
     resources_[key] = next;
     fill(*next, entry);
@@ -221,6 +223,7 @@ class MemoryStore {
       if (fresh) {
         auto next = std::make_shared<detail::StoredResource>(*it->second);
         next->version = ++versions_;
+        next->created_unix = std::time(nullptr);  // a copy is a new resource
         copy = next;
       }
       resources.emplace_back(renamed(it->first), copy);
@@ -294,6 +297,7 @@ class MemoryStore {
     entry.kind = VERBD_ENTRY_RESOURCE;
     entry.size = resource.bytes.size();
     entry.modified_unix = resource.modified_unix;
+    entry.created_unix = resource.created_unix;
     char etag[VERBD_ETAG_CAPACITY];
     std::snprintf(etag, sizeof etag, "\"m%x-%llx\"", epoch_,
                   static_cast<unsigned long long>(resource.version));

@@ -33,6 +33,7 @@
  *     verbd_host.response_file (an open file the plugin made), and
  *     VERBD_CLIENT_GONE.
  *   - 1.4 added what WebDAV (RFC 4918) needs: verbd_request.destination,
+ *     verbd_entry.created_unix,
  *     the store services store_make_collection, store_copy, store_move,
  *     store_properties and store_change_properties (dead properties), the
  *     lock services lock_acquire, lock_refresh, lock_release and
@@ -142,6 +143,8 @@ typedef struct verbd_entry {
   int64_t modified_unix;                      /* seconds since the epoch, UTC */
   char etag[VERBD_ETAG_CAPACITY];             /* strong ETag with its quotes, NUL-terminated */
   char media_type[VERBD_MEDIA_TYPE_CAPACITY]; /* NUL-terminated; empty for a collection */
+  int64_t created_unix;                       /* (1.4) when it was made, seconds since the
+                                                 epoch; 0 when the store cannot tell */
 } verbd_entry;
 
 /* A destination for bytes the host produces (a listing, a resource's body).

@@ -94,6 +94,8 @@ class Entry {
   bool is_collection() const noexcept { return raw_.kind == VERBD_ENTRY_COLLECTION; }
   std::uint64_t size() const noexcept { return raw_.size; }
   std::int64_t modified_unix() const noexcept { return raw_.modified_unix; }
+  // When it was made; 0 when the store cannot tell (1.4).
+  std::int64_t created_unix() const noexcept { return raw_.created_unix; }
   std::string_view etag() const noexcept { return raw_.etag; }
   std::string_view media_type() const noexcept { return raw_.media_type; }
   verbd_entry* raw() noexcept { return &raw_; }

@@ -155,6 +155,26 @@ TEST_P(WebdavStoreTest, PropertiesChangeAllOrNothingAndSurviveAPut) {
   EXPECT_TRUE(properties("/r").empty()) << "properties go with their resource";
 }
 
+TEST_P(WebdavStoreTest, AResourceKeepsItsCreationTimeAcrossWritesAndACopyHasItsOwn) {
+  ASSERT_EQ(put("/r", "v1"), VERBD_OK);
+  Entry first;
+  ASSERT_EQ(store_->stat("/r", first), VERBD_OK);
+  if (GetParam() == "memory") {
+    EXPECT_GT(first.created_unix, 0);
+  }
+  if (first.created_unix == 0) GTEST_SKIP() << "this filesystem records no birth time";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_EQ(put("/r", "v2"), VERBD_OK);
+  ASSERT_EQ(put("/r", "v3"), VERBD_OK);
+  Entry later;
+  ASSERT_EQ(store_->stat("/r", later), VERBD_OK);
+  EXPECT_EQ(later.created_unix, first.created_unix);
+  ASSERT_EQ(transfer("/r", "/copy", 0, false), VERBD_OK);
+  Entry copy;
+  ASSERT_EQ(store_->stat("/copy", copy), VERBD_OK);
+  EXPECT_GT(copy.created_unix, first.created_unix);
+}
+
 TEST_P(WebdavStoreTest, TooManyPropertyBytesAreNoSpace) {
   ASSERT_EQ(put("/r", "v"), VERBD_OK);
   std::string huge(verbd::detail::max_property_bytes + 1, 'x');

@@ -68,7 +68,7 @@ inline std::string descriptor_problem(const verbd_plugin_descriptor& d) {
 // Their sizes as of ABI 1.0: a smaller one is refused (VERBD_BAD_ARGUMENT).
 // When a field is added to one of them, its sizeof here becomes
 // offsetof(struct, the_new_field), so that these stay the 1.0 sizes.
-inline constexpr std::uint32_t entry_size_1_0 = sizeof(verbd_entry);
+inline constexpr std::uint32_t entry_size_1_0 = offsetof(verbd_entry, created_unix);
 inline constexpr std::uint32_t write_size_1_0 = offsetof(verbd_write, content);
 inline constexpr std::uint32_t sink_size_1_0 = sizeof(verbd_sink);
 
