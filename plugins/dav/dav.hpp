@@ -155,6 +155,16 @@ inline void refuse(verbd::Response& response, int status, std::string_view condi
                   "/></D:error>\n");
 }
 
+// The whole request body, in memory or in the file the host spooled it to.
+inline bool read_body(const verbd::Content& content, std::string& body) {
+  body.resize(static_cast<std::size_t>(content.size()));
+  std::size_t got = 0;
+  for (std::uint64_t at = 0; at < body.size(); at += got)
+    if (content.read(at, body.data() + at, body.size() - at, got) != verbd::Status::ok || got == 0)
+      return false;
+  return true;
+}
+
 // A request body as XML: the root element, or nothing after answering 400
 // (malformed, a DTD, too large or too deep). An empty body gives an
 // empty Node (no name).
@@ -165,7 +175,11 @@ inline std::optional<Node> body_xml(const verbd::Request& request, verbd::Respon
     response.append("the XML body is larger than this plugin's max_xml_bytes\n");
     return std::nullopt;
   }
-  std::string_view body = request.body();
+  std::string body;
+  if (!read_body(request.content(), body)) {
+    response.status(500);
+    return std::nullopt;
+  }
   if (verbd::trim_ows(body).empty()) return Node{};
   std::string error;
   auto root = Parser::parse(body, error);

@@ -9,6 +9,7 @@
 // more is 403 propfind-finite-depth), max_xml_bytes = 1048576.
 #include "dav.hpp"
 
+#include <ctime>
 #include <map>
 
 namespace {
@@ -80,7 +81,8 @@ class PropfindPlugin {
       Entry entry;
       if (store_.stat(member, entry) != Status::ok) continue;  // gone meanwhile
       members.emplace_back(member, entry);
-      if (deep && members.size() > static_cast<std::size_t>(max_members_)) return false;
+      if (deep && members.size() - 1 > static_cast<std::size_t>(max_members_))
+        return false;  // the first is the collection
       if (deep && entry.is_collection() && !gather(member, true, members)) return false;
     }
     return true;
@@ -97,6 +99,7 @@ class PropfindPlugin {
     add("displayname", dav::escaped(trimmed.substr(trimmed.rfind('/') + 1)));
     add("resourcetype", entry.is_collection() ? "<D:collection/>" : "");
     add("getlastmodified", verbd::http_date(entry.modified_unix()));
+    if (entry.created_unix() > 0) add("creationdate", rfc3339(entry.created_unix()));
     if (entry.is_resource()) {
       add("getcontentlength", std::to_string(entry.size()));
       add("getcontenttype", dav::escaped(entry.media_type()));
@@ -143,6 +146,16 @@ class PropfindPlugin {
     out += "</D:response>\n";
   }
 
+  // "2026-11-27T03:55:29Z": the form of DAV:creationdate (RFC 4918 §15.1).
+  static std::string rfc3339(std::int64_t unix_seconds) {
+    std::time_t time = static_cast<std::time_t>(unix_seconds);
+    std::tm utc{};
+    gmtime_r(&time, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+  }
+
   // Live properties are written with the D: prefix; dead ones declare their namespace.
   static std::string render(const std::string& name, const std::string& value) {
     if (name.starts_with("{DAV:}") && name.size() > 6 && is_live(name.substr(6)))
@@ -152,8 +165,9 @@ class PropfindPlugin {
   }
 
   static bool is_live(std::string_view local) {
-    for (std::string_view name : {"displayname", "resourcetype", "getlastmodified", "getcontentlength",
-                                  "getcontenttype", "getetag", "supportedlock", "lockdiscovery"})
+    for (std::string_view name :
+         {"creationdate", "displayname", "resourcetype", "getlastmodified", "getcontentlength",
+          "getcontenttype", "getetag", "supportedlock", "lockdiscovery"})
       if (local == name) return true;
     return false;
   }

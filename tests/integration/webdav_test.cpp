@@ -144,7 +144,9 @@ TEST_P(Webdav, HostileXmlIsRefusedQuickly) {
 
 TEST_P(Webdav, DepthInfinityHasABound) {
   start(5);
-  for (int i = 0; i < 6; ++i) ASSERT_EQ(send("PUT", "/big/m" + std::to_string(i), "x").status, 201);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(send("PUT", "/big/m" + std::to_string(i), "x").status, 201);
+  EXPECT_EQ(send("PROPFIND", "/big/", {}, {"Depth: infinity"}).status, 207) << "as many members as allowed";
+  ASSERT_EQ(send("PUT", "/big/m5", "x").status, 201);
   Reply refused = send("PROPFIND", "/big/", {}, {"Depth: infinity"});
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.body.find("propfind-finite-depth"), std::string::npos);
@@ -155,6 +157,18 @@ TEST_P(Webdav, DepthInfinityHasABound) {
        at = one.body.find("<D:response>", at + 1))
     ++responses;
   EXPECT_EQ(responses, 7u);
+}
+
+// A body over body_in_memory_bytes reaches the plugin in a file: read too.
+TEST_P(Webdav, ALargeXmlBodyIsReadFromItsSpoolFile) {
+  ASSERT_EQ(send("PUT", "/r", "x").status, 201);
+  std::string padding(100 * 1024, ' ');
+  Reply patched = send("PROPPATCH", "/r",
+                       "<D:propertyupdate xmlns:D=\"DAV:\">" + padding +
+                           "<D:set><D:prop><n xmlns=\"urn:n\">v</n></D:prop></D:set></D:propertyupdate>");
+  EXPECT_EQ(patched.status, 207) << patched.body;
+  EXPECT_NE(send("PROPFIND", "/r", {}, {"Depth: 0"}).body.find("<n xmlns=\"urn:n\">v</n>"),
+            std::string::npos);
 }
 
 // A reader that finds a moved resource missing at its old path finds it at
