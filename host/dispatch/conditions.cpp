@@ -48,7 +48,7 @@ class Evaluation {
   bool matches(const IfCondition& condition, const std::string& path) {
     if (condition.is_token)
       return std::any_of(locks_.begin(), locks_.end(), [&](const Lock& lock) {
-        return lock.token == condition.value && (lock.covers(path) || lock.covers(path + "/"));
+        return lock.token == condition.value && lock.covers(path);
       });
     auto [at, fresh] = entries_.try_emplace(path);
     if (fresh) as_stored(store_, path, at->second);
