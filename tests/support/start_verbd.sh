@@ -2,6 +2,7 @@
 # verbd in the background and sets $pid and $port (from its "listening on"
 # log line), or fails after five seconds.
 start_verbd() {
+  : >"$3"  # there before the background shell opens it: sed below may look first
   "$1" --config "$2" 2>"$3" &
   pid=$!
   port=""
