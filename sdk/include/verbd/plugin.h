@@ -109,7 +109,8 @@ typedef enum verbd_status {
   VERBD_NO_MEMORY = -10,     /* memory ran out, on either side (a sink could not take bytes) */
   VERBD_WOULD_BLOCK = -11,   /* (1.1) a plugin that declared VERBD_PLUGIN_NEVER_BLOCKS called a
                                 service that may block (store_write, store_remove,
-                                response_send); refused, and the host has logged it */
+                                response_send, and the 1.4 services that change the store
+                                or the locks); refused, and the host has logged it */
   VERBD_CLIENT_GONE = -12,   /* (1.3) response_send: nobody takes the rest of the response (the
                                 client has gone, or the call passed its time limit); return */
   VERBD_LOCKED = -13,        /* (1.4) lock_acquire: a lock held by another conflicts */
