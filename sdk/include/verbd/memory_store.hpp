@@ -44,7 +44,7 @@ inline bool starts_with(std::string_view text, std::string_view prefix) {
 
 class MemoryStore {
  public:
-  MemoryStore() : epoch_(std::random_device{}()) { collections_.insert("/"); }
+  MemoryStore() : epoch_(std::random_device{}()) { collections_.emplace("/", std::time(nullptr)); }
 
   verbd_status stat(std::string_view path, verbd_entry& entry) {
     std::shared_ptr<const detail::StoredResource> resource;
@@ -100,7 +100,7 @@ class MemoryStore {
     std::string key(path);
     if (collections_.count(key) || resources_.count(key.substr(0, key.size() - 1))) return VERBD_EXISTS;
     if (!collections_.count(std::string(detail::parent_of(path)))) return VERBD_NO_PARENT;
-    collections_.insert(key);
+    collections_.emplace(key, std::time(nullptr));
     return VERBD_OK;
   }
 
@@ -122,7 +122,7 @@ class MemoryStore {
     if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
     erase(bare);
     erase(bare + "/");
-    collections_.insert("/");
+    collections_.emplace("/", std::time(nullptr));
     bool shallow = !move && (flags & VERBD_TRANSFER_SHALLOW);
     copy_tree(source, target, shallow, !move);
     if (move) erase(source);
@@ -178,8 +178,8 @@ class MemoryStore {
          it != resources_.end() && detail::starts_with(it->first, prefix); ++it)
       members.insert(member_name(it->first, prefix));
     for (auto it = collections_.upper_bound(prefix);
-         it != collections_.end() && detail::starts_with(*it, prefix); ++it)
-      members.insert(member_name(*it, prefix));
+         it != collections_.end() && detail::starts_with(it->first, prefix); ++it)
+      members.insert(member_name(it->first, prefix));
     for (const auto& member : members) lines.append(member).append("\n");
     return VERBD_OK;
   }
@@ -205,7 +205,7 @@ class MemoryStore {
     erase_prefix(resources_, prefix);
     erase_prefix(collections_, prefix);
     erase_prefix(properties_, prefix);
-    collections_.insert("/");
+    collections_.emplace("/", std::time(nullptr));
     return true;
   }
 
@@ -228,14 +228,14 @@ class MemoryStore {
       }
       resources.emplace_back(renamed(it->first), copy);
     }
-    std::vector<std::string> collections;
-    for (auto it = collections_.lower_bound(from); it != collections_.end() && in_scope(*it); ++it)
-      collections.push_back(renamed(*it));
+    std::vector<std::pair<std::string, std::int64_t>> collections;
+    for (auto it = collections_.lower_bound(from); it != collections_.end() && in_scope(it->first); ++it)
+      collections.emplace_back(renamed(it->first), fresh ? std::time(nullptr) : it->second);
     std::vector<std::pair<std::string, std::map<std::string, std::string>>> properties;
     for (auto it = properties_.lower_bound(from); it != properties_.end() && in_scope(it->first); ++it)
       properties.emplace_back(renamed(it->first), it->second);
     for (auto& item : resources) resources_[item.first] = std::move(item.second);
-    for (auto& key : collections) collections_.insert(std::move(key));
+    for (auto& item : collections) collections_[item.first] = item.second;
     for (auto& item : properties) properties_[item.first] = std::move(item.second);
   }
 
@@ -259,13 +259,14 @@ class MemoryStore {
         if (auto it = resources_.find(key); it != resources_.end()) resource = it->second;
         key += '/';
       }
-      if (!resource && !collections_.count(key)) return VERBD_NOT_FOUND;
+      if (!resource) {
+        auto collection = collections_.find(key);
+        if (collection == collections_.end()) return VERBD_NOT_FOUND;
+        entry.kind = VERBD_ENTRY_COLLECTION;
+        entry.modified_unix = entry.created_unix = collection->second;
+      }
     }
-    if (resource) {
-      fill(*resource, entry);
-    } else {
-      entry.kind = VERBD_ENTRY_COLLECTION;
-    }
+    if (resource) fill(*resource, entry);
     return VERBD_OK;
   }
 
@@ -275,7 +276,7 @@ class MemoryStore {
       if (resources_.count(key.substr(0, slash))) return VERBD_NOT_COLLECTION;
     }
     for (auto slash = key.find('/', 1); slash != std::string::npos; slash = key.find('/', slash + 1))
-      collections_.insert(key.substr(0, slash + 1));
+      collections_.emplace(key.substr(0, slash + 1), std::time(nullptr));
     return VERBD_OK;
   }
 
@@ -283,13 +284,8 @@ class MemoryStore {
   static void erase_prefix(Container& container, const std::string& prefix) {
     auto first = container.lower_bound(prefix);
     auto last = first;
-    while (last != container.end() && detail::starts_with(key_of(*last), prefix)) ++last;
+    while (last != container.end() && detail::starts_with(last->first, prefix)) ++last;
     container.erase(first, last);
-  }
-  static const std::string& key_of(const std::string& key) { return key; }
-  template <class Value>
-  static const std::string& key_of(const std::pair<const std::string, Value>& item) {
-    return item.first;
   }
 
   // The epoch keeps ETags from one run of the process from matching another's.
@@ -307,7 +303,7 @@ class MemoryStore {
 
   mutable std::mutex mutex_;  // a plain mutex: glibc's rwlock lets busy readers starve writers
   std::map<std::string, std::shared_ptr<const detail::StoredResource>> resources_;  // "/a/b"
-  std::set<std::string> collections_;                                               // "/", "/a/"
+  std::map<std::string, std::int64_t> collections_;  // "/", "/a/", each with when it was made
   std::map<std::string, std::map<std::string, std::string>> properties_;  // dead ones, by path, by name
   std::uint64_t versions_ = 0;
   unsigned epoch_;
