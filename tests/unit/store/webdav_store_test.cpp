@@ -159,8 +159,13 @@ TEST_P(WebdavStoreTest, AResourceKeepsItsCreationTimeAcrossWritesAndACopyHasItsO
   ASSERT_EQ(put("/r", "v1"), VERBD_OK);
   Entry first;
   ASSERT_EQ(store_->stat("/r", first), VERBD_OK);
+  ASSERT_EQ(store_->make_collection("/c/"), VERBD_OK);
+  Entry collection;
+  ASSERT_EQ(store_->stat("/c/", collection), VERBD_OK);
   if (GetParam() == "memory") {
     EXPECT_GT(first.created_unix, 0);
+    EXPECT_GT(collection.created_unix, 0);
+    EXPECT_EQ(collection.modified_unix, collection.created_unix);
   }
   if (first.created_unix == 0) GTEST_SKIP() << "this filesystem records no birth time";
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
