@@ -128,6 +128,17 @@ inline std::string element(std::string_view clark, std::string_view content) {
 
 inline std::string clark(const Node& node) { return "{" + node.space + "}" + node.name; }
 
+// The properties the store computes (RFC 4918 §15), which PROPPATCH may not change.
+inline bool is_live(std::string_view clark_name) {
+  if (!clark_name.starts_with("{DAV:}")) return false;
+  std::string_view local = clark_name.substr(6);
+  for (std::string_view name :
+       {"creationdate", "displayname", "resourcetype", "getlastmodified", "getcontentlength",
+        "getcontenttype", "getetag", "supportedlock", "lockdiscovery"})
+    if (local == name) return true;
+  return false;
+}
+
 // One lock as DAV:activelock (RFC 4918 §14.1).
 inline std::string active_lock(const verbd::Lock& lock) {
   std::string timeout =

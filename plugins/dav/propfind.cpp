@@ -158,18 +158,10 @@ class PropfindPlugin {
 
   // Live properties are written with the D: prefix; dead ones declare their namespace.
   static std::string render(const std::string& name, const std::string& value) {
-    if (name.starts_with("{DAV:}") && name.size() > 6 && is_live(name.substr(6)))
+    if (dav::is_live(name))
       return value.empty() ? "<D:" + name.substr(6) + "/>"
                            : "<D:" + name.substr(6) + ">" + value + "</D:" + name.substr(6) + ">";
     return dav::element(name, value);
-  }
-
-  static bool is_live(std::string_view local) {
-    for (std::string_view name :
-         {"creationdate", "displayname", "resourcetype", "getlastmodified", "getcontentlength",
-          "getcontenttype", "getetag", "supportedlock", "lockdiscovery"})
-      if (local == name) return true;
-    return false;
   }
 
   const verbd::Store& store_;

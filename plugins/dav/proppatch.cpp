@@ -26,7 +26,7 @@ class ProppatchPlugin {
     if (!body->is(dav::ns, "propertyupdate") || !read_changes(*body, changes)) return response.status(400);
 
     bool protected_one = false;
-    for (const auto& change : changes) protected_one = protected_one || is_live(change.name);
+    for (const auto& change : changes) protected_one = protected_one || dav::is_live(change.name);
     int outcome = 200;
     if (protected_one) {
       outcome = 424;
@@ -40,7 +40,7 @@ class ProppatchPlugin {
     std::string out = std::string(dav::xml_declaration) +
                       "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>" + dav::href(path) + "</D:href>";
     for (const auto& change : changes) {
-      int each = outcome == 424 && is_live(change.name) ? 403 : outcome;
+      int each = outcome == 424 && dav::is_live(change.name) ? 403 : outcome;
       out += "<D:propstat><D:prop>" + dav::empty_element(change.name) + "</D:prop><D:status>" +
              dav::status_line(each) + "</D:status></D:propstat>";
     }
@@ -66,14 +66,6 @@ class ProppatchPlugin {
       }
     }
     return !changes.empty();
-  }
-
-  static bool is_live(std::string_view name) {
-    for (std::string_view live :
-         {"displayname", "resourcetype", "getlastmodified", "getcontentlength", "getcontenttype", "getetag",
-          "supportedlock", "lockdiscovery", "creationdate"})
-      if (name == "{DAV:}" + std::string(live)) return true;
-    return false;
   }
 
   const verbd::Store& store_;
