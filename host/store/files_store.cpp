@@ -222,14 +222,16 @@ std::int64_t created_of(int fd) {
   return about.stx_btime.tv_sec;
 }
 
+// Copies one attribute, when there is one, from a file or folder to another.
+bool copy_attribute(int from, int to, const char* name) {
+  std::string bytes;
+  if (read_attribute(from, name, bytes) != 0) return false;
+  return bytes.empty() || ::fsetxattr(to, name, bytes.data(), bytes.size(), 0) == 0;
+}
+
 // Copies the attributes verbd keeps (media type, properties) from one file or folder to another.
 bool copy_attributes(int from, int to) {
-  for (const char* name : {media_type_attribute, properties_attribute}) {
-    std::string bytes;
-    if (read_attribute(from, name, bytes) != 0) return false;
-    if (!bytes.empty() && ::fsetxattr(to, name, bytes.data(), bytes.size(), 0) != 0) return false;
-  }
-  return true;
+  return copy_attribute(from, to, media_type_attribute) && copy_attribute(from, to, properties_attribute);
 }
 
 void fill_resource(const struct stat& st, std::string_view media_type, Entry& entry) {
@@ -714,10 +716,7 @@ class FilesStore final : public Store {
       std::string text = std::to_string(created);
       ::fsetxattr(file, created_attribute, text.data(), text.size(), 0);  // without xattrs: the birth time
     }
-    std::string bytes;
-    if (read_attribute(old, properties_attribute, bytes) != 0) return false;
-    if (bytes.empty() || ::fsetxattr(file, properties_attribute, bytes.data(), bytes.size(), 0) == 0)
-      return true;
+    if (copy_attribute(old, file, properties_attribute)) return true;
     verbd::log::get("store").error("write {}: keeping its dead properties: {}", path, std::strerror(errno));
     return false;
   }
