@@ -312,18 +312,10 @@ class Store {
   }
   // `to` names the same kind as `from`: both end in '/', or neither.
   Status copy(std::string_view from, std::string_view to, Transfer how, bool& created) const noexcept {
-    std::int32_t was_created = 0;
-    auto s = Status(
-        host_.store_copy(host_.context, detail::str(from), detail::str(to), how.flags(), &was_created));
-    created = was_created != 0;
-    return s;
+    return transfer(host_.store_copy, from, to, how, created);
   }
   Status move(std::string_view from, std::string_view to, Transfer how, bool& created) const noexcept {
-    std::int32_t was_created = 0;
-    auto s = Status(
-        host_.store_move(host_.context, detail::str(from), detail::str(to), how.flags(), &was_created));
-    created = was_created != 0;
-    return s;
+    return transfer(host_.store_move, from, to, how, created);
   }
   // Appends the dead properties of `path`, by name.
   Status properties(std::string_view path, std::vector<Property>& properties) const noexcept {
@@ -346,6 +338,16 @@ class Store {
                   detail::str(body),   detail::str(media_type), content};
     std::int32_t was_created = 0;
     auto s = Status(host_.store_write(host_.context, &w, entry.raw(), &was_created));
+    created = was_created != 0;
+    return s;
+  }
+
+  // store_copy or store_move, which take the same arguments.
+  using TransferService = decltype(verbd_host::store_copy);
+  Status transfer(TransferService service, std::string_view from, std::string_view to, Transfer how,
+                  bool& created) const noexcept {
+    std::int32_t was_created = 0;
+    auto s = Status(service(host_.context, detail::str(from), detail::str(to), how.flags(), &was_created));
     created = was_created != 0;
     return s;
   }
