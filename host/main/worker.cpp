@@ -117,8 +117,8 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   net::Server server(net::settings_from(config),
                      dispatch::dispatchers(live.store(), live.registry(), *start.board, first_loop, pool),
                      std::move(start.placement));
+  report_ready(start.ready_fd);  // before the first accept: a request's crash is not a start's
   server.start();
-  report_ready(start.ready_fd);
 
   plugin::Watcher watcher(main_context, config.plugins.directory, [&] { live.reload_folder(); });
   std::string watch_error;

@@ -215,6 +215,10 @@ class Supervisor {
   }
 
   void on_death(Worker& worker, int status) {
+    // A replacement can say "serving", take a request and die before this
+    // loop has read its word: it did serve, and must not be taken for one
+    // that died while starting.
+    if (!worker.serving && worker.ready.ok()) check_ready(worker);
     pid_t pid = std::exchange(worker.pid, -1);
     worker.ready = Fd();
     if (config_.store.backend == "files") store::clear_scratch_of(config_.store.root, pid);
