@@ -178,16 +178,74 @@ void read_store(const std::filesystem::path& file, const toml::table& root, Stor
 
 void read_log(const std::filesystem::path& file, const toml::table& root, Log& log) {
   Section section(file, root, "log");
-  std::string level;
+  std::string level, format;
   section.read("level", level);
   section.read("access", log.access);
+  section.read("access_format", format);
+  section.read_path("access_file", log.access_file);
+  section.read_path("error_file", log.error_file);
   section.refuse_unknown();
+  if (!format.empty()) {
+    if (format == "combined")
+      log.access_format = AccessFormat::combined;
+    else if (format == "verbd")
+      log.access_format = AccessFormat::verbd;
+    else if (format == "json")
+      log.access_format = AccessFormat::json;
+    else
+      section.fail(*section.table()->get("access_format"), "access_format",
+                   "must be \"combined\", \"verbd\" or \"json\"");
+  }
   if (level.empty()) return;
   try {
     log.level = parse_level(level);
   } catch (const Error& e) {
     section.fail(*section.table()->get("level"), "level", e.what());
   }
+}
+
+// [tls]: all three of port, certificate and key, or no table at all. The
+// files are read when the server starts (net/tls.hpp), which names them
+// when they do not serve.
+void read_tls(const std::filesystem::path& file, const toml::table& root, Tls& tls) {
+  Section section(file, root, "tls");
+  section.read("port", tls.port, 0, 65535);
+  section.read_path("certificate", tls.certificate);
+  section.read_path("key", tls.key);
+  section.read("ciphers", tls.ciphers);
+  section.refuse_unknown();
+  if (section.table() == nullptr) return;
+  tls.enabled = true;
+  for (auto [key, value] : {std::pair{"port", !!section.table()->get("port")},
+                            {"certificate", !tls.certificate.empty()},
+                            {"key", !tls.key.empty()}})
+    if (!value)
+      throw Error(file.string() + ": [tls] needs " + key + " (port, certificate and key, all three)");
+}
+
+// [metrics] listen = "HOST:PORT".
+void read_metrics(const std::filesystem::path& file, const toml::table& root, Metrics& metrics) {
+  Section section(file, root, "metrics");
+  std::string listen;
+  section.read("listen", listen);
+  section.refuse_unknown();
+  if (listen.empty()) return;
+  auto colon = listen.rfind(':');
+  std::uint32_t port = 0;
+  bool digits =
+      colon != std::string::npos && colon > 0 && colon + 1 < listen.size() && listen.size() - colon - 1 <= 5;
+  for (std::size_t i = colon + 1; digits && i < listen.size(); ++i) {
+    digits = listen[i] >= '0' && listen[i] <= '9';
+    port = port * 10 + static_cast<std::uint32_t>(listen[i] - '0');
+  }
+  if (!digits || port > 65535)
+    section.fail(*section.table()->get("listen"), "listen", "must be \"HOST:PORT\", e.g. \"127.0.0.1:9145\"");
+  metrics.enabled = true;
+  metrics.host = listen.substr(0, colon);
+  if (metrics.host.size() > 2 && metrics.host.front() == '[' && metrics.host.back() == ']')
+    metrics.host = metrics.host.substr(1, metrics.host.size() - 2);  // "[::1]:9145"
+
+  metrics.port = static_cast<std::uint16_t>(port);
 }
 
 }  // namespace
@@ -215,7 +273,8 @@ Config load(const std::filesystem::path& file) {
     throw Error(where(file, e.source()) + std::string(e.description()));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> sections{"server", "limits", "plugins", "store", "log"};
+    static const std::set<std::string> sections{"server", "limits", "plugins", "store",
+                                                "log",    "tls",    "metrics"};
     if (!sections.count(std::string(key.str())))
       throw Error(where(file, key.source()) + "unknown section [" + std::string(key.str()) + "]");
   }
@@ -224,6 +283,8 @@ Config load(const std::filesystem::path& file) {
   read_plugins(file, root, config.plugins);
   read_store(file, root, config.store);
   read_log(file, root, config.log);
+  read_tls(file, root, config.tls);
+  read_metrics(file, root, config.metrics);
   resolve_processes(file, config);
   return config;
 }

@@ -74,9 +74,37 @@ struct Store {
   bool fsync = true;
 };
 
+// How an access-log line looks: the Combined Log Format that log analysers
+// read (Apache's and nginx's "combined"), verbd's own, or a JSON object.
+enum class AccessFormat { combined, verbd, json };
+
 struct Log {
   spdlog::level::level_enum level = spdlog::level::info;
   bool access = true;
+  AccessFormat access_format = AccessFormat::combined;
+  std::filesystem::path access_file;  // empty: stderr
+  std::filesystem::path error_file;   // every other line; empty: stderr
+};
+
+// HTTPS, beside plain HTTP; on when [tls] is there.
+struct Tls {
+  bool enabled = false;
+  std::uint16_t port = 8443;          // on [server] host; 0: any free port
+  std::filesystem::path certificate;  // PEM: the certificate, then its chain
+  std::filesystem::path key;          // PEM
+  // TLS 1.2's cipher list (OpenSSL's syntax); TLS 1.3 has its own, all of
+  // them sound. The default is Mozilla's "intermediate".
+  std::string ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+      "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+};
+
+// The Prometheus page, on a listener of its own; off unless `listen` is set.
+struct Metrics {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9145;  // 0: any free port
 };
 
 struct Config {
@@ -86,6 +114,8 @@ struct Config {
   Plugins plugins;
   Store store;
   Log log;
+  Tls tls;
+  Metrics metrics;
 };
 
 // "verbd.toml:4:8: server.port must be ..." — file, line, column, what.

@@ -59,6 +59,10 @@ class Response {
 
   int status() const noexcept { return status_; }
   std::uint64_t content_length() const noexcept;
+  // The body's bytes that go on the wire (none for HEAD, 204, 304).
+  std::uint64_t body_bytes_sent() const noexcept {
+    return allows_body() && !answers_head_ ? content_length() : 0;
+  }
 
   // Appends the whole message (head, then the body unless none is allowed).
   // A body left in its file is not appended: see file_to_send().

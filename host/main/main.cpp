@@ -90,9 +90,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "verbd: %s\n", e.what());
     return 2;
   }
-  verbd::log::setup(config.log.level);
-
   try {
+    verbd::log::setup(config.log);
     if (!isolated_plugin.empty()) return run_isolated_plugin(config, isolated_plugin);
     if (check_only) {
       auto store = store::make_store(config.store, false);  // a running verbd may be writing

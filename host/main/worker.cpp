@@ -104,6 +104,7 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   boost::asio::io_context main_context;  // signals, the plugin folder watcher, recycling
   boost::asio::signal_set stops(main_context, SIGINT, SIGTERM);
   boost::asio::signal_set hangups(main_context, SIGHUP);
+  boost::asio::signal_set reopens(main_context, SIGUSR1);
   ::pthread_sigmask(SIG_SETMASK, &start.signal_mask, nullptr);  // what came meanwhile arrives now
 
   // Set once the server exists; a pool's watchdog asks for it through main_context.
@@ -131,6 +132,7 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
     server.stop(config.limits.shutdown_drain);
     stops.cancel();
     hangups.cancel();
+    reopens.cancel();
     watcher.stop();
   };
   stops.async_wait([&](boost::system::error_code error, int signal) {
@@ -154,6 +156,12 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
     hangups.async_wait(on_hangup);
   };
   hangups.async_wait(on_hangup);
+  std::function<void(boost::system::error_code, int)> on_reopen = [&](boost::system::error_code error, int) {
+    if (error) return;
+    if (std::string problem = verbd::log::reopen(); !problem.empty()) log.error("SIGUSR1: {}", problem);
+    reopens.async_wait(on_reopen);
+  };
+  reopens.async_wait(on_reopen);
   main_context.run();
   server.wait();
   log.info("stopped");

@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include "log/access_log.hpp"
 #include "log/log.hpp"
 
 #include <boost/asio/post.hpp>
@@ -34,7 +35,8 @@ Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const Connecti
   if (settings_.access_log) {
     boost::system::error_code ignored;
     auto remote = socket_.remote_endpoint(ignored);
-    peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    peer_ = remote.address().to_string();
+    peer_port_ = remote.port();
   }
 }
 
@@ -174,7 +176,7 @@ void Connection::pump_stream() {
     // so that the client does not take the body for whole (in HTTP/1.0 it
     // cannot tell).
     work.stream.reset();
-    if (settings_.access_log) log_access(work.response.status(), work.streamed_bytes);
+    if (settings_.access_log) log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes);
     return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   }
   if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
@@ -192,7 +194,7 @@ void Connection::end_stream() {
     work.streamed_bytes += http::last_chunk.size();
   }
   work.stream.reset();
-  if (settings_.access_log) log_access(work.response.status(), work.streamed_bytes);
+  if (settings_.access_log) log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes);
   if (work.close_after_stream) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   serve();
 }
@@ -502,7 +504,7 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
   if (response.stream()) {  // logged when its body ends
     work.stream = response.stream();
     work.chunked = version >= 11;
-    work.streamed_bytes = bytes;
+    work.streamed_bytes = work.streamed_head_bytes = bytes;
     return;
   }
   work.file = response.file_to_send();
@@ -511,15 +513,24 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
     work.file_size = response.content_length();
     bytes += work.file_size;
   }
-  if (settings_.access_log) log_access(response.status(), bytes);
+  if (settings_.access_log) log_access(bytes, response.body_bytes_sent());
 }
 
-void Connection::log_access(int status, std::uint64_t bytes) const {
-  static auto& log = verbd::log::get("access");
+void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes) const {
   const auto& request = work_->request;
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
-  log.info("{} \"{} {} HTTP/{}.{}\" {} {} {}.{:03}ms", peer_, request.method, request.target,
-           request.version / 10, request.version % 10, status, bytes, micros / 1000, micros % 1000);
+  log::AccessRecord record;
+  record.client = peer_;
+  record.client_port = peer_port_;
+  record.method = request.method;
+  record.target = request.target;
+  record.version = request.version;
+  record.status = work_->response.status();
+  record.bytes = bytes;
+  record.body_bytes = body_bytes;
+  record.referer = request.header("referer");
+  record.user_agent = request.header("user-agent");
+  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+  log::write_access(record);
 }
 
 // At debug level, the request head as it came in (a line for each field).
@@ -531,7 +542,7 @@ void Connection::log_head() const {
                      std::to_string(request.version / 10) + "." + std::to_string(request.version % 10);
   for (const auto& field : request.headers)
     head.append("\n").append(field.name).append(": ").append(field.value);
-  log.debug("{} sent:\n{}\n", peer_, head);
+  log.debug("{}:{} sent:\n{}\n", peer_, peer_port_, head);
 }
 
 }  // namespace verbd::net

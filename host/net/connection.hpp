@@ -139,7 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next refuse(int status, std::string_view why);
   void queue(http::Response& response, bool keep_alive, int version);
   void set_deadline(Clock::time_point deadline);
-  void log_access(int status, std::uint64_t bytes) const;
+  void log_access(std::uint64_t bytes, std::uint64_t body_bytes) const;
   void log_head() const;
   void keep_unparsed();
   std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
@@ -156,7 +156,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   http::Responder& responder_;
   std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
   std::shared_ptr<http::Pending> pending_;  // the answer being prepared elsewhere
-  std::string peer_;
+  std::string peer_;                        // the client's address and port, for the log
+  std::uint16_t peer_port_ = 0;
 
   State state_ = State::idle;
   Nagle nagle_ = Nagle::before_first_write;

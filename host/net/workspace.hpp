@@ -35,6 +35,7 @@ struct Workspace {
   bool chunked = false;  // framed chunked (else ended by the close)
   bool close_after_stream = false;
   std::uint64_t streamed_bytes = 0;  // head and body, for the access log
+  std::uint64_t streamed_head_bytes = 0;
   std::vector<char> input;           // an incomplete request, kept between reads
 
   bool sending() const noexcept { return !output.empty() || file.ok() || stream; }

@@ -91,7 +91,7 @@ class Supervisor {
   void block_signals() {
     sigset_t handled;
     sigemptyset(&handled);
-    for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled, signal);
+    for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&handled, signal);
     ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
     signals_ = Fd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_.ok()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
@@ -177,6 +177,7 @@ class Supervisor {
       int signal = static_cast<int>(info.ssi_signo);
       if (signal == SIGCHLD) reap();
       if (signal == SIGHUP) on_hangup();
+      if (signal == SIGUSR1) on_reopen();
       if ((signal == SIGTERM || signal == SIGINT) && !stopping_) on_stop(signal);
     }
   }
@@ -321,6 +322,14 @@ class Supervisor {
     write_quarantine_list();
     for (const auto& worker : workers_)
       if (worker.pid > 0) ::kill(worker.pid, SIGHUP);
+  }
+
+  // logrotate moved the log files away: each process opens them again.
+  void on_reopen() {
+    if (std::string problem = log::reopen(); !problem.empty())
+      log().error("SIGUSR1: {}; writing on to the file as it was", problem);
+    for (const auto& worker : workers_)
+      if (worker.pid > 0) ::kill(worker.pid, SIGUSR1);
   }
 
   void on_stop(int signal) {

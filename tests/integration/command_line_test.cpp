@@ -84,8 +84,8 @@ TEST_F(CommandLine, ServesAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(verbd.exit_code(), 0);
   std::string log = verbd.err();
   EXPECT_NE(log.find("[plugins] info:   GET      get.so"), std::string::npos) << log;
-  EXPECT_NE(log.find("[access] info: 127.0.0.1:"), std::string::npos) << log;
-  EXPECT_NE(log.find("\"GET /index.html HTTP/1.1\" 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1 - - ["), std::string::npos) << log;  // the Combined Log Format
+  EXPECT_NE(log.find("\"GET /index.html HTTP/1.1\" 200 26 \"-\" \"-\""), std::string::npos) << log;
   EXPECT_NE(log.find("[server] info: stopped"), std::string::npos) << log;
 }
 

@@ -21,7 +21,7 @@ config::Config test_config(const std::string& backend, const std::filesystem::pa
 }
 
 TestServer::TestServer(const config::Config& config) {
-  verbd::log::setup(config.log.level);
+  verbd::log::setup(config.log);
   store_ = store::make_store(config.store);
   loader_ = std::make_unique<plugin::Loader>(*store_, dispatch::services_table());
   report_ = loader_->load(config.plugins, 1);

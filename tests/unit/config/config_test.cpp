@@ -173,6 +173,59 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
             file + ":2:19: limits.idle_timeout_ms must be an integer from 1 to 86400000");
 }
 
+TEST(Config, ReadsTheLogFilesTlsAndMetrics) {
+  TempFolder folder;
+  folder.write("conf/verbd.toml", R"(
+[log]
+access_format = "json"
+access_file = "../log/access.log"
+error_file = "/var/log/verbd/error.log"
+[tls]
+port = 0
+certificate = "cert.pem"
+key = "key.pem"
+ciphers = "ECDHE-RSA-AES128-GCM-SHA256"
+[metrics]
+listen = "[::1]:9146"
+)");
+  Config config = load(folder / "conf/verbd.toml");
+  EXPECT_EQ(config.log.access_format, AccessFormat::json);
+  EXPECT_EQ(config.log.access_file, folder / "conf/../log/access.log");
+  EXPECT_EQ(config.log.error_file, "/var/log/verbd/error.log");
+  EXPECT_TRUE(config.tls.enabled);
+  EXPECT_EQ(config.tls.port, 0);
+  EXPECT_EQ(config.tls.certificate, folder / "conf/cert.pem");
+  EXPECT_EQ(config.tls.key, folder / "conf/key.pem");
+  EXPECT_EQ(config.tls.ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_TRUE(config.metrics.enabled);
+  EXPECT_EQ(config.metrics.host, "::1");
+  EXPECT_EQ(config.metrics.port, 9146);
+}
+
+TEST(Config, LogsInCombinedFormatOnStderrWithoutTlsOrMetricsByDefault) {
+  TempFolder folder;
+  folder.write("verbd.toml", "");
+  Config config = load(folder / "verbd.toml");
+  EXPECT_EQ(config.log.access_format, AccessFormat::combined);
+  EXPECT_TRUE(config.log.access_file.empty());
+  EXPECT_TRUE(config.log.error_file.empty());
+  EXPECT_FALSE(config.tls.enabled);
+  EXPECT_FALSE(config.metrics.enabled);
+}
+
+TEST(Config, RefusesAnIncompleteTlsTableAndABadMetricsAddress) {
+  TempFolder folder;
+  std::string file = (folder / "verbd.toml").string();
+  EXPECT_EQ(error_of(folder, "[tls]\nport = 8443\ncertificate = \"c.pem\"\n"),
+            file + ": [tls] needs key (port, certificate and key, all three)");
+  EXPECT_EQ(error_of(folder, "[metrics]\nlisten = \"9145\"\n"),
+            file + ":2:10: metrics.listen must be \"HOST:PORT\", e.g. \"127.0.0.1:9145\"");
+  EXPECT_EQ(error_of(folder, "[metrics]\nlisten = \"localhost:99999\"\n"),
+            file + ":2:10: metrics.listen must be \"HOST:PORT\", e.g. \"127.0.0.1:9145\"");
+  EXPECT_EQ(error_of(folder, "[log]\naccess_format = \"clf\"\n"),
+            file + ":2:17: log.access_format must be \"combined\", \"verbd\" or \"json\"");
+}
+
 TEST(Config, SyntaxErrorsNameTheirPlace) {
   TempFolder folder;
   std::string message = error_of(folder, "[server]\nport = = 3\n");
