@@ -14,12 +14,14 @@ Address resolve(std::string_view base, std::string_view url) {
   boost::urls::url full(*parsed_base);
   if (auto resolved = full.resolve(*reference); !resolved)
     throw BadUrl("cannot resolve '" + std::string(url) + "' against '" + std::string(base) + "'");
-  if (full.scheme() != "http")
-    throw BadUrl("'" + std::string(full.buffer()) + "': only http:// URLs are supported");
+  if (full.scheme() != "http" && full.scheme() != "https")
+    throw BadUrl("'" + std::string(full.buffer()) + "': only http:// and https:// URLs are supported");
   if (full.encoded_host().empty()) throw BadUrl("'" + std::string(full.buffer()) + "' names no host");
 
   Address address;
   address.host = full.host_address();
+  address.tls = full.scheme() == "https";
+  if (address.tls) address.port = 443;
   if (full.has_port()) {
     if (full.port().empty() || full.port_number() == 0)
       throw BadUrl("bad port in '" + std::string(full.buffer()) + "'");

@@ -1,5 +1,6 @@
 // Where a request goes: the URL typed (a path relative to the base, or a
-// full http:// URL) resolved to a host, a port and a request-target.
+// full http:// or https:// URL) resolved to a host, a port, TLS or not, and
+// a request-target.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 namespace verb {
 
-// A URL verb cannot use: malformed, or not http://.
+// A URL verb cannot use: malformed, or neither http:// nor https://.
 class BadUrl : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -17,7 +18,8 @@ class BadUrl : public std::runtime_error {
 
 struct Address {
   std::string host;  // as written: a name or an address ("[::1]" without brackets)
-  std::uint16_t port = 80;
+  std::uint16_t port = 80;  // 443 for https://
+  bool tls = false;         // https://
   std::string target;     // origin-form: "/path?query"
   std::string authority;  // the Host field's value: "host" or "host:port"
 };

@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection from the client side: a blocking socket with a
-// timeout, and responses read with Beast's parser whatever their framing
-// (Content-Length, chunked with trailers, close-delimited, 1xx first).
+// timeout, through TLS (OpenSSL) for https://, and responses read with
+// Beast's parser whatever their framing (Content-Length, chunked with
+// trailers, close-delimited, 1xx first).
 #pragma once
 
 #include "address.hpp"
@@ -10,6 +11,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
 
 namespace verb {
 
@@ -41,15 +45,24 @@ struct Response {
   std::string field(std::string_view name) const;  // "" when absent
 };
 
+// How https:// connections check the server's certificate.
+struct TlsOptions {
+  std::string cacert;     // PEM file of the authorities to trust; empty: the system's
+  bool insecure = false;  // no check at all (a test server's own certificate)
+};
+
 class Connection {
  public:
-  Connection(std::chrono::milliseconds timeout) : timeout_(timeout) {}
-  ~Connection() { close(); }
+  explicit Connection(std::chrono::milliseconds timeout, TlsOptions tls = {})
+      : timeout_(timeout), tls_options_(std::move(tls)) {}
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Connects if not connected to this host and port already.
-  void open(const std::string& host, std::uint16_t port);
+  // Connects if not connected to this host and port already; with `tls`,
+  // then does the TLS handshake and checks the certificate names `host`
+  // (ConnectFailed says why when it does not).
+  void open(const std::string& host, std::uint16_t port, bool tls = false);
   bool is_open() const { return fd_ >= 0; }
   void close();
 
@@ -61,11 +74,17 @@ class Connection {
  private:
   void wait_readable();  // throws TimedOut
   bool fill();           // false at end of stream; throws TimedOut
+  void start_tls(const std::string& host);
 
   std::chrono::milliseconds timeout_;
+  TlsOptions tls_options_;
+  SSL_CTX* tls_context_ = nullptr;  // made on the first https:// connection
+  SSL* ssl_ = nullptr;              // the open connection's TLS, if https://
   int fd_ = -1;
   std::string host_;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
+  bool tls_broken_ = false;  // a TLS error happened: no close_notify then
   std::string buffered_;
 };
 

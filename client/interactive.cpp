@@ -65,14 +65,14 @@ void print(std::ostream& out, const Response& response) {
 // closed by the server meanwhile, connects again and retries once.
 Response exchange(Connection& connection, const Request& request) {
   bool reused = connection.is_open();
-  connection.open(request.address.host, request.address.port);
+  connection.open(request.address.host, request.address.port, request.address.tls);
   try {
     connection.send(request.wire());
     return connection.receive(request.method == "HEAD");
   } catch (const std::exception&) {
     if (!reused) throw;
     connection.close();
-    connection.open(request.address.host, request.address.port);
+    connection.open(request.address.host, request.address.port, request.address.tls);
     connection.send(request.wire());
     return connection.receive(request.method == "HEAD");
   }
@@ -82,7 +82,7 @@ Response exchange(Connection& connection, const Request& request) {
 
 int interactive(const Options& options, std::istream& in, std::ostream& out) {
   Prompter prompter(in, out);
-  Connection connection(options.timeout);
+  Connection connection(options.timeout, options.tls);
   while (true) {
     auto method = prompter.ask("METHOD >> ");
     if (!method || *method == "quit") break;

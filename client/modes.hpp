@@ -7,6 +7,8 @@
 //   5  the response was not valid HTTP
 #pragma once
 
+#include "connection.hpp"
+
 #include <chrono>
 #include <iosfwd>
 #include <string>
@@ -17,6 +19,7 @@ namespace verb {
 struct Options {
   std::string base = "http://127.0.0.1:8080";
   std::chrono::milliseconds timeout{30000};
+  TlsOptions tls;  // for https://
 };
 
 struct OneShot {

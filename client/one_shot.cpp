@@ -39,8 +39,8 @@ int one_shot(const Options& options, const OneShot& shot) {
   }
   try {
     request.address = resolve(options.base, shot.url);
-    Connection connection(options.timeout);
-    connection.open(request.address.host, request.address.port);
+    Connection connection(options.timeout, options.tls);
+    connection.open(request.address.host, request.address.port, request.address.tls);
     std::string wire = request.wire();
     if (shot.verbose) std::cerr << wire << (wire.back() == '\n' ? "" : "\n");
     connection.send(wire);

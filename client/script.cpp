@@ -139,7 +139,7 @@ int script(const Options& options, const std::string& file) {
     std::cerr << "verb: " << e.what() << "\n";
     return 2;
   }
-  Connection connection(options.timeout);
+  Connection connection(options.timeout, options.tls);
   int passed = 0, failed = 0;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
@@ -147,7 +147,7 @@ int script(const Options& options, const std::string& file) {
     if (!c.request.body.empty()) std::cout << "\n";
     std::vector<std::string> failures;
     try {
-      connection.open(c.request.address.host, c.request.address.port);
+      connection.open(c.request.address.host, c.request.address.port, c.request.address.tls);
       connection.send(c.request.wire());
       Response response = connection.receive(c.request.method == "HEAD");
       std::cout << "---\n" << response.wire << (response.wire.back() == '\n' ? "" : "\n");

@@ -8,8 +8,8 @@ packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev
-  libedit-dev libexpat1-dev
-  litmus
+  libedit-dev libexpat1-dev libssl-dev
+  litmus openssl goaccess
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ ${1:-} == --fuzzing ]]; then

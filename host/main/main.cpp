@@ -14,6 +14,7 @@
 #include "log/log.hpp"
 #include "main/isolated_plugin.hpp"
 #include "main/worker.hpp"
+#include "net/tls.hpp"
 #include "plugin/loader.hpp"
 #include "store/store.hpp"
 #include "supervisor/supervisor.hpp"
@@ -93,6 +94,10 @@ int main(int argc, char** argv) {
   try {
     verbd::log::setup(config.log);
     if (!isolated_plugin.empty()) return run_isolated_plugin(config, isolated_plugin);
+    // The certificate and key are loaded once here: a bad one stops the
+    // start with its name, and the session ticket keys are made before the
+    // workers are forked, so that they all share them (net/tls.hpp).
+    if (config.tls.enabled) net::TlsContext check_tls(net::tls_settings_from(config.tls));
     if (check_only) {
       auto store = store::make_store(config.store, false);  // a running verbd may be writing
       plugin::Loader loader(*store, dispatch::services_table());

@@ -153,6 +153,8 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code error, int) {
     if (error) return;
     live.reload_config();
+    if (std::string problem = server.reload_tls(); !problem.empty())
+      log.error("SIGHUP: TLS certificate not reloaded, the old one stays in force: {}", problem);
     hangups.async_wait(on_hangup);
   };
   hangups.async_wait(on_hangup);

@@ -7,7 +7,9 @@
 #include <boost/asio/write.hpp>
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,8 +27,9 @@ constexpr std::chrono::seconds final_write_grace{2};
 thread_local std::vector<char> worker_input(64 * 1024);
 
 Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-                       WorkspacePool& workspaces, http::Responder& responder)
+                       WorkspacePool& workspaces, http::Responder& responder, const TlsContext* tls)
     : socket_(std::move(socket)),
+      tls_(tls ? std::make_unique<TlsSession>(*tls, socket_.native_handle()) : nullptr),
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       settings_(settings),
@@ -49,9 +52,26 @@ Connection::~Connection() {
 void Connection::start() {
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);  // reads and writes are tried at once, never block
-  deadline_ = Clock::now() + settings_.idle_timeout;
+  deadline_ = Clock::now() + (tls_ ? settings_.header_timeout : settings_.idle_timeout);
   watch_deadline();
+  if (tls_) return handshake();
   await_request();
+}
+
+// HTTPS: the TLS handshake, message by message, within the header timeout.
+void Connection::handshake() {
+  static auto& log = verbd::log::get("tls");
+  state_ = State::handshaking;
+  TlsIo io = tls_->handshake();
+  if (io == TlsIo::done) return await_request();
+  if (io == TlsIo::want_read || io == TlsIo::want_write)
+    return await_io(io == TlsIo::want_read,
+                    [self = shared_from_this()](const boost::system::error_code& error) {
+                      if (error) return self->close_now();
+                      self->handshake();
+                    });
+  log.debug("{}:{}: TLS handshake failed: {}", peer_, peer_port_, tls_->why_failed());
+  close_now();
 }
 
 void Connection::stop_when_idle() {
@@ -102,11 +122,11 @@ void Connection::read_more() {
   auto& input = work_->input;
   if (input.size() - end_ < min_read_bytes) input.resize(std::max(2 * input.size(), end_ + min_read_bytes));
   source_ = input.data();
-  socket_.async_read_some(asio::buffer(input.data() + end_, input.size() - end_),
-                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-                            self->end_ += n;
-                            self->on_read(error);
-                          });
+  async_read(asio::buffer(input.data() + end_, input.size() - end_),
+             [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+               self->end_ += n;
+               self->on_read(error);
+             });
 }
 
 // Waits for an answer prepared on another thread; the responses queued
@@ -205,11 +225,55 @@ void Connection::end_stream() {
 // readability, because Asio re-arms the descriptor (an epoll_ctl) for every
 // such wait, and not for a read.
 void Connection::read_first_bytes() {
-  socket_.async_read_some(asio::buffer(first_bytes_),
-                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-                            if (!error) self->move_to_worker_buffer(n);
-                            self->on_read(error);
-                          });
+  async_read(asio::buffer(first_bytes_),
+             [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+               if (!error) self->move_to_worker_buffer(n);
+               self->on_read(error);
+             });
+}
+
+// A read of what is there now, else a wait for the socket and a read. TLS
+// first asks OpenSSL, which may hold bytes already: only when it has none
+// does the connection wait for the socket. A read done at once is handed
+// on through the event loop, never called back from here.
+template <class Handler>
+void Connection::async_read(asio::mutable_buffer into, Handler handler) {
+  if (!tls_) return socket_.async_read_some(into, std::move(handler));
+  std::size_t n = 0;
+  TlsIo io = tls_->read({static_cast<char*>(into.data()), into.size()}, n);
+  if (io == TlsIo::want_read || io == TlsIo::want_write)
+    return await_io(io == TlsIo::want_read, [self = shared_from_this(), into, handler = std::move(handler)](
+                                                const boost::system::error_code& error) mutable {
+      if (error) return handler(error, std::size_t{0});
+      self->async_read(into, std::move(handler));
+    });
+  boost::system::error_code error;
+  if (io == TlsIo::closed) error = asio::error::eof;
+  if (io == TlsIo::failed) error = asio::error::connection_reset;
+  asio::post(socket_.get_executor(),
+             [handler = std::move(handler), error, n]() mutable { handler(error, n); });
+}
+
+std::size_t Connection::read_now(asio::mutable_buffer into) {
+  boost::system::error_code ignored;  // nothing more yet, or an error the next read will report
+  if (!tls_) return socket_.read_some(into, ignored);
+  std::size_t n = 0;
+  return tls_->read({static_cast<char*>(into.data()), into.size()}, n) == TlsIo::done ? n : 0;
+}
+
+std::size_t Connection::send_now(asio::const_buffer bytes, int flags, boost::system::error_code& error) {
+  if (!tls_) return socket_.send(bytes, flags, error);
+  std::size_t n = 0;
+  TlsIo io = tls_->write({static_cast<const char*>(bytes.data()), bytes.size()}, n);
+  tls_wants_read_ = io == TlsIo::want_read;
+  if (io == TlsIo::want_read || io == TlsIo::want_write) error = asio::error::would_block;
+  if (io == TlsIo::failed || io == TlsIo::closed) error = asio::error::connection_reset;
+  return n;
+}
+
+template <class Handler>
+void Connection::await_io(bool readable, Handler handler) {
+  socket_.async_wait(readable ? Socket::wait_read : Socket::wait_write, std::move(handler));
 }
 
 void Connection::move_to_worker_buffer(std::size_t n) {
@@ -218,8 +282,7 @@ void Connection::move_to_worker_buffer(std::size_t n) {
   begin_ = 0;
   end_ = n;
   if (n < first_bytes_.size()) return;
-  boost::system::error_code ignored;  // nothing more yet, or an error the next read will report
-  end_ += socket_.read_some(asio::buffer(worker_input) + n, ignored);
+  end_ += read_now(asio::buffer(worker_input) + n);
 }
 
 void Connection::on_read(const boost::system::error_code& error) {
@@ -252,7 +315,7 @@ Connection::Sent Connection::write_output() {
   // A body to follow from a file: MSG_MORE lets the head share its packets.
   int flags = work.file.ok() ? MSG_MORE : 0;
   boost::system::error_code error;
-  work.output_sent += socket_.send(asio::buffer(work.output) + work.output_sent, flags, error);
+  work.output_sent += send_now(asio::buffer(work.output) + work.output_sent, flags, error);
   if (error) return error == asio::error::would_block ? Sent::some : Sent::failed;
   if (work.output_sent < work.output.size()) return Sent::some;
   work.output.clear();
@@ -266,6 +329,7 @@ Connection::Sent Connection::send_file() {
   static auto& log = verbd::log::get("http");
   auto& work = *work_;
   if (work.file.ok()) before_write();
+  if (tls_ && work.file.ok()) return send_file_through_tls();
   while (work.file.ok() && work.file_sent < work.file_size) {
     off_t offset = static_cast<off_t>(work.file_sent);
     ssize_t n =
@@ -284,6 +348,32 @@ Connection::Sent Connection::send_file() {
                  work.request.method, work.request.target, work.file_sent, work.file_size);
       return Sent::failed;
     }
+  }
+  work.file = Fd();
+  return Sent::all;
+}
+
+// HTTPS cannot use sendfile(2) (the bytes must be encrypted here): the file
+// goes through a buffer, a piece at a time. A piece the socket did not take
+// is read again from the same place for the retry OpenSSL asks for.
+Connection::Sent Connection::send_file_through_tls() {
+  static auto& log = verbd::log::get("http");
+  thread_local std::vector<char> piece(64 * 1024);
+  auto& work = *work_;
+  while (work.file_sent < work.file_size) {
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), work.file_size - work.file_sent));
+    ssize_t got = ::pread(work.file.get(), piece.data(), want, static_cast<off_t>(work.file_sent));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      log.warn("{} {}: the file shrank while being sent ({} of {} bytes); closing the connection",
+               work.request.method, work.request.target, work.file_sent, work.file_size);
+      return Sent::failed;
+    }
+    boost::system::error_code error;
+    work.file_sent += send_now(asio::buffer(piece.data(), static_cast<std::size_t>(got)), 0, error);
+    if (error == asio::error::would_block) return Sent::some;
+    if (error) return Sent::failed;
   }
   work.file = Fd();
   return Sent::all;
@@ -308,7 +398,7 @@ void Connection::before_write() {
 void Connection::send_rest() {
   if (state_ != State::closing && state_ != State::lingering) state_ = State::sending;
   set_deadline(Clock::now() + settings_.idle_timeout);
-  socket_.async_wait(Socket::wait_write, [self = shared_from_this()](const boost::system::error_code& error) {
+  await_io(tls_wants_read_, [self = shared_from_this()](const boost::system::error_code& error) {
     if (error) return self->close_now();
     self->after_sending(self->send_at_once());
   });
@@ -338,18 +428,20 @@ void Connection::close(Ending ending) {
 void Connection::drain() {
   if (state_ != State::draining) {
     state_ = State::draining;
+    if (tls_) tls_->shutdown();
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_send, ignored);
     set_deadline(Clock::now() + final_write_grace);
   }
-  socket_.async_read_some(asio::buffer(worker_input),
-                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-                            if (error) return self->close_now();
-                            self->drain();
-                          });
+  async_read(asio::buffer(worker_input),
+             [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+               if (error) return self->close_now();
+               self->drain();
+             });
 }
 
 void Connection::close_now() {
+  if (tls_ && state_ != State::closed && socket_.is_open()) tls_->shutdown();
   state_ = State::closed;
   if (work_ && work_->stream) work_->stream->close();
   boost::system::error_code ignored;

@@ -6,6 +6,7 @@
 // Asio operation whose callback moves it on, as nginx's and Beast's
 // connections do. Callbacks only, no coroutines.
 //
+//   (handshaking ──TLS done──►) idle                    (HTTPS: net/tls.hpp)
 //   idle ──first bytes──► serve() ──► idle            (kept alive: the next request)
 //                            ├──► reading ──more bytes──► serve()   (or the body's file written)
 //                            ├──► answering ──answer────► serve()
@@ -39,6 +40,7 @@
 #include "http/responder.hpp"
 #include "http/response.hpp"
 #include "net/connection_slots.hpp"
+#include "net/tls.hpp"
 #include "net/workspace.hpp"
 
 #include <boost/asio/basic_waitable_timer.hpp>
@@ -75,8 +77,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Clock = std::chrono::steady_clock;
 
   // `workspaces` and `responder` are the worker's; they outlive the connection.
+  // With `tls`, the connection speaks HTTPS: a TLS handshake comes first.
   Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-             WorkspacePool& workspaces, http::Responder& responder);
+             WorkspacePool& workspaces, http::Responder& responder, const TlsContext* tls = nullptr);
   ~Connection();
 
   void start();
@@ -86,14 +89,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   // What the connection waits for.
   enum class State {
-    idle,       // between requests: the next request's first bytes
-    reading,    // a request in progress: more of it
-    answering,  // the answer, being prepared on another thread (http::Pending)
-    streaming,  // the next piece of a body its plugin is still making
-    sending,    // room in the socket for responses queued, then serving on
-    closing,    // room in the socket for the last response, then closed
-    lingering,  // room in the socket for the last response, then draining
-    draining,   // half-closed: the client's end of the input (see close())
+    handshaking,  // HTTPS: the client's next TLS handshake message, or room for ours
+    idle,         // between requests: the next request's first bytes
+    reading,      // a request in progress: more of it
+    answering,    // the answer, being prepared on another thread (http::Pending)
+    streaming,    // the next piece of a body its plugin is still making
+    sending,      // room in the socket for responses queued, then serving on
+    closing,      // room in the socket for the last response, then closed
+    lingering,    // room in the socket for the last response, then draining
+    draining,     // half-closed: the client's end of the input (see close())
     closed,
   };
   // How a connection ends: at once, or lingering (see close()).
@@ -106,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Nagle { before_first_write, before_second_write, off };
 
   // The transitions, each to the state its name says.
+  void handshake();
   void await_request();
   void read_more();
   void await_answer();
@@ -117,6 +122,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_now();
 
   void serve();
+  // The socket's bytes, in the clear or through TLS (tls_): reads and
+  // writes that never block, and a wait for what the next one needs.
+  template <class Handler>
+  void async_read(boost::asio::mutable_buffer into, Handler handler);
+  std::size_t read_now(boost::asio::mutable_buffer into);
+  std::size_t send_now(boost::asio::const_buffer bytes, int flags, boost::system::error_code& error);
+  template <class Handler>
+  void await_io(bool readable, Handler handler);
+  Sent send_file_through_tls();
   void read_first_bytes();
   void on_read(const boost::system::error_code& error);
   void move_to_worker_buffer(std::size_t n);
@@ -149,6 +163,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   Socket socket_;
+  std::unique_ptr<TlsSession> tls_;  // HTTPS; none for plain HTTP
+  bool tls_wants_read_ = false;      // what the last TLS write waits for (a read, rarely)
   ConnectionSlots::Slot slot_;
   Timer timer_;
   const ConnectionSettings& settings_;

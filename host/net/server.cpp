@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -25,17 +26,23 @@ using asio::ip::tcp;
 class Server::Worker {
  public:
   // `loop`: this worker's index among all event loops, for ConnectionSlots.
+  // `tls_listener`, when ok(), is where HTTPS connections come, which take
+  // their TLS context from `tls_context`.
   Worker(const ServerSettings& settings, ConnectionSlots& slots, std::size_t loop, Fd listener,
+         Fd tls_listener, std::function<std::shared_ptr<const TlsContext>()> tls_context,
          std::unique_ptr<http::Responder> responder)
-      : settings_(settings), slots_(slots), loop_(loop), responder_(std::move(responder)) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    acceptor_.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listener.release());
+      : settings_(settings),
+        slots_(slots),
+        loop_(loop),
+        tls_context_(std::move(tls_context)),
+        responder_(std::move(responder)) {
+    adopt(acceptor_, std::move(listener));
+    if (tls_listener.ok()) adopt(tls_acceptor_, std::move(tls_listener));
   }
 
   void start() {
-    accept();
+    accept(acceptor_);
+    if (tls_acceptor_.is_open()) accept(tls_acceptor_);
     keep_pace();
     thread_ = std::thread([this] {
       if (settings_.batch_scheduling) use_batch_scheduling();
@@ -49,6 +56,7 @@ class Server::Worker {
     asio::post(context_, [this, drain] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      tls_acceptor_.close(ignored);
       pacemaker_.cancel();
       for (auto& [raw, weak] : connections_)
         if (auto connection = weak.lock()) connection->stop_when_idle();
@@ -62,34 +70,48 @@ class Server::Worker {
   }
 
  private:
-  void accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& error, Socket socket) {
-      on_accept(error, std::move(socket));
+  using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+
+  static void adopt(Acceptor& acceptor, Fd listener) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listener.release());
+  }
+
+  void accept(Acceptor& acceptor) {
+    acceptor.async_accept([this, &acceptor](const boost::system::error_code& error, Socket socket) {
+      on_accept(acceptor, error, std::move(socket));
     });
   }
 
-  void on_accept(const boost::system::error_code& error, Socket socket) {
-    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  void on_accept(Acceptor& acceptor, const boost::system::error_code& error, Socket socket) {
+    if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (error) {
       // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
       // the backlog while connections close; retrying at once would spin.
       warn_now_and_then("accept failed: {}; retrying every 100 ms", error.message());
-      backoff_.expires_after(std::chrono::milliseconds(100));
-      backoff_.async_wait([this](const boost::system::error_code& cancelled) {
-        if (!cancelled) accept();
+      auto& backoff = &acceptor == &acceptor_ ? backoff_ : tls_backoff_;
+      backoff.expires_after(std::chrono::milliseconds(100));
+      backoff.async_wait([this, &acceptor](const boost::system::error_code& cancelled) {
+        if (!cancelled) accept(acceptor);
       });
       return;
     }
+    bool https = &acceptor == &tls_acceptor_;
     if (auto slot = slots_.take(loop_)) {
+      auto context = https ? tls_context_() : nullptr;
       auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
-                                                     workspaces_, *responder_);
+                                                     workspaces_, *responder_, context.get());
       forget_closed();
       connections_[connection.get()] = connection;
       connection->start();
+    } else if (https) {  // a 503 would need a handshake first, which is the cost to avoid
+      warn_now_and_then("{} connections open, the maximum: closing new ones", settings_.max_connections);
     } else {
       refuse_busy(socket);
     }
-    accept();
+    accept(acceptor);
   }
 
   // See ServerSettings::batch_scheduling. Only this thread's policy changes.
@@ -176,6 +198,7 @@ class Server::Worker {
   const ServerSettings& settings_;
   ConnectionSlots& slots_;
   std::size_t loop_;
+  std::function<std::shared_ptr<const TlsContext>()> tls_context_;
   // Before context_: connections give their workspaces back as it destroys them.
   std::unique_ptr<http::Responder> responder_;
   WorkspacePool workspaces_;
@@ -183,9 +206,11 @@ class Server::Worker {
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
   asio::io_context context_{1};
-  asio::basic_socket_acceptor<tcp, Executor> acceptor_{context_.get_executor()};
+  Acceptor acceptor_{context_.get_executor()};
+  Acceptor tls_acceptor_{context_.get_executor()};
   Timer pacemaker_{context_.get_executor()};
   Timer backoff_{context_.get_executor()};  // retrying accept, or waiting for the drain
+  Timer tls_backoff_{context_.get_executor()};
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   std::size_t next_sweep_ = 64;
@@ -205,6 +230,10 @@ ServerSettings settings_from(const config::Config& config) {
   settings.connection.idle_timeout = config.limits.idle_timeout;
   settings.connection.server_name = config.server.name;
   settings.connection.access_log = config.log.access;
+  if (config.tls.enabled) {
+    settings.tls = tls_settings_from(config.tls);
+    settings.tls_port = config.tls.port;
+  }
   return settings;
 }
 
@@ -250,20 +279,45 @@ Server::~Server() {
 }
 
 void Server::start() {
+  if (settings_.tls) tls_context_ = std::make_shared<const TlsContext>(*settings_.tls);
   if (placement_.listeners.empty()) {
     placement_.listeners = open_listeners(settings_.host, settings_.port, settings_.workers);
+    if (settings_.tls)
+      placement_.tls_listeners = open_listeners(settings_.host, settings_.tls_port, settings_.workers);
     own_counters_ = std::vector<PaddedCounter>(placement_.listeners.size());
     placement_.open_connections = own_counters_;
     placement_.first_loop = 0;
   }
   port_ = bound_port(placement_.listeners.front());
+  if (!placement_.tls_listeners.empty()) tls_port_ = bound_port(placement_.tls_listeners.front());
   slots_ = std::make_unique<ConnectionSlots>(settings_.max_connections, placement_.open_connections);
   std::size_t loop = placement_.first_loop;
-  for (auto& listener : placement_.listeners)
-    workers_.push_back(
-        std::make_unique<Worker>(settings_, *slots_, loop++, std::move(listener), responders_()));
+  for (std::size_t i = 0; i < placement_.listeners.size(); ++i) {
+    Fd tls_listener = i < placement_.tls_listeners.size() ? std::move(placement_.tls_listeners[i]) : Fd();
+    workers_.push_back(std::make_unique<Worker>(
+        settings_, *slots_, loop++, std::move(placement_.listeners[i]), std::move(tls_listener),
+        [this] { return tls_context(); }, responders_()));
+  }
   placement_.listeners.clear();
+  placement_.tls_listeners.clear();
   for (auto& worker : workers_) worker->start();
+}
+
+std::shared_ptr<const TlsContext> Server::tls_context() const {
+  std::lock_guard lock(tls_mutex_);
+  return tls_context_;
+}
+
+std::string Server::reload_tls() {
+  if (!settings_.tls) return {};
+  try {
+    auto fresh = std::make_shared<const TlsContext>(*settings_.tls);
+    std::lock_guard lock(tls_mutex_);
+    tls_context_ = std::move(fresh);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
 }
 
 void Server::stop(std::chrono::milliseconds drain) {

@@ -14,6 +14,7 @@
 #include "http/responder.hpp"
 #include "net/connection.hpp"
 #include "net/connection_slots.hpp"
+#include "net/tls.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,6 +22,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -44,6 +47,9 @@ struct ServerSettings {
   bool batch_scheduling = false;
   std::size_t max_connections = 0;
   ConnectionSettings connection;
+  // HTTPS on tls_port, beside plain HTTP on port, when set.
+  std::optional<TlsSettings> tls;
+  std::uint16_t tls_port = 0;
 };
 
 // The listening side's share of the configuration.
@@ -54,6 +60,7 @@ ServerSettings settings_from(const config::Config& config);
 // the index of this process's first loop among them.
 struct Placement {
   std::vector<Fd> listeners;
+  std::vector<Fd> tls_listeners;  // HTTPS: one per event loop too, or none
   std::span<PaddedCounter> open_connections;
   std::size_t first_loop = 0;
 };
@@ -78,8 +85,14 @@ class Server {
 
   // Starts the threads; opens the sockets first when none were given.
   // Throws std::runtime_error naming the address when it cannot listen.
+  // With TLS, throws std::runtime_error naming a certificate or key that does not serve.
   void start();
   std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t tls_port() const noexcept { return tls_port_; }
+  // Loads the certificate and key again (SIGHUP): new connections get them,
+  // open ones keep theirs. When they do not serve, the old ones stay and the
+  // returned text says why (empty: reloaded, or no TLS).
+  std::string reload_tls();
   // Stops accepting, lets connections finish the request in progress, and
   // after `drain` stops whatever is left. Safe from any thread.
   void stop(std::chrono::milliseconds drain);
@@ -95,7 +108,11 @@ class Server {
   std::unique_ptr<ConnectionSlots> slots_;
   http::ResponderFactory responders_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::uint16_t port_ = 0;
+  std::uint16_t port_ = 0, tls_port_ = 0;
+  // The TLS context new connections take; swapped whole by reload_tls().
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;
+  std::shared_ptr<const TlsContext> tls_context() const;
 };
 
 }  // namespace verbd::net

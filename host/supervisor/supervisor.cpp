@@ -68,6 +68,10 @@ class Supervisor {
     board_.quarantine_retry_after_s() = static_cast<std::uint32_t>(config.plugins.quarantine_window.count());
     listeners_ = net::open_listeners(config.server.host, config.server.port, config.server.workers);
     port_ = net::bound_port(listeners_.front());
+    if (config.tls.enabled) {
+      tls_listeners_ = net::open_listeners(config.server.host, config.tls.port, config.server.workers);
+      tls_port_ = net::bound_port(tls_listeners_.front());
+    }
     unsigned processes = config.server.processes, loops = config.server.workers;
     std::size_t first = 0;
     for (unsigned p = 0; p < processes; ++p) {
@@ -130,12 +134,16 @@ class Supervisor {
     start.signal_mask = original_mask_;
     start.placement.open_connections = board_.open_connections();
     start.placement.first_loop = worker.first_loop;
-    for (std::size_t i = 0; i < listeners_.size(); ++i) {
-      if (i >= worker.first_loop && i < worker.first_loop + worker.loops)
-        start.placement.listeners.push_back(std::move(listeners_[i]));
-      else
-        listeners_[i] = Fd();
-    }
+    auto mine = [&](std::vector<Fd>& all, std::vector<Fd>& taken) {
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (i >= worker.first_loop && i < worker.first_loop + worker.loops)
+          taken.push_back(std::move(all[i]));
+        else
+          all[i] = Fd();
+      }
+    };
+    mine(listeners_, start.placement.listeners);
+    mine(tls_listeners_, start.placement.tls_listeners);
     std::exit(worker_main_(std::move(start)));
   }
 
@@ -202,8 +210,9 @@ class Supervisor {
   void announce() {
     announced_ = true;
     const auto& server = config_.server;
-    log().info("listening on http://{}:{}/ with {} worker(s) in {} process(es), {} store at {}", server.host,
-               port_, server.workers, server.processes, config_.store.backend,
+    std::string https = tls_port_ ? fmt::format(" and https://{}:{}/", server.host, tls_port_) : "";
+    log().info("listening on http://{}:{}/{} with {} worker(s) in {} process(es), {} store at {}",
+               server.host, port_, https, server.workers, server.processes, config_.store.backend,
                config_.store.backend == "files" ? config_.store.root.string() : "(memory)");
   }
 
@@ -381,8 +390,8 @@ class Supervisor {
   const config::Config& config_;
   const WorkerMain& worker_main_;
   board::Board board_;
-  std::vector<Fd> listeners_;
-  std::uint16_t port_ = 0;
+  std::vector<Fd> listeners_, tls_listeners_;
+  std::uint16_t port_ = 0, tls_port_ = 0;
   std::vector<Worker> workers_;
   Fd signals_;
   sigset_t original_mask_{};

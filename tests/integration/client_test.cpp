@@ -25,7 +25,8 @@ class ClientTest : public ::testing::Test {
   ClientTest() {
     folder_.write("verbd.toml", "[server]\nport = 0\n[plugins]\ndirectory = \"" +
                                     std::string(VERBD_PLUGIN_DIR) +
-                                    "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = false\n");
+                                    "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = false\n"
+                                    "[log]\naccess_format = \"verbd\"\n");  // with the client's port
     folder_.write("data/index.html", "HTTP GET Method (Success)\n");
   }
 
@@ -88,7 +89,7 @@ TEST_F(ClientTest, OneShotExitCodes) {
 
   auto bad_url = verb({"GET", "ftp://example.com/"});
   EXPECT_EQ(bad_url->exit_code(), 2);
-  EXPECT_EQ(bad_url->err(), "verb: 'ftp://example.com/': only http:// URLs are supported\n");
+  EXPECT_EQ(bad_url->err(), "verb: 'ftp://example.com/': only http:// and https:// URLs are supported\n");
   auto no_url = verb({"GET"});
   EXPECT_EQ(no_url->exit_code(), 2);
 
