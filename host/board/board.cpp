@@ -130,20 +130,25 @@ bool Quarantine::contains(const FileIdentity& key) const noexcept {
 Board::Board(std::size_t loops, std::size_t pool_threads) : loops_(loops), per_loop_(1 + 2 * pool_threads) {
   std::size_t header = (sizeof(Header) + 63) / 64 * 64;
   std::size_t calls = loops * per_loop_;
-  bytes_ = header + loops * sizeof(PaddedCounter) + calls * sizeof(CallRecord);
+  bytes_ =
+      header + loops * sizeof(PaddedCounter) + loops * sizeof(metrics::Loop) + calls * sizeof(CallRecord);
   memory_ = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory_ == MAP_FAILED)
     throw std::runtime_error(std::string("cannot map the shared board: ") + std::strerror(errno));
   auto* at = static_cast<char*>(memory_);
   header_ = new (at) Header;
   open_ = reinterpret_cast<PaddedCounter*>(at + header);
-  calls_ = reinterpret_cast<CallRecord*>(at + header + loops * sizeof(PaddedCounter));
+  metrics_ = reinterpret_cast<metrics::Loop*>(at + header + loops * sizeof(PaddedCounter));
+  calls_ =
+      reinterpret_cast<CallRecord*>(at + header + loops * (sizeof(PaddedCounter) + sizeof(metrics::Loop)));
   for (std::size_t i = 0; i < loops; ++i) new (open_ + i) PaddedCounter;
+  for (std::size_t i = 0; i < loops; ++i) new (metrics_ + i) metrics::Loop;
   for (std::size_t i = 0; i < calls; ++i) new (calls_ + i) CallRecord;
 }
 
 Board::~Board() {
   std::destroy_n(calls_, loops_ * per_loop_);
+  std::destroy_n(metrics_, loops_);
   std::destroy_n(open_, loops_);
   std::destroy_at(header_);
   ::munmap(memory_, bytes_);

@@ -9,13 +9,16 @@
 //     counts all processes together, and a dead worker's count goes to 0;
 //   - the quarantine: plugin files whose methods answer 503;
 //   - the highest plugin generation number any worker has published, so
-//     that a replacement worker goes on counting from there.
+//     that a replacement worker goes on counting from there;
+//   - the metrics' counters (common/metrics.hpp): each loop's, and the
+//     rare events of every process.
 //
 // It holds no pointers. A field that another process reads while it may
 // change is atomic; the rest is read only after its writer has died.
 #pragma once
 
 #include "common/file_identity.hpp"
+#include "common/metrics.hpp"
 #include "common/padded_counter.hpp"
 
 #include <atomic>
@@ -121,6 +124,8 @@ class Board {
     return {calls_ + loop * per_loop_, per_loop_};
   }
   std::span<PaddedCounter> open_connections() noexcept { return {open_, loops_}; }
+  std::span<metrics::Loop> loop_metrics() noexcept { return {metrics_, loops_}; }
+  metrics::Events& events() noexcept { return header_->events; }
   Quarantine& quarantine() noexcept { return header_->quarantine; }
   std::atomic<std::uint64_t>& latest_generation() noexcept { return header_->latest_generation; }
   // The Retry-After of a quarantined plugin's 503.
@@ -133,6 +138,7 @@ class Board {
     Quarantine quarantine;
     std::atomic<std::uint64_t> latest_generation{0};
     std::atomic<std::uint32_t> quarantine_retry_after_s{60};
+    metrics::Events events;
   };
 
   std::size_t loops_;
@@ -141,6 +147,7 @@ class Board {
   void* memory_;
   Header* header_;
   PaddedCounter* open_;
+  metrics::Loop* metrics_;
   CallRecord* calls_;
 };
 

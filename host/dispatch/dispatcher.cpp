@@ -1,5 +1,6 @@
 #include "dispatch/dispatcher.hpp"
 
+#include "common/metrics.hpp"
 #include "log/log.hpp"
 
 namespace verbd::dispatch {
@@ -107,6 +108,7 @@ std::shared_ptr<http::Pending> Dispatcher::defer(const plugin::Plugin& plugin, h
 void Dispatcher::refuse_busy(http::Response& response) {
   static auto& log = verbd::log::get("plugins");
   const auto& settings = pool_->settings();
+  metrics::add_shared(metrics::events().plugin_queue_full);
   response.refuse(503, "every plugin thread of this worker is busy and " + std::to_string(settings.queue) +
                            " calls wait already: try again shortly");
   response.add_field("Retry-After", "1");

@@ -1,5 +1,6 @@
 #include "dispatch/plugin_call.hpp"
 
+#include "common/metrics.hpp"
 #include "dispatch/conditions.hpp"
 #include "dispatch/isolated.hpp"
 #include "log/log.hpp"
@@ -82,6 +83,7 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
     status = plugin.handle(c, draft.handle());
   }
   if (draft.sending == Draft::Sending::streaming) return end_streamed_body(plugin, request, draft, status);
+  if (status != VERBD_OK || draft.broken) metrics::add_shared(metrics::events().plugin_errors);
   if (status != VERBD_OK) {
     log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
                 request.method, request.target);
@@ -250,6 +252,7 @@ void PooledCall::log_time_out(bool started) const noexcept {
                          ? "its process is killed, and starts again for the next request"
                          : "its thread is written off and replaced";
   try {
+    metrics::add_shared(metrics::events().plugin_timeouts);
     log().error("{} ({}) on {} {}: no answer within {} ms: answered 503; {}", plugin_.name(),
                 plugin_.file().filename().string(), request_.method, request_.target, timeout_.count(), what);
   } catch (...) {

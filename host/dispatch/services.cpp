@@ -1,5 +1,6 @@
 #include "dispatch/services.hpp"
 
+#include "common/metrics.hpp"
 #include "log/log.hpp"
 #include "plugin/plugin.hpp"
 
@@ -67,15 +68,20 @@ std::int32_t setting_bool(void* context, verbd_str key, std::int32_t* value) noe
 }
 
 // Runs a store call; memory running out is a status, not an exception.
+// A failure that is not the client's (I/O, space) is counted.
 template <class Call>
 std::int32_t guarded(Call&& call) noexcept {
+  std::int32_t status;
   try {
-    return call();
+    status = call();
   } catch (const std::bad_alloc&) {
     return VERBD_NO_MEMORY;
   } catch (...) {
-    return VERBD_IO_ERROR;
+    status = VERBD_IO_ERROR;
   }
+  if (status == VERBD_IO_ERROR || status == VERBD_NO_SPACE)
+    metrics::add_shared(metrics::events().store_errors);
+  return status;
 }
 
 // Runs `call` with an entry for the store to fill, and gives the plugin's

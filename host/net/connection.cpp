@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include "common/metrics.hpp"
 #include "log/access_log.hpp"
 #include "log/log.hpp"
 
@@ -63,13 +64,17 @@ void Connection::handshake() {
   static auto& log = verbd::log::get("tls");
   state_ = State::handshaking;
   TlsIo io = tls_->handshake();
-  if (io == TlsIo::done) return await_request();
+  if (io == TlsIo::done) {
+    metrics::add(metrics::loop().tls_handshakes);
+    return await_request();
+  }
   if (io == TlsIo::want_read || io == TlsIo::want_write)
     return await_io(io == TlsIo::want_read,
                     [self = shared_from_this()](const boost::system::error_code& error) {
                       if (error) return self->close_now();
                       self->handshake();
                     });
+  metrics::add(metrics::loop().tls_handshake_failures);
   log.debug("{}:{}: TLS handshake failed: {}", peer_, peer_port_, tls_->why_failed());
   close_now();
 }
@@ -125,6 +130,7 @@ void Connection::read_more() {
   async_read(asio::buffer(input.data() + end_, input.size() - end_),
              [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
                self->end_ += n;
+               metrics::add(metrics::loop().received_bytes, n);
                self->on_read(error);
              });
 }
@@ -190,6 +196,7 @@ void Connection::pump_stream() {
   else
     work.output.append(work.piece);
   work.streamed_bytes += work.output.size() - before;
+  metrics::add(metrics::loop().sent_bytes, work.output.size() - before);
   if (end == http::BodyStream::End::complete) return end_stream();
   if (end == http::BodyStream::End::cut_short) {
     // What was sent goes, and the connection ends without the last chunk,
@@ -212,6 +219,7 @@ void Connection::end_stream() {
   if (work.chunked) {
     work.output.append(http::last_chunk);
     work.streamed_bytes += http::last_chunk.size();
+    metrics::add(metrics::loop().sent_bytes, http::last_chunk.size());
   }
   work.stream.reset();
   if (settings_.access_log) log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes);
@@ -281,8 +289,8 @@ void Connection::move_to_worker_buffer(std::size_t n) {
   source_ = worker_input.data();
   begin_ = 0;
   end_ = n;
-  if (n < first_bytes_.size()) return;
-  end_ += read_now(asio::buffer(worker_input) + n);
+  if (n == first_bytes_.size()) end_ += read_now(asio::buffer(worker_input) + n);
+  metrics::add(metrics::loop().received_bytes, end_);
 }
 
 void Connection::on_read(const boost::system::error_code& error) {
@@ -593,17 +601,20 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
   auto before = work.output.size();
   response.serialize(work.output, {settings_.server_name, keep_alive, version});
   std::uint64_t bytes = work.output.size() - before;
-  if (response.stream()) {  // logged when its body ends
-    work.stream = response.stream();
-    work.chunked = version >= 11;
-    work.streamed_bytes = work.streamed_head_bytes = bytes;
-    return;
-  }
   work.file = response.file_to_send();
   if (work.file.ok()) {
     work.file_sent = 0;
     work.file_size = response.content_length();
     bytes += work.file_size;
+  }
+  metrics::count_response(
+      work.request.method, response.status(), bytes,
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_));
+  if (response.stream()) {  // logged when its body ends
+    work.stream = response.stream();
+    work.chunked = version >= 11;
+    work.streamed_bytes = work.streamed_head_bytes = bytes;
+    return;
   }
   if (settings_.access_log) log_access(bytes, response.body_bytes_sent());
 }

@@ -28,12 +28,13 @@ class Server::Worker {
   // `loop`: this worker's index among all event loops, for ConnectionSlots.
   // `tls_listener`, when ok(), is where HTTPS connections come, which take
   // their TLS context from `tls_context`.
-  Worker(const ServerSettings& settings, ConnectionSlots& slots, std::size_t loop, Fd listener,
-         Fd tls_listener, std::function<std::shared_ptr<const TlsContext>()> tls_context,
+  Worker(const ServerSettings& settings, ConnectionSlots& slots, std::size_t loop, metrics::Loop& metrics,
+         Fd listener, Fd tls_listener, std::function<std::shared_ptr<const TlsContext>()> tls_context,
          std::unique_ptr<http::Responder> responder)
       : settings_(settings),
         slots_(slots),
         loop_(loop),
+        metrics_(metrics),
         tls_context_(std::move(tls_context)),
         responder_(std::move(responder)) {
     adopt(acceptor_, std::move(listener));
@@ -45,6 +46,7 @@ class Server::Worker {
     if (tls_acceptor_.is_open()) accept(tls_acceptor_);
     keep_pace();
     thread_ = std::thread([this] {
+      metrics::count_in(&metrics_);
       if (settings_.batch_scheduling) use_batch_scheduling();
       context_.run();
       // Answers still being prepared would post to a context that is gone.
@@ -198,6 +200,7 @@ class Server::Worker {
   const ServerSettings& settings_;
   ConnectionSlots& slots_;
   std::size_t loop_;
+  metrics::Loop& metrics_;
   std::function<std::shared_ptr<const TlsContext>()> tls_context_;
   // Before context_: connections give their workspaces back as it destroys them.
   std::unique_ptr<http::Responder> responder_;
@@ -286,6 +289,8 @@ void Server::start() {
       placement_.tls_listeners = open_listeners(settings_.host, settings_.tls_port, settings_.workers);
     own_counters_ = std::vector<PaddedCounter>(placement_.listeners.size());
     placement_.open_connections = own_counters_;
+    own_metrics_ = std::make_unique<metrics::Loop[]>(placement_.listeners.size());
+    placement_.metrics = {own_metrics_.get(), placement_.listeners.size()};
     placement_.first_loop = 0;
   }
   port_ = bound_port(placement_.listeners.front());
@@ -295,8 +300,9 @@ void Server::start() {
   for (std::size_t i = 0; i < placement_.listeners.size(); ++i) {
     Fd tls_listener = i < placement_.tls_listeners.size() ? std::move(placement_.tls_listeners[i]) : Fd();
     workers_.push_back(std::make_unique<Worker>(
-        settings_, *slots_, loop++, std::move(placement_.listeners[i]), std::move(tls_listener),
-        [this] { return tls_context(); }, responders_()));
+        settings_, *slots_, loop, placement_.metrics[loop], std::move(placement_.listeners[i]),
+        std::move(tls_listener), [this] { return tls_context(); }, responders_()));
+    ++loop;
   }
   placement_.listeners.clear();
   placement_.tls_listeners.clear();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common/fd.hpp"
+#include "common/metrics.hpp"
 #include "common/padded_counter.hpp"
 #include "config/config.hpp"
 #include "http/responder.hpp"
@@ -62,6 +63,7 @@ struct Placement {
   std::vector<Fd> listeners;
   std::vector<Fd> tls_listeners;  // HTTPS: one per event loop too, or none
   std::span<PaddedCounter> open_connections;
+  std::span<metrics::Loop> metrics;  // every loop's, as open_connections
   std::size_t first_loop = 0;
 };
 
@@ -105,6 +107,7 @@ class Server {
   ServerSettings settings_;
   Placement placement_;
   std::vector<PaddedCounter> own_counters_;  // without a placement
+  std::unique_ptr<metrics::Loop[]> own_metrics_;
   std::unique_ptr<ConnectionSlots> slots_;
   http::ResponderFactory responders_;
   std::vector<std::unique_ptr<Worker>> workers_;

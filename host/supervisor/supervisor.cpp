@@ -4,6 +4,7 @@
 #include "log/log.hpp"
 #include "store/path.hpp"
 #include "store/store.hpp"
+#include "supervisor/metrics_page.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -66,12 +67,14 @@ class Supervisor {
         worker_main_(worker_main),
         board_(config.server.workers, config.server.plugin_threads) {
     board_.quarantine_retry_after_s() = static_cast<std::uint32_t>(config.plugins.quarantine_window.count());
+    metrics::count_events_in(&board_.events());  // here, and in every worker forked from here
     listeners_ = net::open_listeners(config.server.host, config.server.port, config.server.workers);
     port_ = net::bound_port(listeners_.front());
     if (config.tls.enabled) {
       tls_listeners_ = net::open_listeners(config.server.host, config.tls.port, config.server.workers);
       tls_port_ = net::bound_port(tls_listeners_.front());
     }
+    if (config.metrics.enabled) metrics_.emplace(config.metrics.host, config.metrics.port);
     unsigned processes = config.server.processes, loops = config.server.workers;
     std::size_t first = 0;
     for (unsigned p = 0; p < processes; ++p) {
@@ -126,6 +129,7 @@ class Supervisor {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a supervisor killed with -9 takes its workers along
     if (::getppid() != supervisor) std::_Exit(1);
     signals_ = Fd();
+    metrics_.reset();
     for (auto& other : workers_) other.ready = Fd();
     WorkerStart start;
     start.number = worker.number;
@@ -133,6 +137,7 @@ class Supervisor {
     start.ready_fd = ready.release();
     start.signal_mask = original_mask_;
     start.placement.open_connections = board_.open_connections();
+    start.placement.metrics = board_.loop_metrics();
     start.placement.first_loop = worker.first_loop;
     auto mine = [&](std::vector<Fd>& all, std::vector<Fd>& taken) {
       for (std::size_t i = 0; i < all.size(); ++i) {
@@ -159,7 +164,9 @@ class Supervisor {
     for (const auto& worker : workers_)
       if (worker.pid > 0 && !worker.serving && worker.ready.ok())
         watched.push_back({worker.ready.get(), POLLIN, 0});
+    if (metrics_) metrics_->watch(watched);
     ::poll(watched.data(), watched.size(), static_cast<int>(next_timeout().count()));
+    if (metrics_) metrics_->serve(board_);
     on_signals();
     for (auto& worker : workers_)
       if (worker.pid > 0 && !worker.serving && worker.ready.ok()) check_ready(worker);
@@ -214,6 +221,7 @@ class Supervisor {
     log().info("listening on http://{}:{}/{} with {} worker(s) in {} process(es), {} store at {}",
                server.host, port_, https, server.workers, server.processes, config_.store.backend,
                config_.store.backend == "files" ? config_.store.root.string() : "(memory)");
+    if (metrics_) log().info("metrics at http://{}:{}/metrics", config_.metrics.host, metrics_->port());
   }
 
   void reap() {
@@ -241,6 +249,8 @@ class Supervisor {
     }
     bool recycled = exited_to_be_recycled(status);  // not a crash: the threads stuck are in the log
     const board::CallRecord* call = recycled ? nullptr : fatal_call(worker);
+    metrics::add_shared(board_.events().worker_restarts);
+    if (call != nullptr) metrics::add_shared(board_.events().plugin_crashes);
     std::string cause = describe_exit_status(status) + (recycled ? "" : " " + describe_call(call));
     if (!worker.report.empty()) log().error("{}; its replacement died before serving", worker.report);
     log_quarantine(worker);
@@ -316,6 +326,7 @@ class Supervisor {
       return fmt::format("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
                          history.description, board::Quarantine::capacity);
     quarantined_.push_back({call->file_identity, std::string(call->file.view())});
+    metrics::add_shared(board_.events().quarantines);
     write_quarantine_list();
     return fmt::format(
         "plugin {} quarantined: {} crashes within {} s; its methods answer 503 until its file is "
@@ -391,6 +402,7 @@ class Supervisor {
   const WorkerMain& worker_main_;
   board::Board board_;
   std::vector<Fd> listeners_, tls_listeners_;
+  std::optional<MetricsListener> metrics_;
   std::uint16_t port_ = 0, tls_port_ = 0;
   std::vector<Worker> workers_;
   Fd signals_;

@@ -44,8 +44,8 @@ class TlsClient {
   SSL_SESSION* session() const;
 
   void send(const std::string& bytes);
-  // Reads one response with a Content-Length.
-  Reply read_reply();
+  // Reads one response with a Content-Length (a response to HEAD has no body).
+  Reply read_reply(bool to_head = false);
   Reply request(const std::string& method, const std::string& target, const std::string& body = {});
 
  private:
