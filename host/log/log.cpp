@@ -62,7 +62,14 @@ config::AccessFormat format = config::AccessFormat::combined;
 std::shared_ptr<spdlog::sinks::sink> error_sink, access_sink;
 std::shared_ptr<LineFile> error_file, access_file;
 
+// A pattern belongs to a sink, not to a logger: the access log, whose lines
+// look different, has a stderr sink of its own. Each writes a line with one
+// write(2), so their lines do not mix either.
 std::shared_ptr<spdlog::sinks::sink> stderr_sink() {
+  static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  return sink;
+}
+std::shared_ptr<spdlog::sinks::sink> access_stderr_sink() {
   static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   return sink;
 }
@@ -74,7 +81,8 @@ std::string access_pattern() { return format == config::AccessFormat::verbd ? pa
 spdlog::logger& make_logger(const std::string& who) {
   bool is_access = who == "access";
   auto sink = is_access ? access_sink : error_sink;
-  auto logger = std::make_shared<spdlog::logger>(who, sink ? sink : stderr_sink());  // (before setup())
+  if (!sink) sink = is_access ? access_stderr_sink() : stderr_sink();  // (before setup())
+  auto logger = std::make_shared<spdlog::logger>(who, sink);
   spdlog::initialize_logger(logger);  // takes the global level and pattern
   logger->set_pattern(is_access ? access_pattern() : pattern);
   return *logger;
@@ -89,7 +97,7 @@ void setup(const config::Log& settings) {
   error_file = settings.error_file.empty() ? nullptr : std::make_shared<LineFile>(settings.error_file);
   access_file = settings.access_file.empty() ? nullptr : std::make_shared<LineFile>(settings.access_file);
   error_sink = error_file ? error_file : stderr_sink();
-  access_sink = access_file ? access_file : stderr_sink();
+  access_sink = access_file ? access_file : access_stderr_sink();
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& logger) {  // those made before now
     bool is_access = logger->name() == "access";
     logger->sinks() = {is_access ? access_sink : error_sink};
