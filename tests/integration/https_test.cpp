@@ -130,8 +130,11 @@ TEST_F(Https, SighupLoadsANewCertificateAndKeepsTheOldWhenTheNewIsBad) {
   verbd.signal(SIGHUP);
   bool swapped = false;
   for (int i = 0; i < 250 && !swapped; ++i) {
-    swapped = TlsClient(port, trusting()).subject() == "/CN=localhost-b" &&
-              TlsClient(port, trusting()).subject() == "/CN=localhost-b";
+    try {  // a worker that has not reloaded yet sends the old one, which this client no longer trusts
+      swapped = TlsClient(port, trusting()).subject() == "/CN=localhost-b" &&
+                TlsClient(port, trusting()).subject() == "/CN=localhost-b";
+    } catch (const std::runtime_error&) {
+    }
     if (!swapped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(swapped) << verbd.err();
