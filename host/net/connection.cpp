@@ -281,7 +281,34 @@ std::size_t Connection::send_now(asio::const_buffer bytes, int flags, boost::sys
 
 template <class Handler>
 void Connection::await_io(bool readable, Handler handler) {
+  if (readable && tls_) return await_ciphertext(std::move(handler));
   socket_.async_wait(readable ? Socket::wait_read : Socket::wait_write, std::move(handler));
+}
+
+// TLS: reads what the socket has into first_bytes_, for OpenSSL, then calls
+// `handler`. first_bytes_ is free whenever OpenSSL wants bytes: a read of
+// the next request's first bytes into it has not begun (async_read() asks
+// OpenSSL first, and reads the socket only when it has nothing).
+template <class Handler>
+void Connection::await_ciphertext(Handler handler) {
+  socket_.async_read_some(asio::buffer(first_bytes_),
+                          [self = shared_from_this(), handler = std::move(handler)](
+                              const boost::system::error_code& error, std::size_t n) mutable {
+                            if (!error) self->take_ciphertext(n);
+                            handler(error);
+                          });
+}
+
+// Hands OpenSSL what was read, and what more the socket has now (through the
+// worker's buffer, which nothing else uses until this returns).
+void Connection::take_ciphertext(std::size_t n) {
+  tls_->take({first_bytes_.data(), n});
+  if (n < first_bytes_.size()) return;
+  boost::system::error_code error;  // nothing more yet, or an error the next read will report
+  while (std::size_t more = socket_.read_some(asio::buffer(worker_input), error)) {
+    tls_->take({worker_input.data(), more});
+    if (error || more < worker_input.size()) return;
+  }
 }
 
 void Connection::move_to_worker_buffer(std::size_t n) {

@@ -130,6 +130,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t send_now(boost::asio::const_buffer bytes, int flags, boost::system::error_code& error);
   template <class Handler>
   void await_io(bool readable, Handler handler);
+  template <class Handler>
+  void await_ciphertext(Handler handler);
+  void take_ciphertext(std::size_t n);
   Sent send_file_through_tls();
   void read_first_bytes();
   void on_read(const boost::system::error_code& error);

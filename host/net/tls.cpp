@@ -96,9 +96,22 @@ TlsContext::TlsContext(const TlsSettings& settings) : context_(SSL_CTX_new(TLS_s
 TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 
 TlsSession::TlsSession(const TlsContext& context, int socket) : ssl_(SSL_new(context.get())) {
-  if (ssl_ == nullptr) throw std::bad_alloc();
-  SSL_set_fd(ssl_, socket);
+  BIO* input = BIO_new(BIO_s_mem());
+  BIO* output = BIO_new_socket(socket, BIO_NOCLOSE);
+  if (ssl_ == nullptr || input == nullptr || output == nullptr) {
+    BIO_free(input);
+    BIO_free(output);
+    SSL_free(ssl_);
+    throw std::bad_alloc();
+  }
+  BIO_set_mem_eof_return(input, -1);  // empty: "try again" (want_read), not the end
+  SSL_set_bio(ssl_, input, output);
   SSL_set_accept_state(ssl_);
+}
+
+void TlsSession::take(std::span<const char> ciphertext) {
+  if (!ciphertext.empty())
+    BIO_write(SSL_get_rbio(ssl_), ciphertext.data(), static_cast<int>(ciphertext.size()));
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }

@@ -8,10 +8,12 @@
 // SIGHUP builds a new context from the files; connections open keep theirs.
 //
 // A TlsSession is one connection's TLS, driven without blocking: each call
-// does what it can now and says what it waits for (want_read, want_write),
-// and the connection waits for that with Asio, as it does for plain bytes.
-// A read is always tried before waiting for the socket, because OpenSSL may
-// hold bytes already taken from it.
+// does what it can now and says what it waits for (want_read, want_write).
+// OpenSSL writes to the socket itself, but reads from a memory buffer that
+// the connection fills (take()) with what it reads from the socket with
+// Asio, as it reads plain bytes: a wait for the socket's readiness would
+// cost Asio an epoll_ctl each time, a read costs none. A read is always
+// tried before reading the socket, because OpenSSL may hold bytes already.
 #pragma once
 
 #include "config/config.hpp"
@@ -63,6 +65,9 @@ class TlsSession {
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
+
+  // Hands OpenSSL bytes read from the socket.
+  void take(std::span<const char> ciphertext);
 
   TlsIo handshake();
   TlsIo read(std::span<char> into, std::size_t& n);
