@@ -240,10 +240,11 @@ void Connection::read_first_bytes() {
              });
 }
 
-// A read of what is there now, else a wait for the socket and a read. TLS
-// first asks OpenSSL, which may hold bytes already: only when it has none
-// does the connection wait for the socket. A read done at once is handed
-// on through the event loop, never called back from here.
+// A read of what is there now, else when there is something. TLS first
+// asks OpenSSL, which may hold bytes already: only when it has none does
+// the connection read the socket for it (await_io(), await_ciphertext()). A
+// read done at once is handed on through the event loop, never called back
+// from here.
 template <class Handler>
 void Connection::async_read(asio::mutable_buffer into, Handler handler) {
   if (!tls_) return socket_.async_read_some(into, std::move(handler));
