@@ -51,8 +51,12 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    std::string why = std::strerror(errno);
+    SSL_CTX_free(context_);
+    ::close(fd_);
+    throw std::runtime_error("connect: " + why);
+  }
   ssl_ = SSL_new(context_);
   SSL_set_fd(ssl_, fd_);
   X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
@@ -62,10 +66,11 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options) {
                         static_cast<unsigned>(wire.size()));
   }
   if (options.resume != nullptr) SSL_set_session(ssl_, options.resume);
-  if (SSL_connect(ssl_) != 1) {
+  if (SSL_connect(ssl_) != 1) {  // no destructor runs for a constructor that throws
     std::string why = openssl_error();
     SSL_free(ssl_);
-    ssl_ = nullptr;
+    SSL_CTX_free(context_);
+    ::close(fd_);
     throw std::runtime_error("TLS handshake failed: " + why);
   }
 }
