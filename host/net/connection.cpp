@@ -203,7 +203,8 @@ void Connection::pump_stream() {
     // so that the client does not take the body for whole (in HTTP/1.0 it
     // cannot tell).
     work.stream.reset();
-    if (settings_.access_log) log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes);
+    if (settings_.access_log)
+      log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes, since_request_start());
     return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   }
   if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
@@ -222,7 +223,8 @@ void Connection::end_stream() {
     metrics::add(metrics::loop().sent_bytes, http::last_chunk.size());
   }
   work.stream.reset();
-  if (settings_.access_log) log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes);
+  if (settings_.access_log)
+    log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes, since_request_start());
   if (work.close_after_stream) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   serve();
 }
@@ -635,19 +637,23 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
     work.file_size = response.content_length();
     bytes += work.file_size;
   }
-  metrics::count_response(
-      work.request.method, response.status(), bytes,
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_));
+  auto took = since_request_start();  // one clock reading for the metrics and the log
+  metrics::count_response(work.request.method, response.status(), bytes, took);
   if (response.stream()) {  // logged when its body ends
     work.stream = response.stream();
     work.chunked = version >= 11;
     work.streamed_bytes = work.streamed_head_bytes = bytes;
     return;
   }
-  if (settings_.access_log) log_access(bytes, response.body_bytes_sent());
+  if (settings_.access_log) log_access(bytes, response.body_bytes_sent(), took);
 }
 
-void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes) const {
+std::chrono::microseconds Connection::since_request_start() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+}
+
+void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes,
+                            std::chrono::microseconds took) const {
   const auto& request = work_->request;
   log::AccessRecord record;
   record.client = peer_;
@@ -660,7 +666,7 @@ void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes) const
   record.body_bytes = body_bytes;
   record.referer = request.header("referer");
   record.user_agent = request.header("user-agent");
-  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+  record.duration = took;
   log::write_access(record);
 }
 

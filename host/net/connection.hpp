@@ -156,7 +156,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Next refuse(int status, std::string_view why);
   void queue(http::Response& response, bool keep_alive, int version);
   void set_deadline(Clock::time_point deadline);
-  void log_access(std::uint64_t bytes, std::uint64_t body_bytes) const;
+  // A streamed body is logged when it ends, with the time until then.
+  void log_access(std::uint64_t bytes, std::uint64_t body_bytes, std::chrono::microseconds took) const;
+  std::chrono::microseconds since_request_start() const;
   void log_head() const;
   void keep_unparsed();
   std::span<char> unparsed() noexcept { return {source_ + begin_, end_ - begin_}; }
