@@ -37,13 +37,13 @@ class Server::Worker {
         metrics_(metrics),
         tls_context_(std::move(tls_context)),
         responder_(std::move(responder)) {
-    adopt(acceptor_, std::move(listener));
-    if (tls_listener.ok()) adopt(tls_acceptor_, std::move(tls_listener));
+    adopt(http_.acceptor, std::move(listener));
+    if (tls_listener.ok()) adopt(https_.acceptor, std::move(tls_listener));
   }
 
   void start() {
-    accept(acceptor_);
-    if (tls_acceptor_.is_open()) accept(tls_acceptor_);
+    accept(http_);
+    if (https_.acceptor.is_open()) accept(https_);
     keep_pace();
     thread_ = std::thread([this] {
       metrics::count_in(&metrics_);
@@ -57,8 +57,8 @@ class Server::Worker {
   void stop(std::chrono::milliseconds drain) {
     asio::post(context_, [this, drain] {
       boost::system::error_code ignored;
-      acceptor_.close(ignored);
-      tls_acceptor_.close(ignored);
+      http_.acceptor.close(ignored);
+      https_.acceptor.close(ignored);
       pacemaker_.cancel();
       for (auto& [raw, weak] : connections_)
         if (auto connection = weak.lock()) connection->stop_when_idle();
@@ -74,6 +74,15 @@ class Server::Worker {
  private:
   using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 
+  // A listening socket, plain or TLS, with its timer for retrying accept.
+  struct Listening {
+    Listening(asio::io_context& context, bool tls)
+        : acceptor(context.get_executor()), retry(context.get_executor()), https(tls) {}
+    Acceptor acceptor;
+    Timer retry;
+    bool https;
+  };
+
   static void adopt(Acceptor& acceptor, Fd listener) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
@@ -81,26 +90,26 @@ class Server::Worker {
     acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listener.release());
   }
 
-  void accept(Acceptor& acceptor) {
-    acceptor.async_accept([this, &acceptor](const boost::system::error_code& error, Socket socket) {
-      on_accept(acceptor, error, std::move(socket));
-    });
+  void accept(Listening& listening) {
+    listening.acceptor.async_accept(
+        [this, &listening](const boost::system::error_code& error, Socket socket) {
+          on_accept(listening, error, std::move(socket));
+        });
   }
 
-  void on_accept(Acceptor& acceptor, const boost::system::error_code& error, Socket socket) {
-    if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
+  void on_accept(Listening& listening, const boost::system::error_code& error, Socket socket) {
+    if (error == asio::error::operation_aborted || !listening.acceptor.is_open()) return;
     if (error) {
       // Out of descriptors (EMFILE, ENFILE) or memory: the client waits in
       // the backlog while connections close; retrying at once would spin.
       warn_now_and_then("accept failed: {}; retrying every 100 ms", error.message());
-      auto& backoff = &acceptor == &acceptor_ ? backoff_ : tls_backoff_;
-      backoff.expires_after(std::chrono::milliseconds(100));
-      backoff.async_wait([this, &acceptor](const boost::system::error_code& cancelled) {
-        if (!cancelled) accept(acceptor);
+      listening.retry.expires_after(std::chrono::milliseconds(100));
+      listening.retry.async_wait([this, &listening](const boost::system::error_code& cancelled) {
+        if (!cancelled) accept(listening);
       });
       return;
     }
-    bool https = &acceptor == &tls_acceptor_;
+    bool https = listening.https;
     if (auto slot = slots_.take(loop_)) {
       auto context = https ? tls_context_() : nullptr;
       auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
@@ -113,7 +122,7 @@ class Server::Worker {
     } else {
       refuse_busy(socket);
     }
-    accept(acceptor);
+    accept(listening);
   }
 
   // See ServerSettings::batch_scheduling. Only this thread's policy changes.
@@ -185,8 +194,8 @@ class Server::Worker {
     next_sweep_ = 0;
     forget_closed();
     if (connections_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) return context_.stop();
-    backoff_.expires_after(std::chrono::milliseconds(20));
-    backoff_.async_wait([this](const boost::system::error_code&) { stop_when_drained(); });
+    drain_wait_.expires_after(std::chrono::milliseconds(20));
+    drain_wait_.async_wait([this](const boost::system::error_code&) { stop_when_drained(); });
   }
 
   // Drops entries of connections that have ended; amortised over accepts.
@@ -209,11 +218,9 @@ class Server::Worker {
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
   asio::io_context context_{1};
-  Acceptor acceptor_{context_.get_executor()};
-  Acceptor tls_acceptor_{context_.get_executor()};
+  Listening http_{context_, false}, https_{context_, true};
   Timer pacemaker_{context_.get_executor()};
-  Timer backoff_{context_.get_executor()};  // retrying accept, or waiting for the drain
-  Timer tls_backoff_{context_.get_executor()};
+  Timer drain_wait_{context_.get_executor()};
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   std::size_t next_sweep_ = 64;
