@@ -115,8 +115,9 @@ void format_access(config::AccessFormat format, const AccessRecord& record, Cloc
 void write_access(const AccessRecord& record) {
   thread_local std::string line;
   line.clear();
+  static auto& log = access();  // get() locks the registry: once, not for every line
   format_access(access_format(), record, Clock::now(), line);
-  access().info("{}", line);
+  log.info("{}", line);
 }
 
 }  // namespace verbd::log
