@@ -169,6 +169,9 @@ void read_store(const std::filesystem::path& file, const toml::table& root, Stor
   section.read("backend", store.backend);
   section.read_path("root", store.root);
   section.read("fsync", store.fsync);
+  std::int64_t recheck = store.recheck.count();
+  section.read("recheck_ms", recheck, 0, 60'000);
+  store.recheck = std::chrono::milliseconds(recheck);
   section.refuse_unknown();
   if (store.backend != "files" && store.backend != "memory") {
     const toml::node* node = section.table()->get("backend");

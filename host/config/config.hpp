@@ -72,6 +72,10 @@ struct Store {
   std::string backend = "files";  // "files" or "memory"
   std::filesystem::path root;
   bool fsync = true;
+  // files store: how long a small resource kept in memory is served without
+  // looking at its file for changes made by other programs (writes through
+  // verbd are seen at once).
+  std::chrono::milliseconds recheck{100};
 };
 
 // How an access-log line looks: the Combined Log Format that log analysers

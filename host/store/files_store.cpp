@@ -24,6 +24,7 @@
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
 #include "store/store.hpp"
+#include "store/write_count.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -284,25 +285,18 @@ void remove_tree(int directory, const std::string& name) {
 
 class FilesStore final : public Store {
  public:
-  explicit FilesStore(const FilesOptions& options) : fsync_(options.fsync) {
-    std::error_code error;
-    std::filesystem::create_directories(options.root, error);
-    root_ = Fd(::open(options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root_.ok())
-      throw std::runtime_error("cannot open store root " + options.root.string() + ": " +
-                               std::strerror(errno));
-    std::string scratch(reserved_folder);
-    ::mkdirat(root_.get(), scratch.c_str(), 0700);
-    scratch_ = Fd(::openat(root_.get(), scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!scratch_.ok())
-      throw std::runtime_error("cannot use " + (options.root / scratch).string() + ": " +
-                               std::strerror(errno));
+  explicit FilesStore(const FilesOptions& options)
+      : fsync_(options.fsync),
+        root_(open_root(options.root)),
+        scratch_(open_scratch(root_.get(), options.root)),
+        writes_(scratch_.get()),
+        cache_(writes_, options.recheck) {
     if (options.clear_scratch) clear_scratch();
     // Opened by each process itself: locks taken through two different
     // opens of the file exclude each other, through one they do not.
     locks_ = Fd(::openat(scratch_.get(), lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!locks_.ok())
-      throw std::runtime_error("cannot use " + (options.root / scratch / lock_file).string() + ": " +
+      throw std::runtime_error("cannot use " + (options.root / reserved_folder / lock_file).string() + ": " +
                                std::strerror(errno));
     dav_locks_ = std::make_unique<LockTable>(scratch_.get());
   }
@@ -329,6 +323,7 @@ class FilesStore final : public Store {
     if (!is_store_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
     if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
+    CountedChange counted(writes_);
     StripeLock lock(*this, write.path);
     auto [parent_path, name] = split_parent(relative(write.path));
     Fd parent;
@@ -363,6 +358,7 @@ class FilesStore final : public Store {
   Status remove(std::string_view path) override {
     if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
     if (relative(path).empty()) return empty_root();
+    CountedChange counted(writes_);
     StripeLock lock(*this, path);
     auto [parent_path, name] = split_parent(relative(path));
     Fd parent(open_beneath(root_.get(), parent_path, O_RDONLY | O_DIRECTORY));
@@ -401,6 +397,7 @@ class FilesStore final : public Store {
     auto [parent_path, name] = split_parent(relative(path));
     Fd parent;
     if (Status status = open_parent(parent_path, parent); status != VERBD_OK) return status;
+    CountedChange counted(writes_);
     if (::mkdirat(parent.get(), name.c_str(), 0755) != 0) return from_errno(errno, "mkdir", path);
     sync_directory(parent.get());
     return VERBD_OK;
@@ -414,6 +411,7 @@ class FilesStore final : public Store {
         names_collection(from) != names_collection(to) || detail::is_within(to, from) ||
         detail::is_within(from, to))
       return VERBD_BAD_ARGUMENT;
+    CountedChange counted(writes_);
     auto [source_path, source_name] = split_parent(relative(from));
     auto [target_path, target_name] = split_parent(relative(to));
     Fd source_parent(open_beneath(root_.get(), source_path, O_RDONLY | O_DIRECTORY));
@@ -476,6 +474,7 @@ class FilesStore final : public Store {
   }
 
   Status change_properties(std::string_view path, std::span<const PropertyChange> changes) override {
+    CountedChange counted(writes_);
     StripeLock lock(*this, path);
     Fd fd;
     if (Status status = open_existing_any(path, fd); status != VERBD_OK) return status;
@@ -703,10 +702,29 @@ class FilesStore final : public Store {
     return members;
   }
 
-  // The lock table stays: locks outlive a restart.
+  static Fd open_root(const std::filesystem::path& root) {
+    std::error_code error;
+    std::filesystem::create_directories(root, error);
+    Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.ok())
+      throw std::runtime_error("cannot open store root " + root.string() + ": " + std::strerror(errno));
+    return fd;
+  }
+
+  static Fd open_scratch(int root, const std::filesystem::path& root_path) {
+    std::string scratch(reserved_folder);
+    ::mkdirat(root, scratch.c_str(), 0700);
+    Fd fd(::openat(root, scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.ok())
+      throw std::runtime_error("cannot use " + (root_path / scratch).string() + ": " + std::strerror(errno));
+    return fd;
+  }
+
+  // The lock table stays: locks outlive a restart. So does the write count,
+  // which other processes may have mapped already.
   void clear_scratch() {
     for (const auto& member : list_members(scratch_.get(), false)) {
-      if (member == LockTable::file_name) continue;
+      if (member == LockTable::file_name || member == WriteCount::file_name) continue;
       remove_tree(scratch_.get(), member.back() == '/' ? member.substr(0, member.size() - 1) : member);
     }
   }
@@ -761,6 +779,7 @@ class FilesStore final : public Store {
   bool fsync_;
   Fd root_;
   Fd scratch_;
+  WriteCount writes_;
   ReadCache cache_;
   std::atomic<std::uint64_t> scratch_counter_{0};
   static constexpr std::size_t stripes = 64;

@@ -9,9 +9,30 @@ ReadCache::Identity ReadCache::identity_of(const struct stat& st) noexcept {
   return {st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
 }
 
+bool ReadCache::may_skip_look(const Kept& kept, const Check& now) const noexcept {
+  return kept.checked && kept.checked->writes == now.writes && now.when - kept.checked->when < recheck_;
+}
+
+void ReadCache::serve(const Kept& kept, std::string& bytes, Entry& entry) {
+  bytes.append(kept.bytes);
+  entry = kept.entry;
+}
+
 bool ReadCache::find(int root, std::string_view relative_path, std::string& bytes, Entry& entry) {
-  char name[max_path_bytes + 1];  // fstatat wants a terminated string
   if (relative_path.empty() || relative_path.size() > max_path_bytes) return false;
+  // Counted before the look at the file: a write that ends after the look
+  // makes the next read look again.
+  Check now{writes_.now(), Clock::now()};
+  {
+    std::lock_guard lock(mutex_);
+    auto it = kept_.find(relative_path);
+    if (it == kept_.end()) return false;
+    if (may_skip_look(it->second, now)) {
+      serve(it->second, bytes, entry);
+      return true;
+    }
+  }
+  char name[max_path_bytes + 1];  // fstatat wants a terminated string
   relative_path.copy(name, relative_path.size());
   name[relative_path.size()] = '\0';
   struct stat st {};
@@ -19,8 +40,8 @@ bool ReadCache::find(int root, std::string_view relative_path, std::string& byte
   std::lock_guard lock(mutex_);
   auto it = kept_.find(relative_path);
   if (it == kept_.end() || it->second.identity != identity_of(st)) return false;
-  bytes.append(it->second.bytes);
-  entry = it->second.entry;
+  it->second.checked = now;
+  serve(it->second, bytes, entry);
   return true;
 }
 
@@ -41,7 +62,7 @@ void ReadCache::keep(std::string_view relative_path, const struct stat& st, std:
   }
   auto [it, added] = kept_.try_emplace(std::string(relative_path));
   if (!added) total_bytes_ -= it->second.bytes.size();
-  it->second = {identity_of(st), std::string(bytes), entry};
+  it->second = {identity_of(st), std::string(bytes), entry, std::nullopt};
   total_bytes_ += bytes.size();
 }
 

@@ -12,6 +12,7 @@
 
 #include <verbd/plugin.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -105,6 +106,9 @@ struct FilesOptions {
   // Only when no other process uses the store: a worker process opens it
   // without, its supervisor with (and clear_scratch_of() after a death).
   bool clear_scratch = true;
+  // How long a small resource kept in memory is served without looking at
+  // its file (read_cache.hpp); 0: look at every read.
+  std::chrono::milliseconds recheck{100};
 };
 
 // Throws std::runtime_error when the root cannot be created or opened.

@@ -11,14 +11,15 @@
 
 namespace verbd::test {
 
-// What a files store's scratch folder holds besides its lock files and the
-// supervisor's list of quarantined plugins: the leftovers of writes, which
+// What a files store's scratch folder holds besides its lock files, its
+// write count and the supervisor's list of quarantined plugins: the
+// leftovers of writes, which
 // there should never be once they are over.
 inline std::vector<std::string> scratch_leftovers(const std::filesystem::path& data_root) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(data_root / ".verbd-tmp"))
     if (entry.path().filename() != "locks" && entry.path().filename() != "dav-locks" &&
-        entry.path().filename() != "quarantined")
+        entry.path().filename() != "writes" && entry.path().filename() != "quarantined")
       names.push_back(entry.path().filename().string());
   return names;
 }

@@ -52,6 +52,7 @@ depth = 3
 backend = "memory"
 root = "../data"
 fsync = false
+recheck_ms = 0
 [log]
 level = "debug"
 access = false
@@ -80,6 +81,7 @@ access = false
   EXPECT_EQ(config.store.backend, "memory");
   EXPECT_EQ(config.store.root, folder / "conf/../data");
   EXPECT_FALSE(config.store.fsync);
+  EXPECT_EQ(config.store.recheck.count(), 0);
   EXPECT_EQ(config.log.level, spdlog::level::debug);
   EXPECT_FALSE(config.log.access);
 }
@@ -98,6 +100,7 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   EXPECT_EQ(config.limits.max_body_bytes, 1024u * 1024 * 1024);
   EXPECT_EQ(config.limits.body_in_memory_bytes, 64u * 1024);
   EXPECT_EQ(config.server.plugin_threads, 16u);
+  EXPECT_EQ(config.store.recheck, std::chrono::milliseconds(100));
   EXPECT_EQ(config.limits.handler_timeout, std::chrono::seconds(30));
   EXPECT_EQ(config.limits.plugin_queue, 1024u);
 }
@@ -166,6 +169,8 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of(folder, "[sever]\n"), file + ":1:2: unknown section [sever]");
   EXPECT_EQ(error_of(folder, "[store]\nbackend = \"disk\"\n"),
             file + ":2:11: store.backend must be \"files\" or \"memory\"");
+  EXPECT_EQ(error_of(folder, "[store]\nrecheck_ms = -1\n"),
+            file + ":2:14: store.recheck_ms must be an integer from 0 to 60000");
   EXPECT_EQ(error_of(folder, "[log]\nlevel = \"loud\"\n"),
             file + ":2:9: log.level must be one of trace, debug, info, warn, error");
   EXPECT_EQ(error_of(folder, "[plugins]\nwatch = 1\n"), file + ":2:9: plugins.watch must be true or false");

@@ -2,6 +2,7 @@
 #include "store/store.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
+#include "store/write_count.hpp"
 
 #include "../../support/backend_test.hpp"
 #include "../../support/temp_folder.hpp"
@@ -218,7 +219,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("files", "memory
 // What only the files backend has: a real folder, durability, symlinks.
 class FilesStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Store> open() { return make_files_store({folder_ / "root", true}); }
+  std::unique_ptr<Store> open(std::chrono::milliseconds recheck = FilesOptions{}.recheck) {
+    return make_files_store({folder_ / "root", true, true, recheck});
+  }
   TempFolder folder_;
 };
 
@@ -232,11 +235,12 @@ TEST_F(FilesStoreTest, ServesFilesDroppedIntoTheRoot) {
   EXPECT_EQ(std::string(entry.media_type), "text/html; charset=utf-8");
 }
 
-// Small files are kept in memory once settled; what is served must still be
-// what is on disk, however the file was changed behind the store's back.
+// Small files are kept in memory once settled; with a recheck time of 0,
+// what is served must still be what is on disk, however the file was changed
+// behind the store's back.
 TEST_F(FilesStoreTest, AKeptResourceFollowsEveryChangeToItsFile) {
   folder_.write("root/page.txt", "aaaa");
-  auto store = open();
+  auto store = open(std::chrono::milliseconds(0));
   auto read = [&](std::string_view path) {
     std::string bytes;
     Entry entry;
@@ -267,6 +271,51 @@ TEST_F(FilesStoreTest, AKeptResourceFollowsEveryChangeToItsFile) {
   EXPECT_EQ(read("/page.txt"), "status " + std::to_string(VERBD_NOT_FOUND));
 }
 
+// Within its recheck time a kept resource is served without a look at its
+// file, unless something was written through a store on the same root, as
+// another worker process does: that is seen at once.
+TEST_F(FilesStoreTest, AWriteThroughAnyStoreOnTheRootIsSeenAtOnce) {
+  folder_.write("root/page.txt", "aaaa");
+  auto store = open(std::chrono::minutes(1));
+  auto other = make_files_store({folder_ / "root", true, false, std::chrono::minutes(1)});
+  auto read = [&](std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store->read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  };
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  EXPECT_EQ(read("/page.txt"), "aaaa");  // kept now
+  EXPECT_EQ(read("/page.txt"), "aaaa");  // looked at, and so trusted for a minute
+
+  folder_.write("root/page.txt", "bbbb");  // another program, within the minute
+  EXPECT_EQ(read("/page.txt"), "aaaa");
+
+  Entry entry;
+  bool created;
+  ASSERT_EQ(other->write({"/page.txt", "cccc", {}, WriteMode::replace}, entry, created), VERBD_OK);
+  EXPECT_EQ(read("/page.txt"), "cccc");
+  ASSERT_EQ(other->remove("/page.txt"), VERBD_OK);
+  EXPECT_EQ(read("/page.txt"), "status " + std::to_string(VERBD_NOT_FOUND));
+}
+
+TEST_F(FilesStoreTest, AChangeByAnotherProgramIsSeenOnceTheRecheckTimeHasPassed) {
+  folder_.write("root/page.txt", "aaaa");
+  auto store = open(std::chrono::milliseconds(100));
+  auto read = [&](std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store->read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  };
+  std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
+  EXPECT_EQ(read("/page.txt"), "aaaa");
+  EXPECT_EQ(read("/page.txt"), "aaaa");
+  folder_.write("root/page.txt", "bbbb");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(read("/page.txt"), "bbbb");
+}
+
 TEST_F(FilesStoreTest, TheReadCacheKeepsOnlySettledSmallFilesAndOnlyWhileUnchanged) {
   folder_.write("root/a.txt", "aaaa");
   folder_.write("root/big.bin", std::string(ReadCache::max_resource_bytes + 1, 'x'));
@@ -277,7 +326,8 @@ TEST_F(FilesStoreTest, TheReadCacheKeepsOnlySettledSmallFilesAndOnlyWhileUnchang
     ::fstatat(root, name, &st, 0);
     return st;
   };
-  ReadCache cache;
+  WriteCount writes(root);
+  ReadCache cache(writes, std::chrono::milliseconds(0));
   Entry entry{};
   std::string bytes;
   cache.keep("a.txt", stat_of("a.txt"), "aaaa", entry);  // just written: not settled
