@@ -208,6 +208,27 @@ TEST_F(Durability, AReaderSeesTheOldOrTheNewBodyNeverAMix) {
   EXPECT_GT(reads, 0);
 }
 
+// Each worker process keeps small resources in memory and, for recheck_ms,
+// serves them without looking at their files; a write through any process
+// must still be seen by the very next request, whichever process answers.
+TEST_F(Durability, AWriteIsSeenAtOnceByEveryProcess) {
+  folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 2\nprocesses = 2\n[plugins]\ndirectory = \"" +
+                                  std::string(VERBD_PLUGIN_DIR) +
+                                  "\"\nwatch = false\n[store]\nroot = \"data\"\nfsync = false\n"
+                                  "recheck_ms = 60000\n[log]\naccess = false\n");
+  auto verbd = start();
+  ASSERT_NE(port_, 0);
+  for (int version = 1; version <= 10; ++version) {
+    std::string body = "version " + std::to_string(version);
+    ASSERT_EQ(fetch(port_, "PUT", "/page.txt", body).status, version == 1 ? 201 : 204);
+    for (int reader = 0; reader < 8; ++reader)  // new connections, spread over both processes
+      ASSERT_EQ(fetch(port_, "GET", "/page.txt").body, body) << "reader " << reader;
+    // Settled now, so each process keeps this version and then trusts it.
+    std::this_thread::sleep_for(150ms);
+    for (int reader = 0; reader < 16; ++reader) ASSERT_EQ(fetch(port_, "GET", "/page.txt").body, body);
+  }
+}
+
 TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
   auto verbd = start();
   for (int n = 0; n < 200; ++n) ASSERT_EQ(fetch(port_, "PUT", "/big/" + std::to_string(n), "x").status, 201);
