@@ -222,6 +222,13 @@ class FilesStoreTest : public ::testing::Test {
   std::unique_ptr<Store> open(std::chrono::milliseconds recheck = FilesOptions{}.recheck) {
     return make_files_store({folder_ / "root", true, true, recheck});
   }
+  // The bytes at `path`, or "status N".
+  static std::string read_text(Store& store, std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store.read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  }
   TempFolder folder_;
 };
 
@@ -241,12 +248,7 @@ TEST_F(FilesStoreTest, ServesFilesDroppedIntoTheRoot) {
 TEST_F(FilesStoreTest, AKeptResourceFollowsEveryChangeToItsFile) {
   folder_.write("root/page.txt", "aaaa");
   auto store = open(std::chrono::milliseconds(0));
-  auto read = [&](std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store->read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  };
+  auto read = [&](std::string_view path) { return read_text(*store, path); };
   std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
   EXPECT_EQ(read("/page.txt"), "aaaa");  // kept now
   EXPECT_EQ(read("/page.txt"), "aaaa");  // served from memory
@@ -278,12 +280,7 @@ TEST_F(FilesStoreTest, AWriteThroughAnyStoreOnTheRootIsSeenAtOnce) {
   folder_.write("root/page.txt", "aaaa");
   auto store = open(std::chrono::minutes(1));
   auto other = make_files_store({folder_ / "root", true, false, std::chrono::minutes(1)});
-  auto read = [&](std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store->read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  };
+  auto read = [&](std::string_view path) { return read_text(*store, path); };
   std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
   EXPECT_EQ(read("/page.txt"), "aaaa");  // kept now
   EXPECT_EQ(read("/page.txt"), "aaaa");  // looked at, and so trusted for a minute
@@ -302,12 +299,7 @@ TEST_F(FilesStoreTest, AWriteThroughAnyStoreOnTheRootIsSeenAtOnce) {
 TEST_F(FilesStoreTest, AChangeByAnotherProgramIsSeenOnceTheRecheckTimeHasPassed) {
   folder_.write("root/page.txt", "aaaa");
   auto store = open(std::chrono::milliseconds(100));
-  auto read = [&](std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store->read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  };
+  auto read = [&](std::string_view path) { return read_text(*store, path); };
   std::this_thread::sleep_for(ReadCache::settle + std::chrono::milliseconds(50));
   EXPECT_EQ(read("/page.txt"), "aaaa");
   EXPECT_EQ(read("/page.txt"), "aaaa");
