@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The performance figures that ../shared/bench/compare.sh does not measure,
-# for verbd and nginx on this machine, alternating, median of N rounds:
-# pipelined GET (depth 16), a 1 MiB GET, p99 latency at 50 connections, and
-# resident memory per idle keep-alive connection (5,000 of them).
+# for verbd, nginx and h2o on this machine, one worker each, alternating,
+# median of N rounds: pipelined GET (depth 16), a 1 MiB GET, p99 latency at
+# 50 connections, and resident memory per idle keep-alive connection (5,000
+# of them) of the process that holds them (verbd's worker, not its
+# supervisor).
 #
 #   tests/load/figures.sh BUILD_DIR [ROUNDS]
 #
-# BUILD_DIR is a Release build (bin/verbd, plugins/). Needs wrk, nginx,
+# BUILD_DIR is a Release build (bin/verbd, plugins/). Needs wrk, nginx, h2o,
 # python3 and curl (installed with apt-get when missing).
 set -euo pipefail
 build=$(cd "${1:?usage: figures.sh BUILD_DIR [ROUNDS]}" && pwd)
@@ -14,7 +16,7 @@ rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
 
-for tool in wrk nginx python3 curl; do
+for tool in wrk nginx h2o python3 curl; do
   command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     "$([[ $tool == nginx ]] && echo nginx-light || echo $tool)" >/dev/null
 done
@@ -32,6 +34,7 @@ head -c $((1024 * 1024)) /dev/urandom >"$work/data/big.bin"
 cat >"$work/verbd.toml" <<CONF
 [server]
 port = 0
+workers = 1
 [limits]
 idle_timeout_ms = 600000
 [plugins]
@@ -46,15 +49,38 @@ access = false
 CONF
 start_verbd "$build/bin/verbd" "$work/verbd.toml" "$work/verbd.log"
 pids+=("$pid")
-vpid=$pid vport=$port
+vpid=$(pgrep -P "$pid" -o) vport=$port  # the worker process, which holds the connections
 
 nport=$(free_port)
 start_nginx "$work/ngx" 8192 "  access_log off;
   keepalive_timeout 600s;
   keepalive_requests 100000000;
   server { listen 127.0.0.1:$nport; root $work/data; location / { } }"
-npid=$(pgrep -f "nginx: worker process" -n)
-for server in "$vport" "$nport"; do
+npid=$(pgrep -P "$nginx_pid" -o)
+
+hport=$(free_port)
+mkdir -p "$work/h2o"
+cat >"$work/h2o/h2o.conf" <<CONF
+user: nobody
+num-threads: 1
+http1-request-timeout: 600
+max-connections: 8192
+error-log: $work/h2o/error.log
+listen:
+  host: 127.0.0.1
+  port: $hport
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $work/data
+CONF
+h2o -c "$work/h2o/h2o.conf" >"$work/h2o/out.log" 2>&1 &
+hpid=$!
+pids+=("$hpid")
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.1; done
+chmod -R a+rX "$work/data"
+for server in "$vport" "$nport" "$hport"; do
   served=$(curl -s "http://127.0.0.1:$server/index.html")
   [[ $served == "HTTP GET Method (Success)" ]] || { echo "figures.sh: port $server served '$served'" >&2; exit 1; }
 done
@@ -75,16 +101,20 @@ transfer() { wrk -t1 -c10 -d5s "$@" 2>/dev/null | awk '/Transfer\/sec/ {v=$2; u=
 p99() { wrk -t1 -c50 -d5s --latency "$@" 2>/dev/null | awk '$1 == "99%" {v=$2; n=v+0; if (v ~ /ms$/) n *= 1000;
   else if (v ~ /[0-9]s$/) n *= 1000000; printf "%d", n}'; }
 
-compare() { # name unit measure args-after-url...
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+compare() { # name unit measure path args-after-url...
   local name=$1 unit=$2 measure=$3 path=$4; shift 4
-  local v=() n=()
+  local v=() n=() h=()
   for ((i = 1; i <= rounds; i++)); do
     v+=("$($measure "http://127.0.0.1:$vport$path" "$@")")
     n+=("$($measure "http://127.0.0.1:$nport$path" "$@")")
+    h+=("$($measure "http://127.0.0.1:$hport$path" "$@")")
   done
-  local mv mn
-  mv=$(printf '%s\n' "${v[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median)
-  echo "$name: verbd $mv $unit, nginx $mn $unit, verbd/nginx=$(awk -v a="$mv" -v b="$mn" 'BEGIN {printf "%.3f", a / b}')"
+  local mv mn mh
+  mv=$(printf '%s\n' "${v[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median); mh=$(printf '%s\n' "${h[@]}" | median)
+  echo "$name: verbd $mv $unit, nginx $mn $unit, h2o $mh $unit," \
+    "verbd/nginx=$(ratio "$mv" "$mn") verbd/h2o=$(ratio "$mv" "$mh")"
 }
 
 compare "pipelined GET, depth 16" rps rps /index.html -s "$work/pipeline.lua"
@@ -113,4 +143,5 @@ time.sleep(0.5)
 print(f"{(rss() - before) / 5000:.2f}")
 PY
 }
-echo "idle keep-alive connections (5000, after one GET each): verbd $(idle_kib "$vpid" "$vport") KiB each, nginx $(idle_kib "$npid" "$nport") KiB each"
+echo "idle keep-alive connections (5000, after one GET each): verbd $(idle_kib "$vpid" "$vport") KiB each," \
+  "nginx $(idle_kib "$npid" "$nport") KiB each, h2o $(idle_kib "$hpid" "$hport") KiB each"
