@@ -1,6 +1,7 @@
 #include "store/write_count.hpp"
 
 #include "common/fd.hpp"
+#include "store/path.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,8 +17,8 @@ namespace verbd::store {
 
 namespace {
 [[noreturn]] void fail(const char* what) {
-  throw std::runtime_error(std::string("cannot use the store's write count (") + WriteCount::file_name +
-                           "): " + what + ": " + std::strerror(errno));
+  throw std::runtime_error("cannot use the store's write count " + std::string(reserved_folder) + "/" +
+                           WriteCount::file_name + " in its root: " + what + ": " + std::strerror(errno));
 }
 }  // namespace
 

@@ -296,6 +296,17 @@ TEST_F(FilesStoreTest, AWriteThroughAnyStoreOnTheRootIsSeenAtOnce) {
   EXPECT_EQ(read("/page.txt"), "status " + std::to_string(VERBD_NOT_FOUND));
 }
 
+TEST_F(FilesStoreTest, AWriteCountThatCannotBeUsedIsAnErrorNamingIt) {
+  std::filesystem::create_directories(folder_ / "root/.verbd-tmp/writes");  // in the way
+  try {
+    open();
+    FAIL() << "the store opened without its write count";
+  } catch (const std::runtime_error& error) {
+    EXPECT_STREQ(error.what(),
+                 "cannot use the store's write count .verbd-tmp/writes in its root: open: Is a directory");
+  }
+}
+
 TEST_F(FilesStoreTest, AChangeByAnotherProgramIsSeenOnceTheRecheckTimeHasPassed) {
   folder_.write("root/page.txt", "aaaa");
   auto store = open(std::chrono::milliseconds(100));
