@@ -2,7 +2,8 @@
 # HTTPS keep-alive GET throughput of verbd against nginx, with the same
 # certificate (ECDSA P-256) and so the same cipher (TLS 1.3,
 # TLS_AES_256_GCM_SHA384), one worker each, alternating round by round. The
-# last line is the median ratio verbd/nginx.
+# last line is the median ratio verbd/nginx of the rates, and of the CPU
+# time each server's worker spent per request.
 #
 #   tests/load/https.sh BUILD [--rounds N] [--seconds S] [--conns C]
 set -euo pipefail
@@ -54,19 +55,38 @@ start_nginx "$work/nginx" 4096 "
     root $work/data;
   }"
 
-rps() { wrk -t 1 -c "$conns" -d "${seconds}s" "https://127.0.0.1:$1/index.html" | awk '/Requests\/sec/ {print $2}'; }
 for server in "verbd $tls_port" "nginx $nginx_port"; do
   set -- $server
   body=$(curl -sk "https://127.0.0.1:$2/index.html")
   [[ $body == "HTTP GET Method (Success)" ]] || { echo "https.sh: $1 does not serve the file: $body" >&2; exit 1; }
 done
-ratios=()
+verbd_worker=$(pgrep -P "$pid" -o)  # the process that serves, not its supervisor
+nginx_worker=$(pgrep -P "$nginx_pid" -o)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime
+# One round against port $1 served by process $2: "REQUESTS_PER_SECOND
+# MICROSECONDS_OF_CPU_PER_REQUEST". The CPU time varies less from round to
+# round than the rate, which the client and the machine share.
+measure() {
+  local before after out
+  before=$(cpu_ticks "$2")
+  out=$(wrk -t 1 -c "$conns" -d "${seconds}s" "https://127.0.0.1:$1/index.html")
+  after=$(cpu_ticks "$2")
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ {requests = $1} /Requests\/sec/ {rate = $2}
+    END {printf "%s %.2f", rate, ticks * 1e6 / hz / requests}' <<<"$out"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+ratios=() cpu_ratios=()
 for round in $(seq "$rounds"); do
-  v=$(rps "$tls_port")
-  n=$(rps "$nginx_port")
-  ratio=$(python3 -c "print(f'{$v / $n:.3f}')")
-  ratios+=("$ratio")
-  echo "round $round: verbd $v/s, nginx $n/s, verbd/nginx=$ratio"
+  read -r v v_cpu <<<"$(measure "$tls_port" "$verbd_worker")"
+  read -r n n_cpu <<<"$(measure "$nginx_port" "$nginx_worker")"
+  ratios+=("$(python3 -c "print(f'{$v / $n:.3f}')")")
+  cpu_ratios+=("$(python3 -c "print(f'{$v_cpu / $n_cpu:.3f}')")")
+  echo "round $round: verbd $v/s ($v_cpu us CPU a request), nginx $n/s ($n_cpu us)," \
+    "verbd/nginx=${ratios[-1]}, CPU a request verbd/nginx=${cpu_ratios[-1]}"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "https keepalive verbd/nginx=$median (median of $rounds rounds, $conns connections, 1 worker each)"
+echo "https keepalive verbd/nginx=$(printf '%s\n' "${ratios[@]}" | median)" \
+  "cpu_per_request verbd/nginx=$(printf '%s\n' "${cpu_ratios[@]}" | median)" \
+  "(medians of $rounds rounds, $conns connections, 1 worker each)"
