@@ -13,10 +13,17 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace verbd::dispatch {
 namespace {
+
+// The processes the PluginProcesses of this worker have running, for
+// signal_all(). A pid leaves the set before its process is reaped.
+std::mutex running_mutex;
+std::set<pid_t> running_pids;
 
 // Messages are frames: a 4-byte length, then that many bytes of fields;
 // each field is a number (8 bytes) or a text (its length, then its bytes).
@@ -266,6 +273,10 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
     return false;
   }
   pid_ = pid;
+  {
+    std::lock_guard lock(running_mutex);
+    running_pids.insert(pid);
+  }
   socket_ = std::move(ours);
   std::string hello;
   bool received = receive_frame(socket_.get(), hello);
@@ -287,6 +298,11 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
   return true;
 }
 
+void PluginProcess::signal_all(int signal) noexcept {
+  std::lock_guard lock(running_mutex);
+  for (pid_t pid : running_pids) ::kill(pid, signal);
+}
+
 bool PluginProcess::fail(std::string why, std::string& problem) {
   problem = std::move(why);
   return false;
@@ -304,6 +320,10 @@ std::string PluginProcess::bury() {
   int status = 0;
   pid_t pid = std::exchange(pid_, -1);
   if (pid <= 0) return "(not running)";
+  {
+    std::lock_guard lock(running_mutex);  // before it is reaped: its pid may be reused then
+    running_pids.erase(pid);
+  }
   for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
     if (waited == 100) ::kill(pid, SIGKILL);  // after a second
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

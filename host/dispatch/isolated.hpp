@@ -52,6 +52,10 @@ class PluginProcess final : public plugin::Remote {
                                               plugin::Description& description, std::string& refusal);
   ~PluginProcess() override;
 
+  // Sends `signal` to the running process of every PluginProcess of this
+  // worker: the worker passes SIGUSR1 on, so that they reopen their logs.
+  static void signal_all(int signal) noexcept;
+
   // Hands the request to the plugin's process and takes its response.
   // False when the process died on it, or could not be started again, with
   // `death` saying how (the response is then untouched).

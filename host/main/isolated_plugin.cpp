@@ -13,15 +13,40 @@
 #include "plugin/loader.hpp"
 #include "store/store.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <csignal>
+#include <string>
+#include <thread>
 
 namespace verbd {
+
+namespace {
+// SIGUSR1, passed on by the worker (or sent to every verbd process, as
+// `killall -USR1 verbd` does), reopens the log files as in the other
+// processes. A thread of its own waits for it, so that it never interrupts
+// the plugin; the signal is blocked in every thread started after this.
+void reopen_logs_on_sigusr1() {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  std::thread([usr1] {
+    for (int signal = 0;;)
+      if (::sigwait(&usr1, &signal) == 0)
+        if (std::string problem = log::reopen(); !problem.empty())
+          log::get("plugins").error("SIGUSR1: {}", problem);
+  }).detach();
+}
+}  // namespace
 
 int run_isolated_plugin(const config::Config& config, const std::filesystem::path& file) {
   constexpr int socket = 3;
   verbd::log::name_process("isolated " + file.filename().string());
   // Signals are the worker's business: this process ends with its socket.
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, SIG_IGN);
+  reopen_logs_on_sigusr1();
   // As in a worker: a fatal signal ends the process as that signal (even
   // under a sanitizer, whose own handler would turn it into an abort), so
   // that the worker can say which it was.

@@ -161,6 +161,7 @@ int serve(const config::Config& config, LivePlugins& live, supervisor::WorkerSta
   std::function<void(boost::system::error_code, int)> on_reopen = [&](boost::system::error_code error, int) {
     if (error) return;
     if (std::string problem = verbd::log::reopen(); !problem.empty()) log.error("SIGUSR1: {}", problem);
+    dispatch::PluginProcess::signal_all(SIGUSR1);  // isolated plugins' processes write logs too
     reopens.async_wait(on_reopen);
   };
   reopens.async_wait(on_reopen);

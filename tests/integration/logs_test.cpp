@@ -3,6 +3,7 @@
 // logrotate sends) without losing a line, and whole lines from several
 // worker processes at once.
 #include "../support/http_client.hpp"
+#include "../support/plugin_folder.hpp"
 #include "../support/process.hpp"
 #include "../support/temp_folder.hpp"
 
@@ -64,6 +65,26 @@ class Logs : public ::testing::Test {
     return numbers;
   }
 
+  // The live process serving an isolated plugin for a worker of `supervisor`, or 0.
+  static pid_t isolated_process_below(pid_t supervisor) {
+    auto parent_of = [](const std::string& pid) {
+      std::istringstream stat(slurp("/proc/" + pid + "/stat"));
+      std::string skip, state, parent;
+      std::getline(stat, skip, ')');  // past the name, which may hold spaces
+      stat >> state >> parent;
+      return state == "Z" ? std::string() : parent;
+    };
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      std::string pid = entry.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::string parent = parent_of(pid);
+      if (parent.empty() || parent_of(parent) != std::to_string(supervisor)) continue;
+      if (slurp(entry.path() / "cmdline").find(std::string("--serve-plugin\0", 15)) != std::string::npos)
+        return std::stoi(pid);
+    }
+    return 0;
+  }
+
   TempFolder folder_;
 };
 
@@ -122,6 +143,45 @@ TEST_F(Logs, Sigusr1ReopensBothFilesWithoutLosingALine) {
   for (int n = first_after_rotation; n < 600; ++n) EXPECT_TRUE(after.count(n)) << n << " not in the new file";
   EXPECT_NE(slurp(folder_ / "error.log").find("[supervisor] info: stopped"), std::string::npos);
   EXPECT_NE(slurp(folder_ / "error.log.1").find("listening on"), std::string::npos);
+}
+
+// The process of a plugin with isolation = "process" writes to the error log
+// too. SIGUSR1 to verbd reaches it through its worker; sent to it directly,
+// as `killall -USR1 verbd` does, it reopens the log instead of ending it.
+TEST_F(Logs, Sigusr1ReachesTheProcessesOfIsolatedPlugins) {
+  stock(folder_, {"throwing"}, {"get"});
+  folder_.write("verbd.toml",
+                "[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = \"plugins\"\n[plugins.throwing]\n"
+                "isolation = \"process\"\n[store]\nroot = \"data\"\nfsync = false\n[log]\n"
+                "error_file = \"error.log\"\n");
+  Process verbd(folder_, VERBD_BINARY, {"--config", config()});
+  std::uint16_t port = port_from(folder_ / "error.log");
+  ASSERT_NE(port, 0) << slurp(folder_ / "error.log");
+  // A line that the isolated process writes, in `file`, within 5 s of asking for it.
+  auto isolated_line_in = [&](const fs::path& file, const std::string& target) {
+    for (int i = 0; i < 200; ++i) {
+      EXPECT_EQ(fetch(port, "THROW", target).status, 500);
+      std::string log = slurp(file);
+      if (log.find("isolated throwing.so") != std::string::npos && log.find(target) != std::string::npos)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  };
+  ASSERT_TRUE(isolated_line_in(folder_ / "error.log", "/before")) << slurp(folder_ / "error.log");
+
+  fs::rename(folder_ / "error.log", folder_ / "error.log.1");
+  verbd.signal(SIGUSR1);
+  EXPECT_TRUE(isolated_line_in(folder_ / "error.log", "/after-rotation")) << slurp(folder_ / "error.log");
+
+  pid_t isolated = isolated_process_below(verbd.pid());
+  ASSERT_GT(isolated, 0);
+  fs::rename(folder_ / "error.log", folder_ / "error.log.2");
+  ASSERT_EQ(::kill(isolated, SIGUSR1), 0);
+  EXPECT_TRUE(isolated_line_in(folder_ / "error.log", "/after-direct-signal"))
+      << slurp(folder_ / "error.log");
+  EXPECT_EQ(isolated_process_below(verbd.pid()), isolated) << "the signal ended it";
+  EXPECT_EQ(slurp(folder_ / "error.log").find("died"), std::string::npos) << slurp(folder_ / "error.log");
 }
 
 TEST_F(Logs, LinesOfSeveralProcessesNeverInterleave) {

@@ -38,6 +38,7 @@ class Process {
   // Whether stderr has a line matching `pattern` (a std::regex), waiting up to 5 s for it.
   bool err_shows(const std::string& pattern) const;
   double cpu_seconds() const;  // user + system so far
+  pid_t pid() const { return pid_; }
   // The port from verbd's "listening on http://127.0.0.1:PORT/" line; 0 if none came.
   std::uint16_t port() const;
 
