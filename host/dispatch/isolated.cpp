@@ -259,9 +259,15 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
     return false;
   }
   Fd ours(ends[0]), theirs(ends[1]);
+  // Blocked from the start, and across exec: a SIGUSR1 that signal_all()
+  // sends before the new process waits for it stays pending, not fatal.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
     if (theirs.get() == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(theirs.get(), 3) != 3) ::_exit(126);

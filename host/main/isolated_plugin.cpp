@@ -26,7 +26,8 @@ namespace {
 // SIGUSR1, passed on by the worker (or sent to every verbd process, as
 // `killall -USR1 verbd` does), reopens the log files as in the other
 // processes. A thread of its own waits for it, so that it never interrupts
-// the plugin; the signal is blocked in every thread started after this.
+// the plugin; the signal is blocked in every thread started after this (the
+// worker started this process with it blocked already).
 void reopen_logs_on_sigusr1() {
   sigset_t usr1;
   sigemptyset(&usr1);
