@@ -53,8 +53,7 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     std::string why = std::strerror(errno);
-    SSL_CTX_free(context_);
-    ::close(fd_);
+    free_all();
     throw std::runtime_error("connect: " + why);
   }
   ssl_ = SSL_new(context_);
@@ -66,18 +65,20 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options) {
                         static_cast<unsigned>(wire.size()));
   }
   if (options.resume != nullptr) SSL_set_session(ssl_, options.resume);
-  if (SSL_connect(ssl_) != 1) {  // no destructor runs for a constructor that throws
+  if (SSL_connect(ssl_) != 1) {
     std::string why = openssl_error();
-    SSL_free(ssl_);
-    SSL_CTX_free(context_);
-    ::close(fd_);
+    free_all();
     throw std::runtime_error("TLS handshake failed: " + why);
   }
 }
 
 TlsClient::~TlsClient() {
   if (ssl_ != nullptr) SSL_shutdown(ssl_);  // without it OpenSSL takes the session for one not to resume
-  if (ssl_ != nullptr) SSL_free(ssl_);
+  free_all();
+}
+
+void TlsClient::free_all() noexcept {
+  SSL_free(ssl_);  // each of these accepts "none"
   if (fd_ >= 0) ::close(fd_);
   SSL_CTX_free(context_);
 }

@@ -50,6 +50,9 @@ class TlsClient {
 
  private:
   bool fill();
+  // Frees what the client holds: by the destructor, and by a constructor
+  // that throws, for which no destructor runs.
+  void free_all() noexcept;
 
   SSL_CTX* context_ = nullptr;
   SSL* ssl_ = nullptr;
