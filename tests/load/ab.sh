@@ -50,7 +50,6 @@ rps() { # port wrk-args...
   wrk -t1 -c"$conns" -d"${seconds}s" "$@" "http://127.0.0.1:$port/index.html" 2>/dev/null |
     awk '/Requests\/sec/ {printf "%d", $2}'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 run_mode() { # name wrk-args...
   local name=$1; shift

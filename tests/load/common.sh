@@ -18,6 +18,12 @@ load_options() {
   done
 }
 
+# median: the median of the numbers on stdin (one a line, or separated by
+# spaces); the mean of the middle two for an even count.
+median() {
+  tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
+
 # wrk, installed when missing.
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 

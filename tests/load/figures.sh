@@ -94,7 +94,6 @@ end
 request = function() return req end
 LUA
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rps() { wrk -t1 -c50 -d5s "$@" 2>/dev/null | awk '/Requests\/sec/ {printf "%d", $2}'; }
 transfer() { wrk -t1 -c10 -d5s "$@" 2>/dev/null | awk '/Transfer\/sec/ {v=$2; u=substr(v, length(v)-1); n=v+0;
   if (u == "GB") n *= 1024; if (u == "KB") n /= 1024; printf "%d", n}'; }

@@ -8,7 +8,7 @@
 # compare. SECONDS_PER_ROUND (5) and ROUNDS (3) change the run; DATA_DIR
 # puts the stores on another filesystem (fsync's cost is the filesystem's).
 set -euo pipefail
-source "$(dirname "$0")/../support/start_verbd.sh"
+source "$(dirname "$0")/common.sh"
 usage="usage: fsync_cost.sh BUILD_DIR [OLD_BUILD_DIR]"
 builds=("$(cd "${1:?$usage}" && pwd)")
 [[ -n ${2:-} ]] && builds+=("$(cd "$2" && pwd)")
@@ -42,7 +42,6 @@ measure() {
   pid=""
 }
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # The builds take turns, the first one changing from round to round.
 declare -A figures

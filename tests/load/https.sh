@@ -76,7 +76,6 @@ measure() {
     /requests in/ {requests = $1} /Requests\/sec/ {rate = $2}
     END {printf "%s %.2f", rate, ticks * 1e6 / hz / requests}' <<<"$out"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 ratios=() cpu_ratios=()
 for round in $(seq "$rounds"); do

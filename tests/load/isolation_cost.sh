@@ -56,7 +56,6 @@ latency_us() { # port: mean latency with one connection
     awk '/Latency/ {v = $2; u = 1; if (v ~ /ms$/) u = 1000; if (v ~ /s$/ && v !~ /[mu]s$/) u = 1e6;
                     sub(/[mu]?s$/, "", v); printf "%.1f", v * u}'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 cpu=() lat=()
 for ((i = 1; i <= rounds; i++)); do

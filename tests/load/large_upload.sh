@@ -140,7 +140,6 @@ start_nginx "$work/ngx" 1024 "  access_log off;
   server { listen 127.0.0.1:$nport; root $work/ngx-data; location / { dav_methods PUT; } }
   $shm_server"
 pin_server "$nginx_pid"
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
   local v_all="" n_all="" v n round
   for ((round = 1; round <= rounds; round++)); do

@@ -90,7 +90,6 @@ print(d.split(b"\r\n")[0].decode(), d.lower().count(b"<d:response") + d.lower().
   echo "$1: $got responses"
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 verbd_rps="" apache_rps=""
 for ((round = 1; round <= rounds; round++)); do
   order=("verbd $verbd_port" "apache $apache_port")

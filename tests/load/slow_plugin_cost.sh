@@ -16,7 +16,7 @@ sleep_ms=${2:-100}
 seconds=${SECONDS_PER_ROUND:-5}
 rounds=${ROUNDS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../support/start_verbd.sh"
+source "$here/common.sh"
 command -v wrk >/dev/null || { echo "slow_plugin_cost.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/verbd-slow.XXXXXX)
@@ -37,7 +37,6 @@ url="http://127.0.0.1:$port"
 printf 'wrk.method = "REPORT"\nwrk.path = "/sleep/%s"\n' "$sleep_ms" >"$work/slow.lua"
 
 gets_per_second() { wrk -t1 -c50 -d"${seconds}s" "$url/a" | awk '/Requests\/sec/ {printf "%d", $2}'; }
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 alone="" along=""
 for ((round = 1; round <= rounds; round++)); do
