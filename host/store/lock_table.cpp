@@ -129,6 +129,10 @@ bool Lock::covers(std::string_view path) const noexcept {
   return path.size() > base.size() && path.substr(0, base.size()) == base && path[base.size()] == '/';
 }
 
+LockTable::LockTable(std::unique_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+LockTable::~LockTable() = default;
+
 LockTable::LockTable(int folder)
     : file_(::openat(folder, file_name, O_RDWR | O_CREAT | O_CLOEXEC, 0600)), generation_(UINT64_MAX) {
   if (!file_.ok())
@@ -140,22 +144,47 @@ std::int64_t LockTable::bounded_timeout(std::int64_t asked) noexcept {
   return std::clamp(asked, shortest_timeout_s, longest_timeout_s);
 }
 
-// Runs `use_locks(locks_)` with the table current, under the mutex and the
-// file's flock; with `change`, the table is written back afterwards.
+// Runs `use_locks(locks_)` with the table current; with `change`, the table
+// is stored afterwards. Nothing (nullopt) when a shared table cannot be
+// reached.
 template <class Use>
-auto LockTable::use(bool change, Use&& use_locks) {
+auto LockTable::use(bool change, Use&& use_locks)
+    -> std::optional<decltype(use_locks(std::declval<std::vector<Lock>&>()))> {
   std::lock_guard guard(mutex_);
+  if (shared_) return use_shared(change, use_locks);
   FileLock lock(file_.get(), change ? LOCK_EX : LOCK_SH);
   read_if_changed();
   drop_expired();
-  struct Writer {
-    LockTable& table;
-    bool change;
-    ~Writer() {
-      if (change) table.write();
-    }
-  } writer{*this, change};
-  return use_locks(locks_);
+  auto result = use_locks(locks_);
+  if (change && file_.ok()) {
+    ++generation_;
+    std::string text = encoded();
+    if (::pwrite(file_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+        ::ftruncate(file_.get(), static_cast<off_t>(text.size())) != 0)
+      verbd::log::get("store").error("writing the lock table {}: {}", file_name, std::strerror(errno));
+  }
+  return result;
+}
+
+// A table that other hosts change too: read at each use; a change is
+// stored only if nobody else changed the table meanwhile, else it is made
+// again on what they stored.
+template <class Use>
+auto LockTable::use_shared(bool change, Use& use_locks)
+    -> std::optional<decltype(use_locks(std::declval<std::vector<Lock>&>()))> {
+  while (true) {
+    std::optional<std::string> text = shared_->load();
+    if (!text) return std::nullopt;
+    decode(*text);
+    drop_expired();
+    auto result = use_locks(locks_);
+    if (!change) return result;
+    ++generation_;
+    std::string next = locks_.empty() ? std::string() : encoded();
+    std::optional<bool> swapped = shared_->swap(*text, next);
+    if (!swapped) return std::nullopt;
+    if (*swapped) return result;
+  }
 }
 
 void LockTable::read_if_changed() {
@@ -163,12 +192,7 @@ void LockTable::read_if_changed() {
   char start[64] = {};
   ssize_t n = ::pread(file_.get(), start, sizeof start, 0);
   std::string_view head(start, n > 0 ? static_cast<std::size_t>(n) : 0);
-  std::uint64_t generation = 0;
-  if (head.starts_with(header)) {
-    auto digits = head.substr(header.size());
-    std::from_chars(digits.data(), digits.data() + digits.size(), generation);
-  }
-  if (generation == generation_) return;
+  if (generation_of(head) == generation_) return;
   struct stat about {};
   std::string text;
   if (::fstat(file_.get(), &about) == 0 && about.st_size > 0) {
@@ -176,8 +200,21 @@ void LockTable::read_if_changed() {
     ssize_t got = ::pread(file_.get(), text.data(), text.size(), 0);
     text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
   }
+  decode(text);
+}
+
+std::uint64_t LockTable::generation_of(std::string_view text) {
+  std::uint64_t generation = 0;
+  if (text.starts_with(header)) {
+    auto digits = text.substr(header.size());
+    std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+  }
+  return generation;
+}
+
+void LockTable::decode(std::string_view text) {
   locks_.clear();
-  generation_ = generation;
+  generation_ = generation_of(text);
   auto lines = split(text, '\n');
   for (std::size_t i = 1; i < lines.size(); ++i) {  // line 0 is the header
     if (lines[i].empty()) continue;
@@ -189,17 +226,13 @@ void LockTable::read_if_changed() {
   }
 }
 
-void LockTable::write() {
-  if (!file_.ok()) return;
-  ++generation_;
+std::string LockTable::encoded() const {
   std::string text = std::string(header) + std::to_string(generation_) + "\n";
   for (const Lock& lock : locks_)
     text += lock.token + "\t" + escaped(lock.root) + "\t" + (lock.exclusive ? "e" : "s") + "\t" +
             (lock.infinite ? "i" : "0") + "\t" + std::to_string(lock.expires_unix) + "\t" +
             escaped(lock.owner) + "\n";
-  if (::pwrite(file_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
-      ::ftruncate(file_.get(), static_cast<off_t>(text.size())) != 0)
-    verbd::log::get("store").error("writing the lock table {}: {}", file_name, std::strerror(errno));
+  return text;
 }
 
 void LockTable::drop_expired() {
@@ -209,46 +242,58 @@ void LockTable::drop_expired() {
 
 verbd_status LockTable::acquire(Lock& lock, std::int64_t timeout_s) {
   if (!detail::is_clean_path(lock.root)) return VERBD_BAD_ARGUMENT;
-  return use(true, [&](std::vector<Lock>& locks) {
-    for (const Lock& held : locks) {
-      bool overlaps = held.covers(lock.root) || (lock.infinite && lock.covers(held.root));
-      if (overlaps && (held.exclusive || lock.exclusive)) return VERBD_LOCKED;
-    }
-    lock.token = new_token();
-    lock.expires_unix = now_unix() + bounded_timeout(timeout_s);
-    locks.push_back(lock);
-    return VERBD_OK;
-  });
+  Lock asked = lock;
+  return use(true,
+             [&](std::vector<Lock>& locks) {
+               lock = asked;  // a shared table may run this again
+               for (const Lock& held : locks) {
+                 bool overlaps = held.covers(lock.root) || (lock.infinite && lock.covers(held.root));
+                 if (overlaps && (held.exclusive || lock.exclusive)) return VERBD_LOCKED;
+               }
+               lock.token = new_token();
+               lock.expires_unix = now_unix() + bounded_timeout(timeout_s);
+               locks.push_back(lock);
+               return VERBD_OK;
+             })
+      .value_or(VERBD_IO_ERROR);
 }
 
 verbd_status LockTable::refresh(std::string_view path, std::string_view token, std::int64_t timeout_s,
                                 Lock& renewed) {
-  return use(true, [&](std::vector<Lock>& locks) {
-    for (Lock& held : locks)
-      if (held.token == token && held.covers(path)) {
-        held.expires_unix = now_unix() + bounded_timeout(timeout_s);
-        renewed = held;
-        return VERBD_OK;
-      }
-    return VERBD_NOT_FOUND;
-  });
+  return use(true,
+             [&](std::vector<Lock>& locks) {
+               for (Lock& held : locks)
+                 if (held.token == token && held.covers(path)) {
+                   held.expires_unix = now_unix() + bounded_timeout(timeout_s);
+                   renewed = held;
+                   return VERBD_OK;
+                 }
+               return VERBD_NOT_FOUND;
+             })
+      .value_or(VERBD_IO_ERROR);
 }
 
 verbd_status LockTable::release(std::string_view path, std::string_view token) {
-  return use(true, [&](std::vector<Lock>& locks) {
-    auto before = locks.size();
-    std::erase_if(locks, [&](const Lock& held) { return held.token == token && held.covers(path); });
-    return locks.size() < before ? VERBD_OK : VERBD_NOT_FOUND;
-  });
+  return use(true,
+             [&](std::vector<Lock>& locks) {
+               auto before = locks.size();
+               std::erase_if(locks,
+                             [&](const Lock& held) { return held.token == token && held.covers(path); });
+               return locks.size() < before ? VERBD_OK : VERBD_NOT_FOUND;
+             })
+      .value_or(VERBD_IO_ERROR);
 }
 
 std::vector<Lock> LockTable::affecting(std::string_view path, bool below) {
-  return use(false, [&](std::vector<Lock>& locks) {
-    std::vector<Lock> found;
-    for (const Lock& held : locks)
-      if (held.covers(path) || (below && detail::is_within(held.root, path))) found.push_back(held);
-    return found;
-  });
+  return use(false,
+             [&](std::vector<Lock>& locks) {
+               std::vector<Lock> found;
+               for (const Lock& held : locks)
+                 if (held.covers(path) || (below && detail::is_within(held.root, path)))
+                   found.push_back(held);
+               return found;
+             })
+      .value_or(std::vector<Lock>{});
 }
 
 void LockTable::forget(std::string_view path) {
@@ -257,8 +302,9 @@ void LockTable::forget(std::string_view path) {
     return held.root == path || detail::is_within(held.root, as_collection);
   };
   // Most deletes touch no lock: the table is written only when one goes.
-  bool any =
-      use(false, [&](std::vector<Lock>& locks) { return std::any_of(locks.begin(), locks.end(), goes); });
+  bool any = use(false, [&](std::vector<Lock>& locks) {
+               return std::any_of(locks.begin(), locks.end(), goes);
+             }).value_or(false);
   if (any) use(true, [&](std::vector<Lock>& locks) { return std::erase_if(locks, goes); });
 }
 

@@ -9,7 +9,8 @@
 // only when its generation number (at its start) moved since this process
 // last read it, and a change writes it whole with one pwrite. So locks
 // survive a restart, and a worker killed mid-call leaves the old table or
-// the new. The memory store's table lives in memory, like that store.
+// the new. The memory store's table lives in memory, like that store. The
+// redis store's is one Redis key, shared by every host (LockTable::Shared).
 #pragma once
 
 #include "common/fd.hpp"
@@ -17,9 +18,12 @@
 #include <verbd/plugin.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace verbd::store {
@@ -38,11 +42,25 @@ struct Lock {
 
 class LockTable {
  public:
+  // Where a table shared by several hosts is kept (a Redis key): read at
+  // every use, changed only if unchanged since it was read.
+  class Shared {
+   public:
+    virtual ~Shared() = default;
+    // The table's text ("" for none); nullopt when it cannot be reached.
+    virtual std::optional<std::string> load() = 0;
+    // Stores `text` if the table is still `expected`: false when it is
+    // not (then the change is made again), nullopt when it cannot be reached.
+    virtual std::optional<bool> swap(std::string_view expected, std::string_view text) = 0;
+  };
+
   // In memory only.
   LockTable() = default;
   // Kept in the file `dav-locks` of the folder open as `folder`. Throws
   // std::runtime_error when the file cannot be opened.
   explicit LockTable(int folder);
+  explicit LockTable(std::unique_ptr<Shared> shared);
+  ~LockTable();
 
   // Granted timeouts lie between these: a client asking for "Infinite"
   // gets the longest.
@@ -52,6 +70,8 @@ class LockTable {
 
   // Takes `lock`, filling its token and expiry: VERBD_LOCKED when a lock
   // of another conflicts with it.
+  // When the table cannot be reached: VERBD_IO_ERROR from these, and no
+  // locks from affecting().
   verbd_status acquire(Lock& lock, std::int64_t timeout_s);
   // Renews the lock `token` that covers `path`; VERBD_NOT_FOUND when none does.
   verbd_status refresh(std::string_view path, std::string_view token, std::int64_t timeout_s, Lock& renewed);
@@ -65,14 +85,21 @@ class LockTable {
 
  private:
   template <class Use>
-  auto use(bool change, Use&& use_locks);
+  auto use(bool change, Use&& use_locks)
+      -> std::optional<decltype(use_locks(std::declval<std::vector<Lock>&>()))>;
+  template <class Use>
+  auto use_shared(bool change, Use& use_locks)
+      -> std::optional<decltype(use_locks(std::declval<std::vector<Lock>&>()))>;
   void read_if_changed();
-  void write();
+  static std::uint64_t generation_of(std::string_view text);
+  void decode(std::string_view text);
+  std::string encoded() const;
   void drop_expired();
 
   std::mutex mutex_;  // between this process's threads; the flock is between processes
   std::vector<Lock> locks_;
-  Fd file_;  // not open: the table lives in memory only
+  Fd file_;  // not open: the table lives in memory, or is shared_
+  std::unique_ptr<Shared> shared_;
   std::uint64_t generation_ = 0;
 };
 
