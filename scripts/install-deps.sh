@@ -8,7 +8,8 @@ packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev
-  libedit-dev libexpat1-dev libssl-dev
+  libedit-dev libexpat1-dev libssl-dev libhiredis-dev pkg-config
+  redis-server haproxy
   litmus openssl goaccess prometheus lintian dpkg-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -31,12 +31,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # server with two workers and many clients, worker processes that crash and
 # are replaced, plugin calls on pool threads that are slow or stuck, large
 # request bodies written by a thread of their own and handed to pool
-# threads, response bodies handed back from them piece by piece, and
+# threads, response bodies handed back from them piece by piece, the
+# redis store shared by several hosts, and
 # WebDAV locks and moves under concurrent requests; HTTPS, the metrics and
 # the log files, written by every worker thread.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
-  --tests 'StoreConcurrency|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies|StreamedResponses|BodyStream|SpoolWriter|Webdav|Https|Metrics|Logs'
+  --tests 'StoreConcurrency|RedisStore|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies|StreamedResponses|BodyStream|SpoolWriter|Webdav|Https|Metrics|Logs'
 
 # The request parser, path normalisation and the If field under libFuzzer (clang).
 echo "== build-fuzz: build"

@@ -1,6 +1,9 @@
 #include "config/config.hpp"
 
 #include <toml++/toml.h>
+#include <boost/url/parse.hpp>
+
+#include <charconv>
 
 #include <set>
 #include <thread>
@@ -55,6 +58,18 @@ class Section {
     std::int64_t value = target.count();
     read(key, value, 1, 24 * 3600 * 1000);
     target = std::chrono::milliseconds(value);
+  }
+
+  // An array of strings.
+  void read_strings(const std::string& key, std::vector<std::string>& target) {
+    known_.insert(key);
+    const toml::node* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    if (array == nullptr || !array->is_homogeneous(toml::node_type::string))
+      fail(*node, key, "must be an array of strings");
+    target.clear();
+    for (const auto& item : *array) target.push_back(*item.value<std::string>());
   }
 
   // Refuses keys nobody read; `nested` names tables handled elsewhere.
@@ -164,6 +179,77 @@ void read_plugins(const std::filesystem::path& file, const toml::table& root, Pl
   }
 }
 
+}  // namespace
+
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  unsigned number = 0;
+  auto digits = text.substr(colon + 1);
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size() || number > 65535)
+    return false;
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  port = static_cast<std::uint16_t>(number);
+  return true;
+}
+
+std::string read_redis_url(const std::string& url, Redis& redis) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "redis" || !parsed->has_authority() || parsed->host().empty())
+    return "must be redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]";
+  if (parsed->has_query() || parsed->has_fragment()) return "must have no query (?) or fragment (#)";
+  redis.host = parsed->host_address();
+  if (parsed->has_port()) {
+    if (parsed->port_number() == 0) return "must have a port from 1 to 65535";
+    redis.port = parsed->port_number();
+  }
+  std::string path = parsed->path();
+  if (!path.empty() && path != "/") {
+    unsigned database = 0;
+    auto [end, error] = std::from_chars(path.data() + 1, path.data() + path.size(), database);
+    if (error != std::errc{} || end != path.data() + path.size())
+      return "must end with a database number, as in redis://HOST:PORT/0";
+    redis.database = database;
+  }
+  if (parsed->has_userinfo()) {
+    redis.username = parsed->user();
+    redis.password = parsed->password();
+  }
+  return {};
+}
+
+namespace {
+
+void read_redis(Section& section, Redis& redis) {
+  section.read("url", redis.url);
+  if (const toml::node* node = section.table() ? section.table()->get("url") : nullptr)
+    if (std::string problem = read_redis_url(redis.url, redis); !problem.empty())
+      section.fail(*node, "url", problem);
+  std::vector<std::string> seeds;
+  section.read_strings("cluster", seeds);
+  for (const auto& seed : seeds) {
+    RedisNode node;
+    if (!split_host_port(seed, node.host, node.port) || node.port == 0)
+      section.fail(*section.table()->get("cluster"), "cluster",
+                   "must list nodes as \"HOST:PORT\", not \"" + seed + "\"");
+    redis.cluster.push_back(node);
+  }
+  if (!redis.cluster.empty() && section.table()->get("url") != nullptr)
+    section.fail(*section.table()->get("cluster"), "cluster",
+                 "and url cannot both be set: a cluster is found from its nodes");
+  section.read("username", redis.username);
+  section.read("password", redis.password);
+  section.read("prefix", redis.prefix);
+  section.read_milliseconds("timeout_ms", redis.timeout);
+  section.read("wait_replicas", redis.wait_replicas, 0, 100);
+  section.read_milliseconds("wait_timeout_ms", redis.wait_timeout);
+  if (const toml::node* node = section.table() ? section.table()->get("prefix") : nullptr)
+    if (redis.prefix.empty() || redis.prefix.find_first_of("{}") != std::string::npos)
+      section.fail(*node, "prefix", "must be a non-empty string without '{' or '}'");
+}
+
 void read_store(const std::filesystem::path& file, const toml::table& root, Store& store) {
   Section section(file, root, "store");
   section.read("backend", store.backend);
@@ -172,11 +258,17 @@ void read_store(const std::filesystem::path& file, const toml::table& root, Stor
   std::int64_t recheck = store.recheck.count();
   section.read("recheck_ms", recheck, 0, 60'000);
   store.recheck = std::chrono::milliseconds(recheck);
+  read_redis(section, store.redis);
   section.refuse_unknown();
-  if (store.backend != "files" && store.backend != "memory") {
+  if (store.backend != "files" && store.backend != "memory" && store.backend != "redis") {
     const toml::node* node = section.table()->get("backend");
-    section.fail(*node, "backend", "must be \"files\" or \"memory\"");
+    section.fail(*node, "backend", "must be \"files\", \"memory\" or \"redis\"");
   }
+  if (store.backend != "redis")
+    for (const char* key : {"url", "cluster", "username", "password", "prefix", "timeout_ms", "wait_replicas",
+                            "wait_timeout_ms"})
+      if (const toml::node* node = section.table() ? section.table()->get(key) : nullptr)
+        section.fail(*node, key, "is a setting of the redis store, and backend is not \"redis\"");
 }
 
 void read_log(const std::filesystem::path& file, const toml::table& root, Log& log) {
@@ -233,22 +325,9 @@ void read_metrics(const std::filesystem::path& file, const toml::table& root, Me
   section.read("listen", listen);
   section.refuse_unknown();
   if (listen.empty()) return;
-  auto colon = listen.rfind(':');
-  std::uint32_t port = 0;
-  bool digits =
-      colon != std::string::npos && colon > 0 && colon + 1 < listen.size() && listen.size() - colon - 1 <= 5;
-  for (std::size_t i = colon + 1; digits && i < listen.size(); ++i) {
-    digits = listen[i] >= '0' && listen[i] <= '9';
-    port = port * 10 + static_cast<std::uint32_t>(listen[i] - '0');
-  }
-  if (!digits || port > 65535)
+  if (!split_host_port(listen, metrics.host, metrics.port))
     section.fail(*section.table()->get("listen"), "listen", "must be \"HOST:PORT\", e.g. \"127.0.0.1:9145\"");
   metrics.enabled = true;
-  metrics.host = listen.substr(0, colon);
-  if (metrics.host.size() > 2 && metrics.host.front() == '[' && metrics.host.back() == ']')
-    metrics.host = metrics.host.substr(1, metrics.host.size() - 2);  // "[::1]:9145"
-
-  metrics.port = static_cast<std::uint16_t>(port);
 }
 
 }  // namespace

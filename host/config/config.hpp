@@ -14,7 +14,9 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 namespace verbd::config {
 
@@ -68,14 +70,45 @@ struct Plugins {
   std::set<std::string, std::less<>> isolated;
 };
 
+struct RedisNode {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// The redis store's server, or cluster, and how far a write must have gone
+// before it is answered (README, "Several hosts: the redis store").
+struct Redis {
+  std::string url = "redis://127.0.0.1:6379/0";  // redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
+  // From the URL, and the username and password keys, which win over it.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  unsigned database = 0;
+  std::string username;
+  std::string password;
+  // Some nodes of a Redis Cluster, to find the others from: set instead of url.
+  std::vector<RedisNode> cluster;
+  std::string prefix = "verbd";                  // keys are "{PREFIX}:...": one hash slot
+  std::chrono::milliseconds timeout{2000};       // to connect, and for each command
+  unsigned wait_replicas = 0;                    // WAIT for this many replicas after a write
+  std::chrono::milliseconds wait_timeout{1000};  // ... this long at most, else 503
+};
+
+// "HOST:PORT" (or "[IPv6]:PORT") into its parts; false when it is not that.
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port);
+
+// Fills `redis`'s host, port, database and (when the URL has them) username
+// and password from `url`; the empty string, or what is wrong with it.
+std::string read_redis_url(const std::string& url, Redis& redis);
+
 struct Store {
-  std::string backend = "files";  // "files" or "memory"
+  std::string backend = "files";  // "files", "memory" or "redis"
   std::filesystem::path root;
   bool fsync = true;
   // files store: how long a small resource kept in memory is served without
   // looking at its file for changes made by other programs (writes through
   // verbd are seen at once).
   std::chrono::milliseconds recheck{100};
+  Redis redis{};
 };
 
 // How an access-log line looks: the Combined Log Format that log analysers

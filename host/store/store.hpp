@@ -97,6 +97,11 @@ class Store {
   virtual Status change_properties(std::string_view path, std::span<const PropertyChange> changes) = 0;
   // The WebDAV locks on this store's resources.
   virtual LockTable& locks() = 0;
+
+  // Whether a read may wait on another machine (a Redis server): then the
+  // host calls even the plugins that never block on a pool thread, never
+  // on an event loop.
+  virtual bool reads_may_wait() const noexcept { return false; }
 };
 
 struct FilesOptions {
@@ -114,8 +119,17 @@ struct FilesOptions {
 // Throws std::runtime_error when the root cannot be created or opened.
 std::unique_ptr<Store> make_files_store(const FilesOptions& options);
 std::unique_ptr<Store> make_memory_store();
+// Connects when first used, and again whenever a connection failed.
+std::unique_ptr<Store> make_redis_store(const config::Redis& settings);
 // The backend the [store] section names.
 std::unique_ptr<Store> make_store(const config::Store& config, bool clear_scratch = true);
+
+// A store that cannot reach its server (redis) fails the call with
+// VERBD_IO_ERROR and marks the calling thread with why; the host answers a
+// request during which that happened with 503 instead of 500.
+void mark_unreachable(std::string why) noexcept;
+// The last mark's text, cleared; empty when there was none.
+std::string take_unreachable() noexcept;
 
 // Removes from the files store at `root` the scratch files of process
 // `pid`: the writes it was making when it died. Their targets hold the old

@@ -28,6 +28,15 @@
 namespace verbd::supervisor {
 namespace {
 
+// Where the store is, for the "listening" line (never the password).
+std::string store_location(const config::Store& store) {
+  if (store.backend == "files") return store.root.string();
+  if (store.backend == "redis")
+    return fmt::format("{}:{}/{} (keys {{{}}}:*)", store.redis.host, store.redis.port, store.redis.database,
+                       store.redis.prefix);
+  return "(memory)";
+}
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -220,7 +229,7 @@ class Supervisor {
     std::string https = tls_port_ ? fmt::format(" and https://{}:{}/", server.host, tls_port_) : "";
     log().info("listening on http://{}:{}/{} with {} worker(s) in {} process(es), {} store at {}",
                server.host, port_, https, server.workers, server.processes, config_.store.backend,
-               config_.store.backend == "files" ? config_.store.root.string() : "(memory)");
+               store_location(config_.store));
     if (metrics_) log().info("metrics at http://{}:{}/metrics", config_.metrics.host, metrics_->port());
   }
 

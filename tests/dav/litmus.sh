@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs litmus, the WebDAV conformance suite (Debian package `litmus`), with
 # all five of its suites, against verbd serving config/webdav.toml's plugin
-# folder on the given store, on a free loopback port. Passes only when every
-# test passes and none warns: 104 of 104.
-#   tests/dav/litmus.sh BUILD_DIR SOURCE_DIR files|memory
+# folder on the given store, on a free loopback port (for the redis store,
+# with a redis-server of its own on another). Passes only when every test
+# passes and none warns: 104 of 104.
+#   tests/dav/litmus.sh BUILD_DIR SOURCE_DIR files|memory|redis
 set -euo pipefail
 build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
@@ -13,8 +14,24 @@ command -v litmus >/dev/null || { echo "litmus.sh: needs litmus (apt-get install
 
 work=$(mktemp -d /tmp/verbd-litmus.XXXXXX)
 pid=""
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+redis_pid=""
+cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null
+  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
+
+redis_settings=""
+if [[ $backend == redis ]]; then
+  command -v redis-server >/dev/null || { echo "litmus.sh: needs redis-server (apt-get install redis-server)" >&2; exit 2; }
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --dir "$work" >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  wait_for_port "$redis_port"
+  redis_settings="url = \"redis://127.0.0.1:$redis_port/0\""
+fi
 
 # config/webdav.toml as shipped, but on port 0, this build's plugins, a store of its own.
 sed -e 's|^port = .*|port = 0|' \
@@ -23,6 +40,9 @@ sed -e 's|^port = .*|port = 0|' \
     -e "s|^root = .*|root = \"$work/data\"|" \
     -e 's|^fsync = true|fsync = false|' \
     "$source_dir/config/webdav.toml" >"$work/webdav.toml"
+if [[ -n $redis_settings ]]; then  # the root and fsync are the files store's
+  sed -i -e '/^root = /d' -e '/^fsync = /d' -e "s|^backend = .*|&\n$redis_settings|" "$work/webdav.toml"
+fi
 grep -q "^backend = \"$backend\"" "$work/webdav.toml" || { echo "litmus.sh: could not set the backend" >&2; exit 2; }
 start_verbd "$build/bin/verbd" "$work/webdav.toml" "$work/log"
 "$build/bin/verb" MKCOL "http://127.0.0.1:$port/dav/" --fail >/dev/null

@@ -1,7 +1,9 @@
 // A fixture for suites that run once per store backend: GetParam() names
-// the backend ("files" or "memory"); store_ is a fresh one in a temp folder.
+// the backend ("files", "memory" or "redis"); store_ is a fresh one in a
+// temp folder, or under keys of its own in the test program's Redis.
 #pragma once
 
+#include "redis_server.hpp"
 #include "store/store.hpp"
 #include "temp_folder.hpp"
 
@@ -19,6 +21,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
     config.backend = GetParam();
     config.root = folder_.path() / "root";
     config.fsync = false;
+    if (GetParam() == "redis") config.redis = RedisServer::shared().settings();
     store_ = store::make_store(config);
   }
 

@@ -168,7 +168,7 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
             file + ":2:20: server.batch_scheduling must be true or false");
   EXPECT_EQ(error_of(folder, "[sever]\n"), file + ":1:2: unknown section [sever]");
   EXPECT_EQ(error_of(folder, "[store]\nbackend = \"disk\"\n"),
-            file + ":2:11: store.backend must be \"files\" or \"memory\"");
+            file + ":2:11: store.backend must be \"files\", \"memory\" or \"redis\"");
   EXPECT_EQ(error_of(folder, "[store]\nrecheck_ms = -1\n"),
             file + ":2:14: store.recheck_ms must be an integer from 0 to 60000");
   EXPECT_EQ(error_of(folder, "[log]\nlevel = \"loud\"\n"),
@@ -229,6 +229,65 @@ TEST(Config, RefusesAnIncompleteTlsTableAndABadMetricsAddress) {
             file + ":2:10: metrics.listen must be \"HOST:PORT\", e.g. \"127.0.0.1:9145\"");
   EXPECT_EQ(error_of(folder, "[log]\naccess_format = \"clf\"\n"),
             file + ":2:17: log.access_format must be \"combined\", \"verbd\" or \"json\"");
+}
+
+TEST(Config, ReadsTheRedisStoreFromItsUrlAndKeys) {
+  TempFolder folder;
+  folder.write("verbd.toml", R"(
+[store]
+backend = "redis"
+url = "redis://reader:s%40cret@10.0.0.7:7000/3"
+prefix = "site"
+timeout_ms = 250
+wait_replicas = 1
+wait_timeout_ms = 400
+)");
+  Config config = load(folder / "verbd.toml");
+  EXPECT_EQ(config.store.backend, "redis");
+  const Redis& redis = config.store.redis;
+  EXPECT_EQ(redis.host, "10.0.0.7");
+  EXPECT_EQ(redis.port, 7000);
+  EXPECT_EQ(redis.database, 3u);
+  EXPECT_EQ(redis.username, "reader");
+  EXPECT_EQ(redis.password, "s@cret") << "percent-decoded";
+  EXPECT_EQ(redis.prefix, "site");
+  EXPECT_EQ(redis.timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(redis.wait_replicas, 1u);
+  EXPECT_EQ(redis.wait_timeout, std::chrono::milliseconds(400));
+
+  folder.write("verbd.toml", "[store]\nbackend = \"redis\"\npassword = \"other\"\n");
+  Config defaults = load(folder / "verbd.toml");
+  EXPECT_EQ(defaults.store.redis.host, "127.0.0.1");
+  EXPECT_EQ(defaults.store.redis.port, 6379);
+  EXPECT_EQ(defaults.store.redis.database, 0u);
+  EXPECT_EQ(defaults.store.redis.password, "other");
+  EXPECT_EQ(defaults.server.processes, defaults.server.workers) << "every process reaches the one Redis";
+
+  folder.write("verbd.toml",
+               "[store]\nbackend = \"redis\"\ncluster = [\"127.0.0.1:7000\", \"[::1]:7001\"]\n");
+  Config cluster = load(folder / "verbd.toml");
+  ASSERT_EQ(cluster.store.redis.cluster.size(), 2u);
+  EXPECT_EQ(cluster.store.redis.cluster[0].host, "127.0.0.1");
+  EXPECT_EQ(cluster.store.redis.cluster[0].port, 7000);
+  EXPECT_EQ(cluster.store.redis.cluster[1].host, "::1");
+  EXPECT_EQ(cluster.store.redis.cluster[1].port, 7001);
+}
+
+TEST(Config, RefusesABadRedisUrlAndRedisKeysForAnotherStore) {
+  TempFolder folder;
+  std::string file = (folder / "verbd.toml").string();
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\nurl = \"http://host/\"\n"),
+            file + ":3:7: store.url must be redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\nurl = \"redis://host/x\"\n"),
+            file + ":3:7: store.url must end with a database number, as in redis://HOST:PORT/0");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\nprefix = \"a{b}\"\n"),
+            file + ":3:10: store.prefix must be a non-empty string without '{' or '}'");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\ncluster = [\"a:1\", \"b\"]\n"),
+            file + ":3:11: store.cluster must list nodes as \"HOST:PORT\", not \"b\"");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\ncluster = [\"a:1\"]\nurl = \"redis://b/0\"\n"),
+            file + ":3:11: store.cluster and url cannot both be set: a cluster is found from its nodes");
+  EXPECT_EQ(error_of(folder, "[store]\nurl = \"redis://host/0\"\n"),
+            file + ":2:7: store.url is a setting of the redis store, and backend is not \"redis\"");
 }
 
 TEST(Config, SyntaxErrorsNameTheirPlace) {

@@ -97,7 +97,7 @@ TEST_P(StoreConcurrency, ReadersSeeWholeVersionsWhileWritersReplaceAndRemove) {
   EXPECT_EQ(torn.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConcurrency, ::testing::Values("files", "memory"));
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConcurrency, ::testing::Values("files", "memory", "redis"));
 
 }  // namespace
 }  // namespace verbd::store

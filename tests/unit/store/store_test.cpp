@@ -214,7 +214,7 @@ TEST_P(StoreTest, WritesASpooledBodyInEveryMode) {
   EXPECT_EQ(get("/two"), body);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("files", "memory"));
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("files", "memory", "redis"));
 
 // What only the files backend has: a real folder, durability, symlinks.
 class FilesStoreTest : public ::testing::Test {

@@ -224,7 +224,7 @@ TEST_P(WebdavStoreTest, LocksGoWithWhatTheyLockedAndExpire) {
   EXPECT_TRUE(store_->locks().affecting("/brief").empty()) << "a lock ends at its timeout";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, WebdavStoreTest, ::testing::Values("files", "memory"));
+INSTANTIATE_TEST_SUITE_P(Backends, WebdavStoreTest, ::testing::Values("files", "memory", "redis"));
 
 // The files store's table is one file: what one process (here, one more
 // open of the file) takes, the others see, and it outlives the table.

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Several verbd hosts on a Redis Cluster behind HAProxy
+# (scripts/local-cluster.sh: 3 masters, 3 replicas, 3 hosts with
+# wait_replicas = 1), and what README's "Several hosts" promises of them:
+#  1. a host whose first listed node does not serve the store's hash slot
+#     follows the cluster's MOVED redirect to the node that does;
+#  2. one verbd killed with SIGKILL while writers write through HAProxy:
+#     HAProxy routes around it, and every acknowledged write reads back
+#     whole through every remaining host;
+#  3. the Redis master of the store's slot killed with SIGKILL: the cluster
+#     promotes its replica, and writes succeed again (with wait_replicas = 0
+#     once the replica is promoted; with 1 once a replica follows the new
+#     master again: the old master, restarted); no write acknowledged with
+#     wait_replicas = 1 is lost.
+# Prints the figures; fails when a promise is broken.
+#   tests/cluster/several_hosts.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
+source "$source_dir/tests/support/start_verbd.sh"
+work=$(mktemp -d /tmp/verbd-cluster.XXXXXX)
+cluster_pid="" extra=()
+cleanup() {
+  touch "$work/stop"
+  for p in "${extra[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n $cluster_pid ]] && kill "$cluster_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+check() {  # check WHAT CONDITION...
+  local what=$1
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
+}
+
+"$source_dir/scripts/local-cluster.sh" "$build" "$work/cluster" >"$work/cluster.out" 2>&1 &
+cluster_pid=$!
+for _ in $(seq 300); do [[ -f $work/cluster/cluster.env ]] && break; sleep 0.1; done
+[[ -f $work/cluster/cluster.env ]] || { cat "$work/cluster.out"; exit 1; }
+source "$work/cluster/cluster.env"
+read -r -a verbd_ports <<<"$VERBD_PORTS"
+read -r -a verbd_pids <<<"$VERBD_PIDS"
+read -r -a redis_ports <<<"$REDIS_PORTS"
+read -r -a redis_pids <<<"$REDIS_PIDS"
+
+# The node whose role (master or slave) serves the store's slot, as "PORT".
+slot=$(redis-cli -p "${redis_ports[0]}" cluster keyslot "{verbd}:tree")
+slot_master() {
+  for port in "${redis_ports[@]}"; do
+    redis-cli -p "$port" cluster nodes 2>/dev/null | awk -v slot="$slot" '
+      $3 ~ /master/ && $3 !~ /fail/ {for (i = 9; i <= NF; i++) {split($i, r, "-"); if (r[2] == "") r[2] = r[1];
+        if (slot >= r[1] && slot <= r[2]) {sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2; exit}}}' && return 0
+  done
+}
+master=$(slot_master)
+a_replica=""
+for port in "${redis_ports[@]}"; do
+  redis-cli -p "$port" info replication | grep -q "role:slave" && { a_replica=$port; break; }
+done
+
+# 1. A host told first of a replica: every command there is MOVED on.
+sed -e "s|^cluster = \[|cluster = [\"127.0.0.1:$a_replica\", |" -e 's|^wait_replicas = 1|wait_replicas = 0|' \
+  "$work/cluster/verbd-1.toml" >"$work/redirected.toml"
+start_verbd "$build/bin/verbd" "$work/redirected.toml" "$work/redirected.log"
+extra+=("$pid")
+redirected_port=$port
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary moved "http://127.0.0.1:$redirected_port/moved")
+check "a host whose first node ($a_replica) is a replica follows MOVED to the slot's master ($master): PUT $code" \
+  test "$code" = 201
+check "what it wrote is read through another host" \
+  test "$(curl -s "http://127.0.0.1:${verbd_ports[1]}/moved")" = moved
+
+# writer NAME PORT: PUTs new resources until $work/stop exists; each one
+# answered 201 goes to $work/acked-NAME as "TIME PATH", each other answer to
+# $work/refused-NAME as "TIME CODE".
+writer() {
+  local n=0 path code
+  while [[ ! -f $work/stop ]]; do
+    path="/w/$1/$((n++))"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT --data-binary "$path" \
+      "http://127.0.0.1:$2$path" || true)
+    if [[ $code == 201 ]]; then echo "$(date +%s.%N) $path" >>"$work/acked-$1"; else echo "$(date +%s.%N) $code" >>"$work/refused-$1"; fi
+  done
+}
+
+writer_pids=()
+start_writer() {
+  writer "$@" &
+  writer_pids+=($!)
+}
+stop_writers() {
+  touch "$work/stop"
+  wait "${writer_pids[@]}" 2>/dev/null || true
+  writer_pids=()
+  rm -f "$work/stop"
+}
+
+# read_back PORT NAME...: how many acknowledged writes of these writers do
+# not read back whole through the host at PORT.
+read_back() {
+  local port=$1 bad=0
+  shift
+  for name in "$@"; do
+    [[ -f $work/acked-$name ]] || continue
+    awk '{print $2}' "$work/acked-$name" >"$work/paths"
+    while mapfile -t -n 200 batch && ((${#batch[@]})); do
+      urls=("${batch[@]/#/http://127.0.0.1:$port}")
+      got=$(curl -s -w '\n' "${urls[@]}")
+      expected=$(printf '%s\n' "${batch[@]}")
+      [[ $got == "$expected" ]] || bad=$((bad + $(diff <(echo "$got") <(echo "$expected") | grep -c '^>' || true)))
+    done <"$work/paths"
+  done
+  echo "$bad"
+}
+count() { { cat "$@" 2>/dev/null || true; } | wc -l; }
+
+# 2. Writers through HAProxy; one host killed under them.
+for w in a b c d; do start_writer "$w" "$HAPROXY_PORT"; done
+sleep 2
+host_killed_at=$(date +%s.%N)
+kill -9 "${verbd_pids[0]}"
+sleep 2
+stop_writers
+acked=$(count "$work"/acked-[abcd])
+refused=$(count "$work"/refused-[abcd])
+echo "host killed: $acked writes acknowledged through HAProxy, $refused not:$(answers "$work"/refused-[abcd])"
+for port in "${verbd_ports[@]:1}"; do
+  check "every acknowledged write reads back whole through the host on port $port" test "$(read_back "$port" a b c d)" = 0
+done
+check "HAProxy routed around the killed host: writes were acknowledged after it died" \
+  test "$(awk -v t="$host_killed_at" '$1 > t + 0.5' "$work"/acked-[abcd] | wc -l)" -gt 0
+
+# 3. The slot's master killed: writes through HAProxy (wait_replicas = 1)
+# and through the redirected host (wait_replicas = 0).
+for w in e f; do start_writer "$w" "$HAPROXY_PORT"; done
+start_writer quick "$redirected_port"
+sleep 1
+master_pid=""
+for i in "${!redis_ports[@]}"; do [[ ${redis_ports[$i]} == "$master" ]] && master_index=$i && master_pid=${redis_pids[$i]}; done
+killed_at=$(date +%s.%N)
+kill -9 "$master_pid"
+new_master=""
+for _ in $(seq 300); do
+  new_master=$(slot_master || true)
+  [[ -n $new_master && $new_master != "$master" ]] && break
+  sleep 0.1
+done
+promoted_at=$(date +%s.%N)
+redis-server "$work/cluster/redis-$((master_index + 1))/redis.conf" &
+extra+=($!)
+restarted_at=$(date +%s.%N)
+for _ in $(seq 300); do
+  [[ -n $(awk -v t="$restarted_at" '$1 > t' "$work"/acked-[ef] 2>/dev/null) ]] && break
+  sleep 0.1
+done
+sleep 1
+stop_writers
+first_after() { awk -v t="$killed_at" '$1 > t {printf "%.1f", $1 - t; exit}' <(sort -n "$@" 2>/dev/null); }
+answers() { { cat "$@" 2>/dev/null || true; } | awk '{n[$2]++} END {for (c in n) printf " %s x %d", c, n[c]}'; }
+quick_back=$(first_after "$work/acked-quick")
+waited_back=$(first_after "$work"/acked-[ef])
+echo "master $master killed: replica $new_master promoted after $(awk -v a="$promoted_at" -v k="$killed_at" 'BEGIN {printf "%.1f", a - k}') s;" \
+  "writes with wait_replicas = 0 acknowledged again after ${quick_back:-never} s;" \
+  "the old master restarted at $(awk -v a="$restarted_at" -v k="$killed_at" 'BEGIN {printf "%.1f", a - k}') s," \
+  "writes with wait_replicas = 1 acknowledged again after ${waited_back:-never} s;" \
+  "writes answered otherwise meanwhile:$(answers "$work"/refused-[ef] "$work/refused-quick")"
+check "the cluster promoted a replica" test -n "$new_master" -a "$new_master" != "$master"
+check "writes with wait_replicas = 0 succeed again after the failover" test -n "$quick_back"
+check "writes with wait_replicas = 1 succeed again once the master has a replica" test -n "$waited_back"
+for port in "${verbd_ports[@]:1}"; do
+  check "every write acknowledged with wait_replicas = 1 reads back through the host on port $port" \
+    test "$(read_back "$port" a b c d e f)" = 0
+done
+echo "several_hosts.sh: $failures failed"
+((failures == 0))
