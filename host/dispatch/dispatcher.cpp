@@ -80,7 +80,8 @@ void Dispatcher::answer(const http::Request& request, http::Response& response) 
 std::shared_ptr<http::Pending> Dispatcher::answer_or_defer(http::Request& request, http::Response& response) {
   const plugin::Plugin* plugin = choose(request, response);
   if (plugin == nullptr) return nullptr;
-  if (pool_ == nullptr || (plugin->never_blocks() && plugin->remote() == nullptr)) {
+  bool on_this_loop = plugin->never_blocks() && plugin->remote() == nullptr && !store_.reads_may_wait();
+  if (pool_ == nullptr || on_this_loop) {
     call_here(*plugin, request, response);
     return nullptr;
   }

@@ -67,6 +67,16 @@ void end_streamed_body(const plugin::Plugin& plugin, const http::Request& reques
   draft.streamer->end(complete);
 }
 
+// The plugin failed because the store could not be reached: not its fault,
+// nor for good. 503, and a client may try again.
+void answer_store_unreachable(const http::Request& request, http::Response& response,
+                              const std::string& why) {
+  log().debug("{} {}: the store could not be reached ({}): answered 503", request.method, request.target,
+              why);
+  response.refuse(503, "the store could not be reached; try again shortly");
+  response.add_field("Retry-After", "1");
+}
+
 void call_loaded(const CallSubject& subject, const http::Request& request, store::Store& store,
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
                  Streamer* streamer) {
@@ -78,11 +88,15 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
   note_call(record, subject, request);
   verbd_request c = c_request(request, subject.allow, scratch);  // host code: before the call is marked
   std::int32_t status;
+  store::take_unreachable();  // a mark left by host code before the call is not this call's
   {
     board::InPlugin in_plugin(record);
     status = plugin.handle(c, draft.handle());
   }
   if (draft.sending == Draft::Sending::streaming) return end_streamed_body(plugin, request, draft, status);
+  std::string unreachable = store::take_unreachable();
+  if (!unreachable.empty() && (status != VERBD_OK || draft.broken || response.status() >= 500))
+    return answer_store_unreachable(request, response, unreachable);
   if (status != VERBD_OK || draft.broken) metrics::add_shared(metrics::events().plugin_errors);
   if (status != VERBD_OK) {
     log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
