@@ -37,9 +37,6 @@ start_work_folder() {
   printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
 }
 
-# free_port: a TCP port of 127.0.0.1 that nothing listens on now.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 # start_nginx FOLDER CONNECTIONS HTTP: nginx with one worker process of
 # CONNECTIONS connections, its configuration, pid and error log in FOLDER,
 # HTTP the inside of its http { } block; sets $nginx_pid, adds it to $pids.
