@@ -44,11 +44,17 @@ Status status_of(const Reply& reply) { return static_cast<Status>(reply->integer
 // it refused (out of memory, say).
 bool answered(const Reply& reply) { return reply && reply->type != REDIS_REPLY_ERROR; }
 
-// Redis at its maxmemory refuses writes: the store is full, 507.
+// Redis at its maxmemory refuses writes, and any value over its
+// proto-max-bulk-len: the store is full, 507.
 Status failure(const Reply& reply) {
-  return reply && std::string_view(reply->str, reply->len).starts_with("OOM") ? VERBD_NO_SPACE
-                                                                              : VERBD_IO_ERROR;
+  if (!reply) return VERBD_IO_ERROR;
+  std::string_view text(reply->str, reply->len);
+  bool full = text.starts_with("OOM") || text.find("maximum allowed size") != std::string_view::npos;
+  return full ? VERBD_NO_SPACE : VERBD_IO_ERROR;
 }
+
+// The most bytes Redis takes in one value (its default proto-max-bulk-len).
+constexpr std::uint64_t most_resource_bytes = 512 * 1024 * 1024;
 
 class RedisStore final : public Store {
  public:
@@ -70,6 +76,8 @@ class RedisStore final : public Store {
     if (!is_store_path(write.path)) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
     if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
+    std::uint64_t size = write.body_file != nullptr ? write.body_file->size : write.body.size();
+    if (size > most_resource_bytes) return VERBD_NO_SPACE;
     std::string from_file;  // Redis takes a body whole, a spooled one too
     if (write.body_file != nullptr &&
         append_file_start(write.body_file->fd, write.body_file->size, from_file) != 0)

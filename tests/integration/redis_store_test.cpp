@@ -115,6 +115,28 @@ TEST_F(RedisStoreTest, AnOutageIsAnswered503AndEndsWithoutARestart) {
   EXPECT_TRUE(host->err_shows(R"(\[store\] info: redis 127\.0\.0\.1:\d+/0: answering again)")) << host->err();
 }
 
+TEST_F(RedisStoreTest, AuthenticatesWithThePasswordGivenAndSaysWhenItIsWrong) {
+  RedisServer redis({"--requirepass", "s3cret"});
+  auto right = start_host(redis, "password = \"s3cret\"\n");
+  EXPECT_EQ(fetch(right->port(), "PUT", "/p", "x").status, 201);
+  EXPECT_EQ(fetch(right->port(), "GET", "/p").body, "x");
+  auto wrong = start_host(redis, "password = \"guess\"\n");
+  EXPECT_EQ(fetch(wrong->port(), "GET", "/p").status, 503);
+  EXPECT_TRUE(wrong->err_shows(R"(\[store\] error: redis .*AUTH: WRONGPASS)")) << wrong->err();
+}
+
+TEST_F(RedisStoreTest, ARedisOutOfMemoryIs507AndKeepsWhatItHad) {
+  RedisServer redis({"--maxmemory", "16mb", "--maxmemory-policy", "noeviction"});
+  auto host = start_host(redis);
+  std::string big(6 * 1024 * 1024, 'a');
+  ASSERT_EQ(fetch(host->port(), "PUT", "/first", big).status, 201);
+  int status = 0;
+  for (int i = 0; i < 5 && status != 507; ++i)
+    status = fetch(host->port(), "PUT", "/more-" + std::to_string(i), big).status;
+  EXPECT_EQ(status, 507) << "Redis over its maxmemory refuses writes";
+  EXPECT_EQ(fetch(host->port(), "GET", "/first").body.size(), big.size());
+}
+
 TEST_F(RedisStoreTest, AHostKilledUnderLoadLosesNoAcknowledgedWrite) {
   RedisServer redis;
   auto doomed = start_host(redis), survivor = start_host(redis);
