@@ -59,7 +59,7 @@ constexpr std::uint64_t most_resource_bytes = 512 * 1024 * 1024;
 class RedisStore final : public Store {
  public:
   explicit RedisStore(const config::Redis& settings)
-      : client_(std::make_shared<RedisClient>(settings, redis_script)),
+      : client_(std::make_unique<RedisClient>(settings, redis_script)),
         prefix_("{" + settings.prefix + "}:"),
         tree_(prefix_ + "tree"),
         locks_(std::make_unique<SharedLocks>(*this)) {}
@@ -220,7 +220,7 @@ class RedisStore final : public Store {
   static std::string_view flag(bool on) { return on ? "1" : "0"; }
   static std::string now_text() { return std::to_string(std::time(nullptr)); }
 
-  std::shared_ptr<RedisClient> client_;
+  std::unique_ptr<RedisClient> client_;
   std::string prefix_;
   std::string tree_;
   LockTable locks_;

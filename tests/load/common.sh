@@ -24,6 +24,18 @@ median() {
   tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
 }
 
+# write_put_script FILE: a wrk script that PUTs a new 100-byte resource,
+# /bench/RANDOM-N, with each request.
+write_put_script() {
+  cat >"$1" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("PUT", "/bench/" .. math.random(1, 1e9) .. "-" .. n, nil, string.rep("x", 100))
+end
+LUA
+}
+
 # wrk, installed when missing.
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 

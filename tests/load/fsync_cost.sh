@@ -20,13 +20,7 @@ data=$(mktemp -d "${DATA_DIR:-$work}/verbd-fsync-data.XXXXXX")
 pid=""
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$data"; }
 trap cleanup EXIT
-cat >"$work/put.lua" <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("PUT", "/bench/" .. math.random(1, 1e9) .. "-" .. n, nil, string.rep("x", 100))
-end
-LUA
+write_put_script "$work/put.lua"
 
 # One round: PUTs per second of build $1 with fsync $2, into a folder of its
 # own, $data/$3. The folders are removed at the end only: removing thousands

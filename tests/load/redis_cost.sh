@@ -19,13 +19,7 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --d
 redis_pid=$!
 pids+=("$redis_pid")
 wait_for_port "$redis_port"
-cat >"$work/put.lua" <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("PUT", "/put/" .. math.random(1, 1e9) .. "-" .. n, nil, string.rep("x", 100))
-end
-LUA
+write_put_script "$work/put.lua"
 ticks_per_second=$(getconf CLK_TCK)
 
 # cpu_ticks PID...: their utime + stime so far.
