@@ -35,17 +35,21 @@ bool is_error(const Reply& reply) { return reply && reply->type == REDIS_REPLY_E
 
 std::string_view text_of(const Reply& reply) { return {reply->str, reply->len}; }
 
-bool is_redirect(const Reply& reply) {
-  return is_error(reply) && (text_of(reply).starts_with("MOVED ") || text_of(reply).starts_with("ASK "));
-}
+bool is_moved(const Reply& reply) { return is_error(reply) && text_of(reply).starts_with("MOVED "); }
 
 // Errors that say the data is there but cannot be served now: a cluster
-// without a majority or a slot without a master, a slot in migration, a
-// Redis loading its data. Answered 503, like an outage.
+// without a majority or a slot without a master, a Redis loading its data,
+// and the store's slot migrating to another node. The keys of a slot move
+// one at a time, and a script touches many: on the old node it fails at
+// the first key gone ("non local key"), and on the new one, which ASK
+// points to, it would take a key not moved yet for one that does not
+// exist. So neither is tried until the migration ends. Answered 503, like
+// an outage.
 bool is_passing(const Reply& reply) {
   auto text = text_of(reply);
   return text.starts_with("CLUSTERDOWN") || text.starts_with("TRYAGAIN") || text.starts_with("LOADING") ||
-         text.starts_with("MASTERDOWN");
+         text.starts_with("MASTERDOWN") || text.starts_with("ASK ") ||
+         text.find("non local key") != std::string_view::npos;
 }
 
 bool operator==(const config::RedisNode& a, const config::RedisNode& b) {
@@ -94,10 +98,9 @@ Reply RedisClient::run_script(std::string_view key, std::span<const std::string_
   words.insert(words.end(), arguments.begin(), arguments.end());
   std::unique_ptr<Connection> connection;
   Reply reply = run_once(words, effect, connection);
-  for (int hop = 0; is_redirect(reply) && hop < most_redirects; ++hop)
-    reply = follow_redirect(words, reply, connection);
+  for (int hop = 0; is_moved(reply) && hop < most_redirects; ++hop) reply = follow_moved(words, reply, connection);
   if (!reply) return nullptr;
-  if (is_error(reply) && (is_redirect(reply) || is_passing(reply))) {
+  if (is_error(reply) && (is_moved(reply) || is_passing(reply))) {
     failed(std::string(text_of(reply)));
     return nullptr;
   }
@@ -128,29 +131,20 @@ Reply RedisClient::run_once(Words words, Effect effect, std::unique_ptr<Connecti
 }
 
 // "MOVED 866 127.0.0.1:7002": the slot is served there now, which becomes
-// the target. "ASK 866 127.0.0.1:7002": this command goes there, after
-// ASKING, while the slot migrates. Either way Redis did not run it.
-Reply RedisClient::follow_redirect(Words words, const Reply& redirect,
-                                   std::unique_ptr<Connection>& connection) {
-  auto text = text_of(redirect);
+// the target. Redis did not run the command.
+Reply RedisClient::follow_moved(Words words, const Reply& moved, std::unique_ptr<Connection>& connection) {
+  auto text = text_of(moved);
   config::RedisNode node;
-  auto space = text.rfind(' ');
-  if (!config::split_host_port(text.substr(space + 1), node.host, node.port)) {
+  if (!config::split_host_port(text.substr(text.rfind(' ') + 1), node.host, node.port)) {
     failed("cannot follow the redirect \"" + std::string(text) + "\"");
     return nullptr;
   }
   if (node.host.empty()) node.host = connection->node.host;  // Redis knows no address for it: the same host
-  bool moved = text.starts_with("MOVED");
-  if (moved) retarget(node);
+  retarget(node);
   std::string why;
   connection = connect(node, why);
   if (!connection) {
     failed(why);
-    return nullptr;
-  }
-  std::string_view asking[] = {"ASKING"};
-  if (!moved && !send(*connection, asking)) {
-    failed(connection_error(*connection));
     return nullptr;
   }
   Reply reply = evaluate(*connection, words);

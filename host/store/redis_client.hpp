@@ -10,11 +10,11 @@
 // With a Redis Cluster, every key of the store is in one hash slot (its
 // keys share the tag "{PREFIX}"), so there is one node to talk to: the
 // master of that slot. The client starts at a node of the configured list
-// and follows Redis's redirects: MOVED (the slot is served elsewhere for
-// good: that node is the target from then on) and ASK (for this one
-// command, while the slot migrates). When the target cannot be reached (its
-// master died), the client tries the listed nodes in turn; once the cluster
-// has promoted a replica, they redirect it to the new master.
+// and follows MOVED (the slot is served elsewhere: that node is the target
+// from then on). While the slot migrates (ASK), calls fail, as in an
+// outage (redis_client.cpp says why). When the target cannot be reached
+// (its master died), the client tries the listed nodes in turn; once the
+// cluster has promoted a replica, they redirect it to the new master.
 #pragma once
 
 #include "config/config.hpp"
@@ -64,7 +64,7 @@ class RedisClient {
   struct Connection;
   using Words = std::span<const std::string_view>;
   Reply run_once(Words words, Effect effect, std::unique_ptr<Connection>& connection);
-  Reply follow_redirect(Words words, const Reply& redirect, std::unique_ptr<Connection>& connection);
+  Reply follow_moved(Words words, const Reply& moved, std::unique_ptr<Connection>& connection);
   std::unique_ptr<Connection> take(bool& reused);
   std::unique_ptr<Connection> connect_somewhere();
   void give_back(std::unique_ptr<Connection> connection);

@@ -11,7 +11,10 @@
 #     promotes its replica, and writes succeed again (with wait_replicas = 0
 #     once the replica is promoted; with 1 once a replica follows the new
 #     master again: the old master, restarted); no write acknowledged with
-#     wait_replicas = 1 is lost.
+#     wait_replicas = 1 is lost;
+#  4. the store's slot moved to another master (CLUSTER SETSLOT, MIGRATE):
+#     halfway, a request that would meet a moved key is answered 503, never
+#     served wrong; once moved, requests follow MOVED to the new master.
 # Prints the figures; fails when a promise is broken.
 #   tests/cluster/several_hosts.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -115,6 +118,7 @@ read_back() {
   echo "$bad"
 }
 count() { { cat "$@" 2>/dev/null || true; } | wc -l; }
+answers() { { cat "$@" 2>/dev/null || true; } | awk '{n[$2]++} END {for (c in n) printf " %s x %d", c, n[c]}'; }
 
 # 2. Writers through HAProxy; one host killed under them.
 for w in a b c d; do start_writer "$w" "$HAPROXY_PORT"; done
@@ -157,21 +161,64 @@ for _ in $(seq 300); do
 done
 sleep 1
 stop_writers
-first_after() { awk -v t="$killed_at" '$1 > t {printf "%.1f", $1 - t; exit}' <(sort -n "$@" 2>/dev/null); }
-answers() { { cat "$@" 2>/dev/null || true; } | awk '{n[$2]++} END {for (c in n) printf " %s x %d", c, n[c]}'; }
-quick_back=$(first_after "$work/acked-quick")
-waited_back=$(first_after "$work"/acked-[ef])
+# back_after NAME...: seconds from the kill to the first write of these
+# writers acknowledged after one was refused; "never" if none was.
+back_after() {
+  local acked=() refused=()
+  for name in "$@"; do acked+=("$work/acked-$name") refused+=("$work/refused-$name"); done
+  local first_refused
+  first_refused=$(cat "${refused[@]}" 2>/dev/null | awk -v t="$killed_at" '$1 > t {print $1}' | sort -n | head -1)
+  [[ -n $first_refused ]] || { echo never; return; }
+  cat "${acked[@]}" 2>/dev/null | awk -v r="$first_refused" -v t="$killed_at" '$1 > r {print $1 - t}' | sort -n |
+    awk 'NR == 1 {printf "%.1f", $1; found = 1} END {if (!found) print "never"}'
+}
+quick_back=$(back_after quick)
+waited_back=$(back_after e f)
 echo "master $master killed: replica $new_master promoted after $(awk -v a="$promoted_at" -v k="$killed_at" 'BEGIN {printf "%.1f", a - k}') s;" \
-  "writes with wait_replicas = 0 acknowledged again after ${quick_back:-never} s;" \
+  "writes with wait_replicas = 0 acknowledged again after $quick_back s;" \
   "the old master restarted at $(awk -v a="$restarted_at" -v k="$killed_at" 'BEGIN {printf "%.1f", a - k}') s," \
-  "writes with wait_replicas = 1 acknowledged again after ${waited_back:-never} s;" \
+  "writes with wait_replicas = 1 acknowledged again after $waited_back s;" \
   "writes answered otherwise meanwhile:$(answers "$work"/refused-[ef] "$work/refused-quick")"
 check "the cluster promoted a replica" test -n "$new_master" -a "$new_master" != "$master"
-check "writes with wait_replicas = 0 succeed again after the failover" test -n "$quick_back"
-check "writes with wait_replicas = 1 succeed again once the master has a replica" test -n "$waited_back"
+check "writes with wait_replicas = 0 succeed again after the failover" test "$quick_back" != never
+check "writes with wait_replicas = 1 succeed again once the master has a replica" test "$waited_back" != never
 for port in "${verbd_ports[@]:1}"; do
   check "every write acknowledged with wait_replicas = 1 reads back through the host on port $port" \
     test "$(read_back "$port" a b c d e f)" = 0
 done
+# 4. The slot moved by hand, as redis-cli --cluster reshard does.
+source_port=$(slot_master)
+target_port=""
+for port in "${redis_ports[@]}"; do
+  [[ $port != "$source_port" ]] && redis-cli -p "$port" info replication 2>/dev/null | grep -q "role:master" &&
+    { target_port=$port; break; }
+done
+source_id=$(redis-cli -p "$source_port" cluster myid)
+target_id=$(redis-cli -p "$target_port" cluster myid)
+redis-cli -p "$target_port" cluster setslot "$slot" importing "$source_id" >/dev/null
+redis-cli -p "$source_port" cluster setslot "$slot" migrating "$target_id" >/dev/null
+# Half the resources of writer a go first (not the tree, which a script names).
+mapfile -t moving < <(awk 'NR % 2 == 0 {print "{verbd}:r:" $2}' "$work/acked-a")
+redis-cli -p "$source_port" migrate 127.0.0.1 "$target_port" "" 0 5000 keys "${moving[@]}" >/dev/null
+port=${verbd_ports[1]}
+moved_path=$(awk 'NR == 2 {print $2}' "$work/acked-a")
+kept_path=$(awk 'NR == 1 {print $2}' "$work/acked-a")
+check "halfway: a resource whose key moved is answered 503" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$moved_path")" = 503
+check "halfway: a resource whose key has not moved is served" \
+  test "$(curl -s "http://127.0.0.1:$port$kept_path")" = "$kept_path"
+while true; do
+  mapfile -t rest < <(redis-cli -p "$source_port" cluster getkeysinslot "$slot" 1000 | grep .)
+  ((${#rest[@]})) || break
+  redis-cli -p "$source_port" migrate 127.0.0.1 "$target_port" "" 0 5000 keys "${rest[@]}" | grep -qx OK || { echo "MIGRATE failed" >&2; break; }
+done
+for p in "${redis_ports[@]}"; do redis-cli -p "$p" cluster setslot "$slot" node "$target_id" >/dev/null 2>&1 || true; done
+for port in "${verbd_ports[@]:1}"; do
+  check "moved to $target_port: every acknowledged write reads back through the host on port $port" \
+    test "$(read_back "$port" a b c d e f)" = 0
+done
+check "moved: writes succeed on the new master" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary x "http://127.0.0.1:${verbd_ports[1]}/after-move")" = 201
+
 echo "several_hosts.sh: $failures failed"
 ((failures == 0))
