@@ -98,7 +98,8 @@ Reply RedisClient::run_script(std::string_view key, std::span<const std::string_
   words.insert(words.end(), arguments.begin(), arguments.end());
   std::unique_ptr<Connection> connection;
   Reply reply = run_once(words, effect, connection);
-  for (int hop = 0; is_moved(reply) && hop < most_redirects; ++hop) reply = follow_moved(words, reply, connection);
+  for (int hop = 0; is_moved(reply) && hop < most_redirects; ++hop)
+    reply = follow_moved(words, reply, connection);
   if (!reply) return nullptr;
   if (is_error(reply) && (is_moved(reply) || is_passing(reply))) {
     failed(std::string(text_of(reply)));
