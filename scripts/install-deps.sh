@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev
   libedit-dev libexpat1-dev libssl-dev libhiredis-dev pkg-config
-  redis-server haproxy
+  redis-server haproxy curl
   litmus openssl goaccess prometheus lintian dpkg-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
