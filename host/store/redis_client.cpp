@@ -12,6 +12,14 @@ namespace verbd::store {
 
 void ReplyFree::operator()(redisReply* reply) const noexcept { freeReplyObject(reply); }
 
+std::string_view text_of(const redisReply* reply) noexcept {
+  bool text = reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS ||
+              reply->type == REDIS_REPLY_ERROR;
+  return text ? std::string_view(reply->str, reply->len) : std::string_view();
+}
+
+bool is_error(const Reply& reply) noexcept { return reply && reply->type == REDIS_REPLY_ERROR; }
+
 struct RedisClient::Connection {
   config::RedisNode node;
   redisContext* context = nullptr;
@@ -30,10 +38,6 @@ constexpr int most_redirects = 5;
 timeval as_timeval(std::chrono::milliseconds time) {
   return {static_cast<time_t>(time.count() / 1000), static_cast<suseconds_t>(time.count() % 1000 * 1000)};
 }
-
-bool is_error(const Reply& reply) { return reply && reply->type == REDIS_REPLY_ERROR; }
-
-std::string_view text_of(const Reply& reply) { return {reply->str, reply->len}; }
 
 bool is_moved(const Reply& reply) { return is_error(reply) && text_of(reply).starts_with("MOVED "); }
 

@@ -38,6 +38,11 @@ struct ReplyFree {
 // Null when Redis could not be reached or did not answer in time.
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
+// The text of a string, status or error reply; empty for any other kind.
+std::string_view text_of(const redisReply* reply) noexcept;
+inline std::string_view text_of(const Reply& reply) noexcept { return text_of(reply.get()); }
+bool is_error(const Reply& reply) noexcept;
+
 class RedisClient {
  public:
   // `script` is the Lua text run by run_script(), loaded into Redis when

@@ -24,10 +24,6 @@ extern const char redis_script[];  // redis_store.lua, compiled in (CMakeLists.t
 
 namespace {
 
-std::string_view text_of(const redisReply* reply) {
-  return reply->type == REDIS_REPLY_STRING ? std::string_view(reply->str, reply->len) : std::string_view();
-}
-
 std::int64_t number_of(const redisReply* reply) {
   if (reply->type == REDIS_REPLY_INTEGER) return reply->integer;
   std::int64_t number = 0;
@@ -42,13 +38,13 @@ Status status_of(const Reply& reply) { return static_cast<Status>(reply->integer
 
 // Whether Redis ran the script: not when it could not be reached, nor when
 // it refused (out of memory, say).
-bool answered(const Reply& reply) { return reply && reply->type != REDIS_REPLY_ERROR; }
+bool answered(const Reply& reply) { return reply && !is_error(reply); }
 
 // Redis at its maxmemory refuses writes, and any value over its
 // proto-max-bulk-len: the store is full, 507.
 Status failure(const Reply& reply) {
   if (!reply) return VERBD_IO_ERROR;
-  std::string_view text(reply->str, reply->len);
+  std::string_view text = text_of(reply);
   bool full = text.starts_with("OOM") || text.find("maximum allowed size") != std::string_view::npos;
   return full ? VERBD_NO_SPACE : VERBD_IO_ERROR;
 }
@@ -170,7 +166,7 @@ class RedisStore final : public Store {
     std::optional<std::string> load() override {
       Reply reply = store_.run({"locks", ""});
       if (!answered(reply)) return std::nullopt;
-      return std::string(text_of(reply.get()));
+      return std::string(text_of(reply));
     }
     std::optional<bool> swap(std::string_view expected, std::string_view text) override {
       Reply reply = store_.run({"swap_locks", expected, text}, Effect::writes);
