@@ -27,16 +27,13 @@ constexpr std::chrono::seconds final_write_grace{2};
 // is incomplete, and otherwise only a few first bytes (first_bytes_).
 thread_local std::vector<char> worker_input(64 * 1024);
 
-Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-                       WorkspacePool& workspaces, http::Responder& responder, const TlsContext* tls)
+Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionLoop& loop,
+                       const TlsContext* tls)
     : socket_(std::move(socket)),
       tls_(tls ? std::make_unique<TlsSession>(*tls, socket_.native_handle()) : nullptr),
       slot_(std::move(slot)),
-      timer_(socket_.get_executor()),
-      settings_(settings),
-      workspaces_(workspaces),
-      responder_(responder) {
-  if (settings_.access_log) {
+      loop_(loop) {
+  if (loop_.settings.access_log) {
     boost::system::error_code ignored;
     auto remote = socket_.remote_endpoint(ignored);
     peer_ = remote.address().to_string();
@@ -47,14 +44,14 @@ Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const Connecti
 Connection::~Connection() {
   if (!work_) return;
   if (work_->stream) work_->stream->close();  // a plugin still sending learns that nobody takes it
-  workspaces_.give_back(std::move(work_));
+  loop_.workspaces.give_back(std::move(work_));
 }
 
 void Connection::start() {
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);  // reads and writes are tried at once, never block
-  deadline_ = Clock::now() + (tls_ ? settings_.header_timeout : settings_.idle_timeout);
-  watch_deadline();
+  deadline_ = Clock::now() + (tls_ ? loop_.settings.header_timeout : loop_.settings.idle_timeout);
+  loop_.watchdog.watch(*this, deadline_);
   if (tls_) return handshake();
   await_request();
 }
@@ -90,7 +87,7 @@ void Connection::stop_when_idle() {
 void Connection::await_request() {
   if (stopping_) return close_now();
   state_ = State::idle;
-  set_deadline(Clock::now() + settings_.idle_timeout);
+  set_deadline(Clock::now() + loop_.settings.idle_timeout);
   read_first_bytes();
 }
 
@@ -110,7 +107,7 @@ void Connection::serve() {
     if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
-    workspaces_.give_back(std::move(work_));
+    loop_.workspaces.give_back(std::move(work_));
     return await_request();
   }
 }
@@ -121,8 +118,9 @@ void Connection::read_more() {
   state_ = State::reading;
   if (reading_request() && work_->parser->spool() != nullptr && work_->parser->spool()->behind())
     return await_spool();
-  set_deadline(reading_request() && !work_->parser->body_pending() ? request_start_ + settings_.header_timeout
-                                                                   : Clock::now() + settings_.idle_timeout);
+  set_deadline(reading_request() && !work_->parser->body_pending()
+                   ? request_start_ + loop_.settings.header_timeout
+                   : Clock::now() + loop_.settings.idle_timeout);
   if (begin_ == end_) return read_first_bytes();
   auto& input = work_->input;
   if (input.size() - end_ < min_read_bytes) input.resize(std::max(2 * input.size(), end_ + min_read_bytes));
@@ -203,7 +201,7 @@ void Connection::pump_stream() {
     // so that the client does not take the body for whole (in HTTP/1.0 it
     // cannot tell).
     work.stream.reset();
-    if (settings_.access_log)
+    if (loop_.settings.access_log)
       log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes, since_request_start());
     return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   }
@@ -223,7 +221,7 @@ void Connection::end_stream() {
     metrics::add(metrics::loop().sent_bytes, http::last_chunk.size());
   }
   work.stream.reset();
-  if (settings_.access_log)
+  if (loop_.settings.access_log)
     log_access(work.streamed_bytes, work.streamed_bytes - work.streamed_head_bytes, since_request_start());
   if (work.close_after_stream) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   serve();
@@ -435,7 +433,7 @@ void Connection::before_write() {
 // serving (sending), or ends (closing, lingering).
 void Connection::send_rest() {
   if (state_ != State::closing && state_ != State::lingering) state_ = State::sending;
-  set_deadline(Clock::now() + settings_.idle_timeout);
+  set_deadline(Clock::now() + loop_.settings.idle_timeout);
   await_io(tls_wants_read_, [self = shared_from_this()](const boost::system::error_code& error) {
     if (error) return self->close_now();
     self->after_sending(self->send_at_once());
@@ -484,19 +482,15 @@ void Connection::close_now() {
   if (work_ && work_->stream) work_->stream->close();
   boost::system::error_code ignored;
   socket_.close(ignored);
-  timer_.cancel();
+  Watchdog::forget(*this);
 }
 
-// The watchdog: a timer set to the deadline. Past it, it cancels the socket
-// once (so that a request in progress gets its 408), then closes it outright
-// if the connection is still stuck after a grace.
-void Connection::watch_deadline() {
-  timer_.expires_at(deadline_);
-  armed_until_ = deadline_;
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->on_deadline(); });
-}
-
-void Connection::on_deadline() {
+// Woken by the watchdog: past the deadline, it cancels the socket once (so
+// that a request in progress gets its 408), then closes it outright if the
+// connection is still stuck after a grace. Before it (the deadline was
+// moved later), it is watched on until then. Cancelling and closing call
+// the handlers waiting later, through the event loop, never from here.
+void Connection::on_due() {
   if (!socket_.is_open()) return;
   if (Clock::now() >= deadline_) {
     boost::system::error_code ignored;
@@ -505,14 +499,15 @@ void Connection::on_deadline() {
     deadline_ = Clock::now() + final_write_grace;
     socket_.cancel(ignored);
   }
-  watch_deadline();
+  loop_.watchdog.watch(*this, deadline_);
 }
 
-// Moving the deadline later costs nothing: the watchdog wakes at the old one
-// and sleeps again. Moving it earlier (a head arriving in pieces) wakes it now.
+// Moving the deadline later costs nothing: the watchdog wakes the connection
+// at the earlier time, and it is watched on. Moving it earlier (a head
+// arriving in pieces) moves it in the watchdog's order.
 void Connection::set_deadline(Clock::time_point deadline) {
   deadline_ = deadline;
-  if (deadline < armed_until_) timer_.cancel();
+  if (deadline < due() && socket_.is_open()) loop_.watchdog.watch(*this, deadline);
 }
 
 // Called before the connection next waits: what the parser has not taken
@@ -540,8 +535,8 @@ Connection::Next Connection::serve_buffered() {
   while (true) {
     if (!reading_request()) {
       if (begin_ == end_) return Next::read;
-      if (!work_) work_ = workspaces_.take();
-      work_->parser.emplace(settings_.limits, work_->request, &responder_);
+      if (!work_) work_ = loop_.workspaces.take();
+      work_->parser.emplace(loop_.settings.limits, work_->request, &loop_.responder);
       request_start_ = Clock::now();
     }
     auto& parser = *work_->parser;
@@ -578,9 +573,9 @@ Connection::Next Connection::on_header_done() {
   log_head();
   auto& request = work_->request;
   if (!request.expects_continue) return Next::read;
-  if (!responder_.accepts(request)) {
+  if (!loop_.responder.accepts(request)) {
     // Refused before the body is read, so the body's framing is lost: close.
-    responder_.answer(request, work_->response);
+    loop_.responder.answer(request, work_->response);
     queue(work_->response, false, request.version);
     work_->parser.reset();
     return Next::close_lingering;
@@ -590,7 +585,7 @@ Connection::Next Connection::on_header_done() {
 }
 
 Connection::Next Connection::on_request_done() {
-  pending_ = responder_.answer_or_defer(work_->request, work_->response);
+  pending_ = loop_.responder.answer_or_defer(work_->request, work_->response);
   if (pending_) return Next::wait_for_answer;
   return finish_request();
 }
@@ -629,7 +624,7 @@ Connection::Next Connection::refuse(int status, std::string_view why) {
 void Connection::queue(http::Response& response, bool keep_alive, int version) {
   auto& work = *work_;
   auto before = work.output.size();
-  response.serialize(work.output, {settings_.server_name, keep_alive, version});
+  response.serialize(work.output, {loop_.settings.server_name, keep_alive, version});
   std::uint64_t bytes = work.output.size() - before;
   work.file = response.file_to_send();
   if (work.file.ok()) {
@@ -645,7 +640,7 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
     work.streamed_bytes = work.streamed_head_bytes = bytes;
     return;
   }
-  if (settings_.access_log) log_access(bytes, response.body_bytes_sent(), took);
+  if (loop_.settings.access_log) log_access(bytes, response.body_bytes_sent(), took);
 }
 
 std::chrono::microseconds Connection::since_request_start() const {

@@ -31,9 +31,9 @@
 // An idle connection holds no workspace and no buffer but 256 bytes for the
 // next request's first bytes; requests are parsed in its worker's buffer,
 // and a workspace (parser, request, response, output) is borrowed from the
-// worker's pool only while a request is in progress (net/workspace.hpp). A
-// watchdog timer enforces the deadlines (header, body, idle, write) by
-// cancelling the socket.
+// worker's pool only while a request is in progress (net/workspace.hpp). The
+// worker's watchdog (net/watchdog.hpp) enforces the deadlines (header, body,
+// idle, write) by cancelling the socket.
 #pragma once
 
 #include "http/parser.hpp"
@@ -41,6 +41,7 @@
 #include "http/response.hpp"
 #include "net/connection_slots.hpp"
 #include "net/tls.hpp"
+#include "net/watchdog.hpp"
 #include "net/workspace.hpp"
 
 #include <boost/asio/basic_waitable_timer.hpp>
@@ -64,6 +65,14 @@ struct ConnectionSettings {
   bool access_log = false;
 };
 
+// What the connections of one event loop share: the loop's, outliving them.
+struct ConnectionLoop {
+  const ConnectionSettings& settings;
+  WorkspacePool& workspaces;
+  http::Responder& responder;
+  Watchdog& watchdog;
+};
+
 // Sockets and timers bound to their worker's io_context rather than to any
 // executor: smaller (48 bytes less each) and without an indirection.
 using Executor = boost::asio::io_context::executor_type;
@@ -72,14 +81,13 @@ using Timer =
     boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                       boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public Watchdog::Watched {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `workspaces` and `responder` are the worker's; they outlive the connection.
   // With `tls`, the connection speaks HTTPS: a TLS handshake comes first.
-  Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionSettings& settings,
-             WorkspacePool& workspaces, http::Responder& responder, const TlsContext* tls = nullptr);
+  Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionLoop& loop,
+             const TlsContext* tls = nullptr);
   ~Connection();
 
   void start();
@@ -142,8 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Sent send_file();
   void before_write();
   void after_sending(Sent sent);
-  void watch_deadline();
-  void on_deadline();
+  void on_due() override;
 
   Next serve_buffered();
   Next on_header_done();
@@ -171,10 +178,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<TlsSession> tls_;  // HTTPS; none for plain HTTP
   bool tls_wants_read_ = false;      // what the last TLS write waits for (a read, rarely)
   ConnectionSlots::Slot slot_;
-  Timer timer_;
-  const ConnectionSettings& settings_;
-  WorkspacePool& workspaces_;
-  http::Responder& responder_;
+  const ConnectionLoop& loop_;
   std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
   std::shared_ptr<http::Pending> pending_;  // the answer being prepared elsewhere
   std::string peer_;                        // the client's address and port, for the log
@@ -191,8 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 256> first_bytes_;  // where the next request's first bytes arrive
 
   Clock::time_point request_start_;
-  Clock::time_point deadline_;
-  Clock::time_point armed_until_ = Clock::time_point::max();  // what the watchdog sleeps until
+  Clock::time_point deadline_;  // the watchdog may wake it earlier, and then waits on
   bool overdue_ = false;  // the deadline passed: the socket was cancelled, a grace runs
 };
 

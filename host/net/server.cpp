@@ -14,7 +14,6 @@
 #include <cstring>
 #include <functional>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace verbd::net {
 
@@ -60,8 +59,8 @@ class Server::Worker {
       http_.acceptor.close(ignored);
       https_.acceptor.close(ignored);
       pacemaker_.cancel();
-      for (auto& [raw, weak] : connections_)
-        if (auto connection = weak.lock()) connection->stop_when_idle();
+      watchdog_.for_each(
+          [](Watchdog::Watched& watched) { static_cast<Connection&>(watched).stop_when_idle(); });
       drain_deadline_ = std::chrono::steady_clock::now() + drain;
       stop_when_drained();
     });
@@ -112,11 +111,8 @@ class Server::Worker {
     bool https = listening.https;
     if (auto slot = slots_.take(loop_)) {
       auto context = https ? tls_context_() : nullptr;
-      auto connection = std::make_shared<Connection>(std::move(socket), std::move(slot), settings_.connection,
-                                                     workspaces_, *responder_, context.get());
-      forget_closed();
-      connections_[connection.get()] = connection;
-      connection->start();
+      std::make_shared<Connection>(std::move(socket), std::move(slot), connection_loop_, context.get())
+          ->start();
     } else if (https) {  // a 503 would need a handshake first, which is the cost to avoid
       warn_now_and_then("{} connections open, the maximum: closing new ones", settings_.max_connections);
     } else {
@@ -135,11 +131,11 @@ class Server::Worker {
   }
 
   // Asio re-arms its timerfd (a system call) whenever a timer becomes the
-  // earliest it waits for. With one connection per request, few others are
-  // open, so nearly every connection's watchdog would. This timer is always
-  // due before the idle and header deadlines set since its last tick, so
-  // they never become the earliest; it re-arms itself every so often (the
-  // shorter of the two timeouts). On each tick it also lets the Responder
+  // earliest it waits for. With one connection per request, few are open,
+  // and the watchdog's timer (net/watchdog.hpp), armed for the earliest
+  // deadline, would often become it. This timer is always due before the
+  // idle and header deadlines set since its last tick, so they never do; it
+  // re-arms itself every so often (the shorter of the two timeouts). On each tick it also lets the Responder
   // drop what it need not keep, so that an idle worker does not hold old
   // plugins loaded.
   void keep_pace() {
@@ -191,19 +187,9 @@ class Server::Worker {
   // Stops the thread once every connection has finished, or at the drain's
   // deadline, looking every 20 ms.
   void stop_when_drained() {
-    next_sweep_ = 0;
-    forget_closed();
-    if (connections_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) return context_.stop();
+    if (watchdog_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) return context_.stop();
     drain_wait_.expires_after(std::chrono::milliseconds(20));
     drain_wait_.async_wait([this](const boost::system::error_code&) { stop_when_drained(); });
-  }
-
-  // Drops entries of connections that have ended; amortised over accepts.
-  void forget_closed() {
-    if (connections_.size() < next_sweep_) return;
-    for (auto it = connections_.begin(); it != connections_.end();)
-      it = it->second.expired() ? connections_.erase(it) : std::next(it);
-    next_sweep_ = 2 * connections_.size() + 64;
   }
 
   const ServerSettings& settings_;
@@ -222,8 +208,11 @@ class Server::Worker {
   Timer pacemaker_{context_.get_executor()};
   Timer drain_wait_{context_.get_executor()};
   std::chrono::steady_clock::time_point drain_deadline_{};
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
-  std::size_t next_sweep_ = 64;
+  // Every open connection, by its deadline. After context_: destroyed
+  // first, while the timer's context is there, leaving the connections
+  // that context_ then destroys unwatched.
+  Watchdog watchdog_{context_};
+  ConnectionLoop connection_loop_{settings_.connection, workspaces_, *responder_, watchdog_};
   std::thread thread_;
 };
 
