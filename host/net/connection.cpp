@@ -119,7 +119,7 @@ void Connection::read_more() {
   if (reading_request() && work_->parser->spool() != nullptr && work_->parser->spool()->behind())
     return await_spool();
   set_deadline(reading_request() && !work_->parser->body_pending()
-                   ? request_start_ + loop_.settings.header_timeout
+                   ? work_->request_start + loop_.settings.header_timeout
                    : Clock::now() + loop_.settings.idle_timeout);
   if (begin_ == end_) return read_first_bytes();
   auto& input = work_->input;
@@ -141,7 +141,7 @@ void Connection::await_answer() {
   state_ = State::answering;
   set_deadline(Clock::time_point::max());
   send_at_once();
-  pending_->when_ready([self = shared_from_this()] {
+  work_->pending->when_ready([self = shared_from_this()] {
     asio::post(self->socket_.get_executor(), [self] { self->on_answer(); });
   });
 }
@@ -173,8 +173,8 @@ Connection::Next Connection::refuse_unwritten_body(int error) {
 }
 
 void Connection::on_answer() {
-  pending_->take(work_->response);
-  pending_.reset();
+  work_->pending->take(work_->response);
+  work_->pending.reset();
   state_ = State::reading;
   if (finish_request() == Next::close) return close(begin_ < end_ ? Ending::lingering : Ending::at_once);
   serve();
@@ -537,7 +537,7 @@ Connection::Next Connection::serve_buffered() {
       if (begin_ == end_) return Next::read;
       if (!work_) work_ = loop_.workspaces.take();
       work_->parser.emplace(loop_.settings.limits, work_->request, &loop_.responder);
-      request_start_ = Clock::now();
+      work_->request_start = Clock::now();
     }
     auto& parser = *work_->parser;
     bool had_header = parser.state() != http::Parser::State::header;
@@ -585,8 +585,8 @@ Connection::Next Connection::on_header_done() {
 }
 
 Connection::Next Connection::on_request_done() {
-  pending_ = loop_.responder.answer_or_defer(work_->request, work_->response);
-  if (pending_) return Next::wait_for_answer;
+  work_->pending = loop_.responder.answer_or_defer(work_->request, work_->response);
+  if (work_->pending) return Next::wait_for_answer;
   return finish_request();
 }
 
@@ -644,7 +644,7 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
 }
 
 std::chrono::microseconds Connection::since_request_start() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - work_->request_start);
 }
 
 void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes,

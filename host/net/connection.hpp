@@ -50,6 +50,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -96,7 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
 
  private:
   // What the connection waits for.
-  enum class State {
+  enum class State : std::uint8_t {
     handshaking,  // HTTPS: the client's next TLS handshake message, or room for ours
     idle,         // between requests: the next request's first bytes
     reading,      // a request in progress: more of it
@@ -115,7 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   // How much of what is queued the socket took.
   enum class Sent { all, some, failed };
   // Nagle's algorithm is turned off before the second write (before_write()).
-  enum class Nagle { before_first_write, before_second_write, off };
+  enum class Nagle : std::uint8_t { before_first_write, before_second_write, off };
 
   // The transitions, each to the state its name says.
   void handshake();
@@ -176,17 +177,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
 
   Socket socket_;
   std::unique_ptr<TlsSession> tls_;  // HTTPS; none for plain HTTP
-  bool tls_wants_read_ = false;      // what the last TLS write waits for (a read, rarely)
   ConnectionSlots::Slot slot_;
   const ConnectionLoop& loop_;
   std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
-  std::shared_ptr<http::Pending> pending_;  // the answer being prepared elsewhere
   std::string peer_;                        // the client's address and port, for the log
   std::uint16_t peer_port_ = 0;
 
   State state_ = State::idle;
   Nagle nagle_ = Nagle::before_first_write;
-  bool stopping_ = false;  // the server is stopping: no request after the one in progress
+  bool stopping_ = false;        // the server is stopping: no request after the one in progress
+  bool overdue_ = false;         // the deadline passed: the socket was cancelled, a grace runs
+  bool tls_wants_read_ = false;  // what the last TLS write waits for (a read, rarely)
 
   // The unparsed input is source_[begin_, end_): in the worker's buffer
   // right after a read, else in work_->input.
@@ -194,9 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   std::size_t begin_ = 0, end_ = 0;
   std::array<char, 256> first_bytes_;  // where the next request's first bytes arrive
 
-  Clock::time_point request_start_;
   Clock::time_point deadline_;  // the watchdog may wake it earlier, and then waits on
-  bool overdue_ = false;  // the deadline passed: the socket was cancelled, a grace runs
 };
 
 }  // namespace verbd::net

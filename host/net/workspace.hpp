@@ -12,8 +12,10 @@
 #include "common/fd.hpp"
 #include "http/parser.hpp"
 #include "http/request.hpp"
+#include "http/responder.hpp"
 #include "http/response.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +26,8 @@ namespace verbd::net {
 struct Workspace {
   std::optional<http::Parser> parser;  // set while a request is being read
   http::Request request;
+  std::chrono::steady_clock::time_point request_start;  // its first byte read
+  std::shared_ptr<http::Pending> pending;               // its answer, being prepared elsewhere
   http::Response response;
   std::string output;           // responses not yet written, in order
   std::size_t output_sent = 0;  // of which the socket has taken so many bytes
@@ -64,6 +68,7 @@ class WorkspacePool {
     workspace->output_sent = 0;
     workspace->file = Fd();
     workspace->stream.reset();
+    workspace->pending.reset();
     workspace->input.clear();
     workspace->request.clear();
     trim(workspace->output);
