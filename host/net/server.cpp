@@ -108,6 +108,10 @@ class Server::Worker {
       });
       return;
     }
+    // The next accept first: its operation then takes the memory Asio kept
+    // from this one, which is sized for an accept, and the connection's
+    // first read gets a block of its own size instead of that larger one.
+    accept(listening);
     bool https = listening.https;
     if (auto slot = slots_.take(loop_)) {
       auto context = https ? tls_context_() : nullptr;
@@ -118,7 +122,6 @@ class Server::Worker {
     } else {
       refuse_busy(socket);
     }
-    accept(listening);
   }
 
   // See ServerSettings::batch_scheduling. Only this thread's policy changes.
