@@ -2,9 +2,10 @@
 # The performance figures that ../shared/bench/compare.sh does not measure,
 # for verbd, nginx and h2o on this machine, one worker each, alternating,
 # median of N rounds: pipelined GET (depth 16), a 1 MiB GET, p99 latency at
-# 50 connections, and resident memory per idle keep-alive connection (5,000
-# of them) of the process that holds them (verbd's worker, not its
-# supervisor).
+# 50 connections, the CPU time each server spends per request (keep-alive,
+# and one connection per request), and resident memory per idle keep-alive
+# connection (5,000 of them) of the process that holds them (verbd's
+# worker, not its supervisor).
 #
 #   tests/load/figures.sh BUILD_DIR [ROUNDS]
 #
@@ -119,6 +120,36 @@ compare() { # name unit measure path args-after-url...
 compare "pipelined GET, depth 16" rps rps /index.html -s "$work/pipeline.lua"
 compare "1 MiB GET" MiB/s transfer /big.bin
 compare "p99 latency, 50 connections" us p99 /index.html
+
+# CPU per request: the server's utime + stime over a 5 s wrk run, divided by
+# the requests answered. On two cores, wrk's one thread is what limits a run
+# with one connection per request (every server answers about as many, each
+# using part of a core), so the rate compares the client, and this figure
+# compares the servers.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_per_request() { # pid url wrk-args...: microseconds
+  local pid=$1 url=$2 before rate
+  shift 2
+  before=$(cpu_ticks "$pid")
+  rate=$(wrk -t1 -c50 -d5s "$@" "$url" 2>/dev/null | awk '/Requests\/sec/ {print $2}')
+  awk -v ticks=$(($(cpu_ticks "$pid") - before)) -v hz="$(getconf CLK_TCK)" -v rate="$rate" \
+    'BEGIN {printf "%.2f", ticks / hz * 1e6 / (rate * 5)}'
+}
+compare_cpu() { # name wrk-args...
+  local name=$1 v=() n=() h=()
+  shift
+  for ((i = 1; i <= rounds; i++)); do
+    v+=("$(cpu_per_request "$vpid" "http://127.0.0.1:$vport/index.html" "$@")")
+    n+=("$(cpu_per_request "$npid" "http://127.0.0.1:$nport/index.html" "$@")")
+    h+=("$(cpu_per_request "$hpid" "http://127.0.0.1:$hport/index.html" "$@")")
+  done
+  local mv mn mh
+  mv=$(printf '%s\n' "${v[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median); mh=$(printf '%s\n' "${h[@]}" | median)
+  echo "$name: verbd $mv us, nginx $mn us, h2o $mh us," \
+    "verbd/nginx=$(ratio "$mv" "$mn") verbd/h2o=$(ratio "$mv" "$mh") (less is better)"
+}
+compare_cpu "CPU per request, keep-alive, 50 connections"
+compare_cpu "CPU per request, one connection per request, 50 connections" -H "Connection: close"
 
 idle_kib() { # pid port: resident KiB per connection for 5000 idle keep-alive connections
   python3 - "$1" "$2" <<'PY'
