@@ -203,6 +203,9 @@ class Server::Worker {
   // Before context_: connections give their workspaces back as it destroys them.
   std::unique_ptr<http::Responder> responder_;
   WorkspacePool workspaces_;
+  // What connections share; before context_ too, for the same reason (only
+  // a reference to watchdog_, not yet made, is taken here).
+  ConnectionLoop connection_loop_{settings_.connection, workspaces_, *responder_, watchdog_};
   http::Response busy_;
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
@@ -215,7 +218,6 @@ class Server::Worker {
   // first, while the timer's context is there, leaving the connections
   // that context_ then destroys unwatched.
   Watchdog watchdog_{context_};
-  ConnectionLoop connection_loop_{settings_.connection, workspaces_, *responder_, watchdog_};
   std::thread thread_;
 };
 
