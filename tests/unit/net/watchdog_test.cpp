@@ -33,10 +33,14 @@ class Sleeper : public Watchdog::Watched {
   std::vector<std::string>& woken_;
 };
 
-TEST(Watchdog, WakesEachAtItsTimeInOrder) {
+class WatchdogTest : public ::testing::Test {
+ protected:
   boost::asio::io_context context;
-  Watchdog watchdog(context);
+  Watchdog watchdog{context};
   std::vector<std::string> woken;
+};
+
+TEST_F(WatchdogTest, WakesEachAtItsTimeInOrder) {
   Sleeper late("late", woken), early("early", woken), never("never", woken);
   auto now = Clock::now();
   watchdog.watch(late, now + 60ms);
@@ -49,10 +53,7 @@ TEST(Watchdog, WakesEachAtItsTimeInOrder) {
   EXPECT_FALSE(watchdog.empty());                    // `never` still is
 }
 
-TEST(Watchdog, AnEarlierTimeMovesOneAheadAndAForgottenOneIsNotWoken) {
-  boost::asio::io_context context;
-  Watchdog watchdog(context);
-  std::vector<std::string> woken;
+TEST_F(WatchdogTest, AnEarlierTimeMovesOneAheadAndAForgottenOneIsNotWoken) {
   Sleeper first("first", woken), moved("moved", woken), forgotten("forgotten", woken);
   auto now = Clock::now();
   watchdog.watch(first, now + 40ms);
@@ -65,10 +66,7 @@ TEST(Watchdog, AnEarlierTimeMovesOneAheadAndAForgottenOneIsNotWoken) {
   EXPECT_TRUE(watchdog.empty());
 }
 
-TEST(Watchdog, OneWokenMayBeWatchedAgainAndOneDestroyedIsForgotten) {
-  boost::asio::io_context context;
-  Watchdog watchdog(context);
-  std::vector<std::string> woken;
+TEST_F(WatchdogTest, OneWokenMayBeWatchedAgainAndOneDestroyedIsForgotten) {
   Sleeper twice("twice", woken);
   twice.watchdog = &watchdog;
   auto now = Clock::now();
