@@ -138,9 +138,9 @@ class Server::Worker {
   // and the watchdog's timer (net/watchdog.hpp), armed for the earliest
   // deadline, would often become it. This timer is always due before the
   // idle and header deadlines set since its last tick, so they never do; it
-  // re-arms itself every so often (the shorter of the two timeouts). On each tick it also lets the Responder
-  // drop what it need not keep, so that an idle worker does not hold old
-  // plugins loaded.
+  // re-arms itself every so often (the shorter of the two timeouts). On
+  // each tick it also lets the Responder drop what it need not keep, so
+  // that an idle worker does not hold old plugins loaded.
   void keep_pace() {
     auto& timeouts = settings_.connection;
     pacemaker_.expires_after(std::min(timeouts.header_timeout, timeouts.idle_timeout));
