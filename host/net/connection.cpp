@@ -349,7 +349,8 @@ Connection::Sent Connection::write_output() {
   if (work.output.empty()) return Sent::all;
   before_write();
   // A body to follow from a file: MSG_MORE lets the head share its packets.
-  int flags = work.file.ok() ? MSG_MORE : 0;
+  // The connection's last bytes: MSG_MORE keeps them for the FIN (end()).
+  int flags = work.file.ok() || state_ == State::closing ? MSG_MORE : 0;
   boost::system::error_code error;
   work.output_sent += send_now(asio::buffer(work.output) + work.output_sent, flags, error);
   if (error) return error == asio::error::would_block ? Sent::some : Sent::failed;
@@ -443,7 +444,7 @@ void Connection::send_rest() {
 void Connection::after_sending(Sent sent) {
   if (sent == Sent::failed) return close_now();
   if (sent == Sent::some) return send_rest();
-  if (state_ == State::closing) return close_now();
+  if (state_ == State::closing) return end();
   if (state_ == State::lingering) return drain();
   serve();
 }
@@ -474,6 +475,17 @@ void Connection::drain() {
                if (error) return self->close_now();
                self->drain();
              });
+}
+
+// The connection ends after its response, all sent: the FIN leaves in the
+// packet of the response's last bytes, which MSG_MORE held back for it, so
+// each end handles one packet fewer. Half-closing first sends them even if
+// the client has sent more meanwhile: unread, those bytes make close()
+// reset the connection, and a reset discards what is still held back.
+void Connection::end() {
+  boost::system::error_code ignored;
+  if (!tls_) socket_.shutdown(Socket::shutdown_send, ignored);
+  close_now();
 }
 
 void Connection::close_now() {

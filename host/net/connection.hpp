@@ -128,6 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   void send_rest();
   void close(Ending ending);
   void drain();
+  void end();
   void close_now();
 
   void serve();

@@ -1,0 +1,98 @@
+// How a connection ends after its last response (Connection: close): the
+// FIN leaves in the packet of the response's last bytes, and bytes the
+// client sent meanwhile, which make the kernel reset the connection, do
+// not cost the response.
+#include "../support/http_client.hpp"
+#include "../support/plugin_folder.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <linux/tcp.h>  // the kernel's tcp_info: glibc's lacks the segment counts
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <thread>
+
+namespace verbd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConnectionEnd : public ::testing::Test {
+ protected:
+  ConnectionEnd() {
+    stock(folder_, {"slow"}, {"get"});
+    folder_.write("data/a", "twenty-six bytes of data.\n");
+    folder_.write("verbd.toml",
+                  "[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = \"plugins\"\n"
+                  "[store]\nroot = \"data\"\nfsync = false\n[log]\naccess = false\n");
+    verbd_ = std::make_unique<Process>(
+        folder_, VERBD_BINARY, std::vector<std::string>{"--config", (folder_ / "verbd.toml").string()});
+  }
+
+  TempFolder folder_;
+  std::unique_ptr<Process> verbd_;
+};
+
+// The segments a client's kernel has received on `fd`, and how many carried data.
+struct Received {
+  std::uint32_t segments = 0, with_data = 0;
+};
+
+Received received(int fd) {
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return {};
+  return {info.tcpi_segs_in, info.tcpi_data_segs_in};
+}
+
+// After the handshake the client receives the response's packet, with the
+// FIN in it, and perhaps a bare ACK of its request (at a connection's start
+// the kernel acknowledges at once): never a FIN of its own besides.
+TEST_F(ConnectionEnd, TheFinTravelsWithTheLastBytesOfTheResponse) {
+  ASSERT_NE(verbd_->port(), 0) << verbd_->err();
+  for (int i = 0; i < 20; ++i) {
+    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(verbd_->port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    Received before = received(client);
+    std::string request = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    char reply[1024];
+    ssize_t bytes = 0, n;
+    while ((n = ::recv(client, reply, sizeof reply, 0)) > 0) bytes += n;
+    Received after = received(client);
+    ::close(client);
+    ASSERT_EQ(n, 0);
+    ASSERT_GT(bytes, 0);
+    EXPECT_EQ(after.with_data - before.with_data, 1u);
+    EXPECT_LE(after.segments - before.segments, 2u) << "a FIN came in a packet of its own";
+  }
+}
+
+// The request is read and being answered when more bytes arrive; they are
+// never read, so closing resets the connection. The response and the FIN
+// have left before: the client reads the whole response.
+TEST_F(ConnectionEnd, BytesSentAfterAClosingRequestDoNotCostItsResponse) {
+  ASSERT_NE(verbd_->port(), 0) << verbd_->err();
+  for (int i = 0; i < 5; ++i) {
+    Client client(verbd_->port());
+    client.send("SLOW /sleep/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::this_thread::sleep_for(100ms);
+    client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    Reply reply = client.read_reply();
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_EQ(reply.body, "slept 200");
+    EXPECT_TRUE(client.closed_by_server());
+  }
+}
+
+}  // namespace
+}  // namespace verbd::test
