@@ -260,6 +260,13 @@ std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsi
         ::listen(listener.get(), SOMAXCONN) != 0)
       throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                                std::strerror(errno));
+    // A new connection's first bytes are acknowledged at once, in a packet
+    // of their own, unless its listener is in delayed-ACK ("pingpong")
+    // mode, which the connections it accepts take over: then the ACK of a
+    // request rides in its response's packet (or leaves after 40 ms, if no
+    // response has). listen() resets the mode: set after it.
+    int zero = 0;
+    ::setsockopt(listener.get(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
     port = bound_port(listener);  // the first one picks the port for port 0
     listeners.push_back(std::move(listener));
   }

@@ -1,7 +1,7 @@
 // How a connection ends after its last response (Connection: close): the
-// FIN leaves in the packet of the response's last bytes, and bytes the
-// client sent meanwhile, which make the kernel reset the connection, do
-// not cost the response.
+// response's packet carries the FIN and the ACK of the request too, and
+// bytes the client sent meanwhile, which make the kernel reset the
+// connection, do not cost the response.
 #include "../support/http_client.hpp"
 #include "../support/plugin_folder.hpp"
 #include "../support/process.hpp"
@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -50,11 +51,13 @@ Received received(int fd) {
   return {info.tcpi_segs_in, info.tcpi_data_segs_in};
 }
 
-// After the handshake the client receives the response's packet, with the
-// FIN in it, and perhaps a bare ACK of its request (at a connection's start
-// the kernel acknowledges at once): never a FIN of its own besides.
+// After the handshake the client receives one packet: the response, with
+// the FIN and the ACK of the request in it. A response slower than the
+// shortest delayed ACK (40 ms) follows a bare ACK of the request: such a
+// connection is not counted.
 TEST_F(ConnectionEnd, TheFinTravelsWithTheLastBytesOfTheResponse) {
   ASSERT_NE(verbd_->port(), 0) << verbd_->err();
+  int counted = 0;
   for (int i = 0; i < 20; ++i) {
     int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
@@ -63,18 +66,23 @@ TEST_F(ConnectionEnd, TheFinTravelsWithTheLastBytesOfTheResponse) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     Received before = received(client);
+    auto sent = std::chrono::steady_clock::now();
     std::string request = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
     char reply[1024];
     ssize_t bytes = 0, n;
     while ((n = ::recv(client, reply, sizeof reply, 0)) > 0) bytes += n;
+    bool quick = std::chrono::steady_clock::now() - sent < 20ms;
     Received after = received(client);
     ::close(client);
     ASSERT_EQ(n, 0);
     ASSERT_GT(bytes, 0);
     EXPECT_EQ(after.with_data - before.with_data, 1u);
-    EXPECT_LE(after.segments - before.segments, 2u) << "a FIN came in a packet of its own";
+    if (!quick) continue;
+    ++counted;
+    EXPECT_EQ(after.segments - before.segments, 1u) << "a FIN or an ACK came in a packet of its own";
   }
+  EXPECT_GT(counted, 0);
 }
 
 // The request is read and being answered when more bytes arrive; they are
