@@ -250,6 +250,17 @@ void read_redis(Section& section, Redis& redis) {
       section.fail(*node, "prefix", "must be a non-empty string without '{' or '}'");
 }
 
+// A key of one backend's, set while another backend is chosen, would do
+// nothing, silently (fsync = true does not make Redis durable): refused.
+void refuse_keys_of(const Section& section, const std::string& backend,
+                    std::initializer_list<const char*> keys) {
+  if (section.table() == nullptr) return;
+  for (const char* key : keys)
+    if (const toml::node* node = section.table()->get(key))
+      section.fail(*node, key,
+                   "is a setting of the " + backend + " store, and backend is not \"" + backend + "\"");
+}
+
 void read_store(const std::filesystem::path& file, const toml::table& root, Store& store) {
   Section section(file, root, "store");
   section.read("backend", store.backend);
@@ -265,10 +276,10 @@ void read_store(const std::filesystem::path& file, const toml::table& root, Stor
     section.fail(*node, "backend", "must be \"files\", \"memory\" or \"redis\"");
   }
   if (store.backend != "redis")
-    for (const char* key : {"url", "cluster", "username", "password", "prefix", "timeout_ms", "wait_replicas",
-                            "wait_timeout_ms"})
-      if (const toml::node* node = section.table() ? section.table()->get(key) : nullptr)
-        section.fail(*node, key, "is a setting of the redis store, and backend is not \"redis\"");
+    refuse_keys_of(section, "redis",
+                   {"url", "cluster", "username", "password", "prefix", "timeout_ms", "wait_replicas",
+                    "wait_timeout_ms"});
+  if (store.backend != "files") refuse_keys_of(section, "files", {"fsync", "recheck_ms"});
 }
 
 void read_log(const std::filesystem::path& file, const toml::table& root, Log& log) {

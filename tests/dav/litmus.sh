@@ -40,8 +40,11 @@ sed -e 's|^port = .*|port = 0|' \
     -e "s|^root = .*|root = \"$work/data\"|" \
     -e 's|^fsync = true|fsync = false|' \
     "$source_dir/config/webdav.toml" >"$work/webdav.toml"
-if [[ -n $redis_settings ]]; then  # the root and fsync are the files store's
-  sed -i -e '/^root = /d' -e '/^fsync = /d' -e "s|^backend = .*|&\n$redis_settings|" "$work/webdav.toml"
+if [[ $backend != files ]]; then  # fsync and recheck_ms are the files store's
+  sed -i -e '/^fsync = /d' -e '/^recheck_ms = /d' "$work/webdav.toml"
+fi
+if [[ -n $redis_settings ]]; then
+  sed -i -e '/^root = /d' -e "s|^backend = .*|&\n$redis_settings|" "$work/webdav.toml"
 fi
 grep -q "^backend = \"$backend\"" "$work/webdav.toml" || { echo "litmus.sh: could not set the backend" >&2; exit 2; }
 start_verbd "$build/bin/verbd" "$work/webdav.toml" "$work/log"

@@ -49,7 +49,7 @@ index = "home.html"
 listing = true
 depth = 3
 [store]
-backend = "memory"
+backend = "files"
 root = "../data"
 fsync = false
 recheck_ms = 0
@@ -78,7 +78,7 @@ access = false
   EXPECT_EQ(std::get<std::string>(config.plugins.settings.at("get").at("index")), "home.html");
   EXPECT_EQ(std::get<bool>(config.plugins.settings.at("get").at("listing")), true);
   EXPECT_EQ(std::get<std::int64_t>(config.plugins.settings.at("get").at("depth")), 3);
-  EXPECT_EQ(config.store.backend, "memory");
+  EXPECT_EQ(config.store.backend, "files");
   EXPECT_EQ(config.store.root, folder / "conf/../data");
   EXPECT_FALSE(config.store.fsync);
   EXPECT_EQ(config.store.recheck.count(), 0);
@@ -288,6 +288,10 @@ TEST(Config, RefusesABadRedisUrlAndRedisKeysForAnotherStore) {
             file + ":3:11: store.cluster and url cannot both be set: a cluster is found from its nodes");
   EXPECT_EQ(error_of(folder, "[store]\nurl = \"redis://host/0\"\n"),
             file + ":2:7: store.url is a setting of the redis store, and backend is not \"redis\"");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"redis\"\nurl = \"redis://host/0\"\nfsync = true\n"),
+            file + ":4:9: store.fsync is a setting of the files store, and backend is not \"files\"");
+  EXPECT_EQ(error_of(folder, "[store]\nbackend = \"memory\"\nrecheck_ms = 0\n"),
+            file + ":3:14: store.recheck_ms is a setting of the files store, and backend is not \"files\"");
 }
 
 TEST(Config, SyntaxErrorsNameTheirPlace) {
