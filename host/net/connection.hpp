@@ -151,6 +151,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   Sent write_output();
   Sent send_file();
   void before_write();
+  void acknowledge_now();
   void after_sending(Sent sent);
   void on_due() override;
 

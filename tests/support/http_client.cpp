@@ -1,8 +1,10 @@
 #include "http_client.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -146,6 +148,11 @@ bool Client::closed_by_server(int wait_ms) {
   char byte;
   ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK);
   return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+int Client::unacknowledged_bytes() const {
+  int bytes = 0;
+  return ::ioctl(fd_, SIOCOUTQ, &bytes) == 0 ? bytes : -1;
 }
 
 Reply fetch(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body,

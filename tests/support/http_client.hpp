@@ -55,6 +55,8 @@ class Client {
   // True when the server has closed its side (read returns 0 or a reset)
   // within `wait_ms`, once nothing else is left to read.
   bool closed_by_server(int wait_ms = 2000);
+  // Bytes sent that the server's kernel has not acknowledged yet.
+  int unacknowledged_bytes() const;
 
  private:
   bool fill(int wait_ms);  // reads more into buffered_; false on EOF/timeout

@@ -1,7 +1,8 @@
-// How a connection ends after its last response (Connection: close): the
-// response's packet carries the FIN and the ACK of the request too, and
-// bytes the client sent meanwhile, which make the kernel reset the
-// connection, do not cost the response.
+// What a connection puts on the wire, packet by packet. A connection that
+// ends after its last response (Connection: close) sends the FIN and the
+// ACK of the request in the response's packet, and bytes the client sent
+// meanwhile, which make the kernel reset the connection, do not cost the
+// response. Part of a request is acknowledged at once.
 #include "../support/http_client.hpp"
 #include "../support/plugin_folder.hpp"
 #include "../support/process.hpp"
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -23,9 +25,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ConnectionEnd : public ::testing::Test {
+class Packets : public ::testing::Test {
  protected:
-  ConnectionEnd() {
+  Packets() {
     stock(folder_, {"slow"}, {"get"});
     folder_.write("data/a", "twenty-six bytes of data.\n");
     folder_.write("verbd.toml",
@@ -55,7 +57,7 @@ Received received(int fd) {
 // the FIN and the ACK of the request in it. A response slower than the
 // shortest delayed ACK (40 ms) follows a bare ACK of the request: such a
 // connection is not counted.
-TEST_F(ConnectionEnd, TheFinTravelsWithTheLastBytesOfTheResponse) {
+TEST_F(Packets, TheFinTravelsWithTheLastBytesOfTheResponse) {
   ASSERT_NE(verbd_->port(), 0) << verbd_->err();
   int counted = 0;
   for (int i = 0; i < 20; ++i) {
@@ -88,7 +90,7 @@ TEST_F(ConnectionEnd, TheFinTravelsWithTheLastBytesOfTheResponse) {
 // The request is read and being answered when more bytes arrive; they are
 // never read, so closing resets the connection. The response and the FIN
 // have left before: the client reads the whole response.
-TEST_F(ConnectionEnd, BytesSentAfterAClosingRequestDoNotCostItsResponse) {
+TEST_F(Packets, BytesSentAfterAClosingRequestDoNotCostItsResponse) {
   ASSERT_NE(verbd_->port(), 0) << verbd_->err();
   for (int i = 0; i < 5; ++i) {
     Client client(verbd_->port());
@@ -100,6 +102,28 @@ TEST_F(ConnectionEnd, BytesSentAfterAClosingRequestDoNotCostItsResponse) {
     EXPECT_EQ(reply.body, "slept 200");
     EXPECT_TRUE(client.closed_by_server());
   }
+}
+
+// The listener's delayed-ACK mode is for whole requests, answered at once.
+// The head of a request whose end has not come is acknowledged as soon as
+// it is read: a client that holds the rest back until then (Nagle's
+// algorithm) does not wait for the delayed-ACK timer, at least 40 ms. The
+// fastest of five connections is timed, which load cannot make slow.
+TEST_F(Packets, PartOfARequestIsAcknowledgedAtOnce) {
+  ASSERT_NE(verbd_->port(), 0) << verbd_->err();
+  auto fastest = std::chrono::milliseconds::max();
+  for (int i = 0; i < 5; ++i) {
+    Client client(verbd_->port());
+    auto sent = std::chrono::steady_clock::now();
+    client.send("GET /a HTTP/1.1\r\n");
+    while (client.unacknowledged_bytes() > 0 && std::chrono::steady_clock::now() - sent < 1s)
+      std::this_thread::sleep_for(200us);
+    fastest = std::min(fastest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - sent));
+    client.send("Host: x\r\n\r\n");
+    EXPECT_EQ(client.read_reply().status, 200);
+  }
+  EXPECT_LT(fastest, 20ms);
 }
 
 }  // namespace
