@@ -119,15 +119,6 @@ void Connection::serve() {
 
 // Reads more of a request in progress: appended to the workspace's input
 // when part of it is there already, else as when idle (read_first_bytes()).
-// Part of a request came: its ACK leaves now, not after the delayed-ACK
-// time (the listener's mode, see open_listeners). A client whose Nagle's
-// algorithm holds a small second write back until the first is
-// acknowledged (a body written after its head) would otherwise wait 40 ms.
-void Connection::acknowledge_now() {
-  int one = 1;
-  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-}
-
 void Connection::read_more() {
   state_ = State::reading;
   if (reading_request() && work_->parser->spool() != nullptr && work_->parser->spool()->behind())
@@ -442,6 +433,15 @@ void Connection::before_write() {
   } else if (nagle_ == Nagle::before_first_write) {
     nagle_ = Nagle::before_second_write;
   }
+}
+
+// Part of a request came: its ACK leaves now, not after the delayed-ACK
+// time (the listener's mode, see open_listeners). A client whose Nagle's
+// algorithm holds a small second write back until the first is
+// acknowledged (a body written after its head) would otherwise wait 40 ms.
+void Connection::acknowledge_now() {
+  int one = 1;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 // Waits until the socket has room and sends more; once all is sent, goes on
