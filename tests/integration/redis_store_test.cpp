@@ -1,8 +1,9 @@
 // The redis store through verbd: several hosts on one Redis see each
-// other's writes at once, an outage of Redis is 503 and ends by itself, a
-// host killed with SIGKILL loses no acknowledged write, and a write waits
-// for the replicas the config asks for. Each test starts its own
-// redis-server on a free loopback port.
+// other's writes at once, an outage of Redis is 503 and ends by itself
+// (for plugins in processes of their own too), a host killed with SIGKILL
+// loses no acknowledged write, and a write waits for the replicas the
+// config asks for. Each test starts its own redis-server on a free
+// loopback port.
 #include "../support/http_client.hpp"
 #include "../support/process.hpp"
 #include "../support/redis_server.hpp"
@@ -14,6 +15,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -25,13 +29,15 @@ using namespace std::chrono_literals;
 
 class RedisStoreTest : public ::testing::Test {
  protected:
-  // A verbd with the redis store on `redis`; `more` goes into [store].
-  std::unique_ptr<Process> start_host(const RedisServer& redis, const std::string& more = {}) {
+  // A verbd with the redis store on `redis`; `more` goes into [store],
+  // `tables` after the others.
+  std::unique_ptr<Process> start_host(const RedisServer& redis, const std::string& more = {},
+                                      const std::string& tables = {}) {
     std::string name = "verbd-" + std::to_string(++hosts_) + ".toml";
     folder_.write(
         name, "[server]\nport = 0\nworkers = 2\n[plugins]\ndirectory = \"" + std::string(VERBD_PLUGIN_DIR) +
                   "\"\nwatch = false\n[store]\nbackend = \"redis\"\n" + "url = \"redis://127.0.0.1:" +
-                  std::to_string(redis.port()) + "/0\"\n" + more + "[log]\naccess = false\n");
+                  std::to_string(redis.port()) + "/0\"\n" + more + "[log]\naccess = false\n" + tables);
     auto host = std::make_unique<Process>(folder_, VERBD_BINARY,
                                           std::vector<std::string>{"--config", (folder_ / name).string()});
     EXPECT_NE(host->port(), 0) << host->err();
@@ -115,6 +121,45 @@ TEST_F(RedisStoreTest, AnOutageIsAnswered503AndEndsWithoutARestart) {
   // both, whichever had the outage.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(fetch(host->port(), "GET", "/after").body, "back");
   EXPECT_TRUE(host->err_shows(R"(\[store\] info: redis 127\.0\.0\.1:\d+/0: answering again)")) << host->err();
+}
+
+// The processes serving isolated plugins for a verbd whose config is in `folder`.
+int plugin_processes_of(const TempFolder& folder) {
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream file(entry.path() / "cmdline");
+    std::string command_line((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (command_line.find(std::string("--serve-plugin\0", 15)) != std::string::npos &&
+        command_line.find(folder.path().string()) != std::string::npos)
+      ++found;
+  }
+  return found;
+}
+
+// A plugin in a process of its own reaches Redis through a store of its
+// own: an outage is the same 503 for its requests, and ends the same way.
+TEST_F(RedisStoreTest, AnIsolatedPluginMeetsAnOutageWith503Too) {
+  RedisServer redis;
+  auto host = start_host(redis, "timeout_ms = 500\n",
+                         "[plugins.get]\nisolation = \"process\"\n[plugins.put]\nisolation = \"process\"\n");
+  ASSERT_EQ(fetch(host->port(), "PUT", "/before", "x").status, 201);
+  EXPECT_EQ(fetch(host->port(), "GET", "/before").body, "x");
+  EXPECT_GE(plugin_processes_of(folder_), 2) << "GET and PUT run in processes of their own";
+  redis.stop();
+  for (const char* method : {"GET", "PUT"}) {
+    Reply reply = fetch(host->port(), method, "/before", std::string_view(method) == "PUT" ? "y" : "");
+    EXPECT_EQ(reply.status, 503) << method;
+    EXPECT_EQ(reply.header("Retry-After"), "1") << method;
+    EXPECT_NE(reply.body.find("the store could not be reached"), std::string::npos) << reply.body;
+  }
+  redis.start();
+  int status = 0;
+  for (int i = 0; i < 50 && status != 201; ++i) {
+    status = fetch(host->port(), "PUT", "/after", "back").status;
+    if (status != 201) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status, 201);
+  EXPECT_EQ(fetch(host->port(), "GET", "/after").body, "back");
 }
 
 TEST_F(RedisStoreTest, AuthenticatesWithThePasswordGivenAndSaysWhenItIsWrong) {
