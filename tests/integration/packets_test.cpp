@@ -108,7 +108,7 @@ TEST_F(Packets, BytesSentAfterAClosingRequestDoNotCostItsResponse) {
 // The head of a request whose end has not come is acknowledged as soon as
 // it is read: a client that holds the rest back until then (Nagle's
 // algorithm) does not wait for the delayed-ACK timer, at least 40 ms. The
-// fastest of five connections is timed, which load cannot make slow.
+// fastest of five connections is timed: load may slow one, hardly all five.
 TEST_F(Packets, PartOfARequestIsAcknowledgedAtOnce) {
   ASSERT_NE(verbd_->port(), 0) << verbd_->err();
   auto fastest = std::chrono::milliseconds::max();
