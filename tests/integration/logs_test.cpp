@@ -65,26 +65,6 @@ class Logs : public ::testing::Test {
     return numbers;
   }
 
-  // The live process serving an isolated plugin for a worker of `supervisor`, or 0.
-  static pid_t isolated_process_below(pid_t supervisor) {
-    auto parent_of = [](const std::string& pid) {
-      std::istringstream stat(slurp("/proc/" + pid + "/stat"));
-      std::string skip, state, parent;
-      std::getline(stat, skip, ')');  // past the name, which may hold spaces
-      stat >> state >> parent;
-      return state == "Z" ? std::string() : parent;
-    };
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-      std::string pid = entry.path().filename().string();
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::string parent = parent_of(pid);
-      if (parent.empty() || parent_of(parent) != std::to_string(supervisor)) continue;
-      if (slurp(entry.path() / "cmdline").find(std::string("--serve-plugin\0", 15)) != std::string::npos)
-        return std::stoi(pid);
-    }
-    return 0;
-  }
-
   TempFolder folder_;
 };
 
@@ -174,13 +154,17 @@ TEST_F(Logs, Sigusr1ReachesTheProcessesOfIsolatedPlugins) {
   verbd.signal(SIGUSR1);
   EXPECT_TRUE(isolated_line_in(folder_ / "error.log", "/after-rotation")) << slurp(folder_ / "error.log");
 
-  pid_t isolated = isolated_process_below(verbd.pid());
+  auto isolated_process = [&] {
+    std::vector<pid_t> found = plugin_processes_below(verbd.pid());
+    return found.empty() ? pid_t(0) : found.front();
+  };
+  pid_t isolated = isolated_process();
   ASSERT_GT(isolated, 0);
   fs::rename(folder_ / "error.log", folder_ / "error.log.2");
   ASSERT_EQ(::kill(isolated, SIGUSR1), 0);
   EXPECT_TRUE(isolated_line_in(folder_ / "error.log", "/after-direct-signal"))
       << slurp(folder_ / "error.log");
-  EXPECT_EQ(isolated_process_below(verbd.pid()), isolated) << "the signal ended it";
+  EXPECT_EQ(isolated_process(), isolated) << "the signal ended it";
   EXPECT_EQ(slurp(folder_ / "error.log").find("died"), std::string::npos) << slurp(folder_ / "error.log");
 }
 

@@ -123,19 +123,6 @@ TEST_F(RedisStoreTest, AnOutageIsAnswered503AndEndsWithoutARestart) {
   EXPECT_TRUE(host->err_shows(R"(\[store\] info: redis 127\.0\.0\.1:\d+/0: answering again)")) << host->err();
 }
 
-// The processes serving isolated plugins for a verbd whose config is in `folder`.
-int plugin_processes_of(const TempFolder& folder) {
-  int found = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream file(entry.path() / "cmdline");
-    std::string command_line((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (command_line.find(std::string("--serve-plugin\0", 15)) != std::string::npos &&
-        command_line.find(folder.path().string()) != std::string::npos)
-      ++found;
-  }
-  return found;
-}
-
 // A plugin in a process of its own reaches Redis through a store of its
 // own: an outage is the same 503 for its requests, and ends the same way.
 TEST_F(RedisStoreTest, AnIsolatedPluginMeetsAnOutageWith503Too) {
@@ -144,7 +131,7 @@ TEST_F(RedisStoreTest, AnIsolatedPluginMeetsAnOutageWith503Too) {
                          "[plugins.get]\nisolation = \"process\"\n[plugins.put]\nisolation = \"process\"\n");
   ASSERT_EQ(fetch(host->port(), "PUT", "/before", "x").status, 201);
   EXPECT_EQ(fetch(host->port(), "GET", "/before").body, "x");
-  EXPECT_GE(plugin_processes_of(folder_), 2) << "GET and PUT run in processes of their own";
+  EXPECT_GE(plugin_processes_below(host->pid()).size(), 2u) << "GET and PUT run in processes of their own";
   redis.stop();
   for (const char* method : {"GET", "PUT"}) {
     Reply reply = fetch(host->port(), method, "/before", std::string_view(method) == "PUT" ? "y" : "");

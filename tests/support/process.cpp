@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
@@ -19,6 +20,26 @@ namespace verbd::test {
 std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<pid_t> plugin_processes_below(pid_t supervisor) {
+  auto parent_of = [](const std::string& pid) {
+    std::istringstream stat(slurp("/proc/" + pid + "/stat"));
+    std::string skip, state, parent;
+    std::getline(stat, skip, ')');  // past the name, which may hold spaces
+    stat >> state >> parent;
+    return state == "Z" ? std::string() : parent;
+  };
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string parent = parent_of(pid);
+    if (parent.empty() || parent_of(parent) != std::to_string(supervisor)) continue;
+    if (slurp(entry.path() / "cmdline").find(std::string("--serve-plugin\0", 15)) != std::string::npos)
+      found.push_back(std::stoi(pid));
+  }
+  return found;
 }
 
 Process::Process(const TempFolder& folder, const std::string& program, std::vector<std::string> arguments,

@@ -16,6 +16,10 @@ namespace verbd::test {
 
 std::string slurp(const std::filesystem::path& file);
 
+// The live processes serving isolated plugins (`verbd --serve-plugin`) for
+// the worker processes of the verbd whose supervisor is `supervisor`.
+std::vector<pid_t> plugin_processes_below(pid_t supervisor);
+
 // Limits for a child process, where not 0.
 struct Limits {
   rlim_t max_files = 0;       // RLIMIT_NOFILE
