@@ -108,10 +108,7 @@ void Connection::serve() {
     if (next == Next::wait_for_spool) return await_spool();
     if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
     if (next == Next::serve_more) continue;
-    if (!between_requests()) {
-      acknowledge_now();
-      return read_more();
-    }
+    if (!between_requests()) return read_more();
     loop_.workspaces.give_back(std::move(work_));
     return await_request();
   }
@@ -123,6 +120,7 @@ void Connection::read_more() {
   state_ = State::reading;
   if (reading_request() && work_->parser->spool() != nullptr && work_->parser->spool()->behind())
     return await_spool();
+  acknowledge_now();
   set_deadline(reading_request() && !work_->parser->body_pending()
                    ? work_->request_start + loop_.settings.header_timeout
                    : Clock::now() + loop_.settings.idle_timeout);
