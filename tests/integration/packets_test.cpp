@@ -13,7 +13,6 @@
 #include <linux/tcp.h>  // the kernel's tcp_info: glibc's lacks the segment counts
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -61,24 +60,16 @@ TEST_F(Packets, TheFinTravelsWithTheLastBytesOfTheResponse) {
   ASSERT_NE(verbd_->port(), 0) << verbd_->err();
   int counted = 0;
   for (int i = 0; i < 20; ++i) {
-    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(verbd_->port());
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    Received before = received(client);
+    Client client(verbd_->port());
+    Received before = received(client.socket());
     auto sent = std::chrono::steady_clock::now();
-    std::string request = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
-    char reply[1024];
-    ssize_t bytes = 0, n;
-    while ((n = ::recv(client, reply, sizeof reply, 0)) > 0) bytes += n;
+    client.send("GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(client.read_reply().body, "twenty-six bytes of data.\n");
+    ASSERT_TRUE(client.closed_by_server());
+    char byte;
+    ASSERT_EQ(::recv(client.socket(), &byte, 1, 0), 0) << "a reset, not a FIN";
     bool quick = std::chrono::steady_clock::now() - sent < 20ms;
-    Received after = received(client);
-    ::close(client);
-    ASSERT_EQ(n, 0);
-    ASSERT_GT(bytes, 0);
+    Received after = received(client.socket());
     EXPECT_EQ(after.with_data - before.with_data, 1u);
     if (!quick) continue;
     ++counted;

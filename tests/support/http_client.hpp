@@ -57,6 +57,8 @@ class Client {
   bool closed_by_server(int wait_ms = 2000);
   // Bytes sent that the server's kernel has not acknowledged yet.
   int unacknowledged_bytes() const;
+  // The socket, for a test that reads its options.
+  int socket() const noexcept { return fd_; }
 
  private:
   bool fill(int wait_ms);  // reads more into buffered_; false on EOF/timeout
