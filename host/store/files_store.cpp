@@ -782,7 +782,10 @@ class FilesStore final : public Store {
   WriteCount writes_;
   ReadCache cache_;
   std::atomic<std::uint64_t> scratch_counter_{0};
-  static constexpr std::size_t stripes = 64;
+  // Writes to two paths that share a stripe wait for each other, fsyncs
+  // included: with 8 writes in flight, 64 stripes held one write in ten
+  // behind another (1 - (63/64)^7); 1024 hold one in 150.
+  static constexpr std::size_t stripes = 1024;
   static constexpr const char* lock_file = "locks";
   std::array<std::mutex, stripes> stripes_;
   Fd locks_;
