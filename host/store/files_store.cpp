@@ -705,6 +705,7 @@ class FilesStore final : public Store {
   static Fd open_root(const std::filesystem::path& root) {
     std::error_code error;
     std::filesystem::create_directories(root, error);
+    if (error) throw std::runtime_error("cannot create store root " + root.string() + ": " + error.message());
     Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.ok())
       throw std::runtime_error("cannot open store root " + root.string() + ": " + std::strerror(errno));

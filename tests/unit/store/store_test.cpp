@@ -307,6 +307,17 @@ TEST_F(FilesStoreTest, AWriteCountThatCannotBeUsedIsAnErrorNamingIt) {
   }
 }
 
+TEST_F(FilesStoreTest, ARootThatCannotBeMadeIsAnErrorSayingWhy) {
+  std::ofstream(folder_ / "plain") << "a file where a folder would go";
+  try {
+    make_files_store({folder_ / "plain/root", true, true, FilesOptions{}.recheck});
+    FAIL() << "the store opened without its root";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "cannot create store root " + (folder_ / "plain/root").string() + ": Not a directory");
+  }
+}
+
 TEST_F(FilesStoreTest, AChangeByAnotherProgramIsSeenOnceTheRecheckTimeHasPassed) {
   folder_.write("root/page.txt", "aaaa");
   auto store = open(std::chrono::milliseconds(100));
