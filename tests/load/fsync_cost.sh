@@ -51,6 +51,15 @@ ceiling() {
   "$work/fsync_ceiling" "$data/$1" "$connections" "$seconds"
 }
 
+# measured_or_stop FIGURE WHAT: a round that gave no figure (a verbd that did
+# not start, a full disk: each round's files stay until the end) stops the
+# run, rather than leave a hole in the medians.
+measured_or_stop() {
+  [[ $1 =~ ^[0-9]+$ ]] && return
+  echo "fsync_cost.sh: no figure from $2 in round $round (see above); $(df -h "$data" | tail -1)" >&2
+  exit 1
+}
+
 # The builds take turns, the first one changing from round to round.
 declare -A figures
 measured=0
@@ -61,12 +70,14 @@ for fsync in true false; do
     for i in "${order[@]}"; do
       measured=$((measured + 1))
       rps=$(measure "${builds[$i]}" "$fsync" "$measured")
+      measured_or_stop "$rps" "${builds[$i]}"
       figures[$i,$fsync]+="$rps "
       echo "round $round, ${builds[$i]}, fsync = $fsync: $rps PUTs/s"
     done
     if [[ $fsync == true ]]; then
       measured=$((measured + 1))
       files=$(ceiling "$measured")
+      measured_or_stop "$files" "the ceiling"
       figures[ceiling]+="$files "
       echo "round $round, the filesystem's ceiling: $files files/s"
     fi
