@@ -26,13 +26,13 @@ constexpr std::chrono::seconds final_write_grace{2};
 
 // Each worker thread reads into one buffer, shared by its connections: a
 // connection keeps bytes of its own (in its workspace) only while a request
-// is incomplete, and otherwise only a few first bytes (first_bytes_).
+// is incomplete, and otherwise none (HTTPS: a few, Tls::first_bytes).
 thread_local std::vector<char> worker_input(64 * 1024);
 
 Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const ConnectionLoop& loop,
                        const TlsContext* tls)
     : socket_(std::move(socket)),
-      tls_(tls ? std::make_unique<TlsSession>(*tls, socket_.native_handle()) : nullptr),
+      tls_(tls ? std::make_unique<Tls>(*tls, socket_.native_handle()) : nullptr),
       slot_(std::move(slot)),
       loop_(loop) {
   if (loop_.settings.access_log) {
@@ -55,6 +55,10 @@ void Connection::start() {
   deadline_ = Clock::now() + (tls_ ? loop_.settings.header_timeout : loop_.settings.idle_timeout);
   loop_.watchdog.watch(*this, deadline_);
   if (tls_) return handshake();
+  // Accepted with its request already there (TCP_DEFER_ACCEPT): read at
+  // once, rather than ask the event loop whether there is something.
+  if (boost::system::error_code error = read_into_worker_buffer(); error != asio::error::would_block)
+    return on_read(error);
   await_request();
 }
 
@@ -62,7 +66,7 @@ void Connection::start() {
 void Connection::handshake() {
   static auto& log = verbd::log::get("tls");
   state_ = State::handshaking;
-  TlsIo io = tls_->handshake();
+  TlsIo io = tls_->session.handshake();
   if (io == TlsIo::done) {
     metrics::add(metrics::loop().tls_handshakes);
     return await_request();
@@ -74,7 +78,7 @@ void Connection::handshake() {
                       self->handshake();
                     });
   metrics::add(metrics::loop().tls_handshake_failures);
-  log.debug("{}:{}: TLS handshake failed: {}", peer_, peer_port_, tls_->why_failed());
+  log.debug("{}:{}: TLS handshake failed: {}", peer_, peer_port_, tls_->session.why_failed());
   close_now();
 }
 
@@ -230,17 +234,34 @@ void Connection::end_stream() {
   serve();
 }
 
-// The connection's small first_bytes_ take what the client sends next; the
-// rest, if there is more, is read right after them into the worker's
-// buffer, where the request is parsed. A read rather than a wait for
-// readability, because Asio re-arms the descriptor (an epoll_ctl) for every
-// such wait, and not for a read.
+// The next request's first bytes. A plain connection waits until its
+// socket is readable, then reads what it has into the worker's buffer,
+// where the request is parsed: waiting, it holds no buffer. TLS reads into
+// its own small buffer instead, and moves the bytes over: OpenSSL may hold
+// them already (async_read()).
 void Connection::read_first_bytes() {
-  async_read(asio::buffer(first_bytes_),
-             [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-               if (!error) self->move_to_worker_buffer(n);
-               self->on_read(error);
-             });
+  if (tls_)
+    return async_read(asio::buffer(tls_->first_bytes),
+                      [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+                        if (!error) self->move_to_worker_buffer(n);
+                        self->on_read(error);
+                      });
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](boost::system::error_code error) {
+    if (!error) error = self->read_into_worker_buffer();
+    if (error == asio::error::would_block) return self->read_first_bytes();  // readable, and then not
+    self->on_read(error);
+  });
+}
+
+// What the socket has now, read into the worker's buffer; an error only
+// when nothing came.
+boost::system::error_code Connection::read_into_worker_buffer() {
+  boost::system::error_code error;
+  source_ = worker_input.data();
+  begin_ = 0;
+  end_ = socket_.read_some(asio::buffer(worker_input), error);
+  metrics::add(metrics::loop().received_bytes, end_);
+  return end_ > 0 ? boost::system::error_code{} : error;
 }
 
 // A read of what is there now, else when there is something. TLS first
@@ -252,7 +273,7 @@ template <class Handler>
 void Connection::async_read(asio::mutable_buffer into, Handler handler) {
   if (!tls_) return socket_.async_read_some(into, std::move(handler));
   std::size_t n = 0;
-  TlsIo io = tls_->read({static_cast<char*>(into.data()), into.size()}, n);
+  TlsIo io = tls_->session.read({static_cast<char*>(into.data()), into.size()}, n);
   if (io == TlsIo::want_read || io == TlsIo::want_write)
     return await_io(io == TlsIo::want_read, [self = shared_from_this(), into, handler = std::move(handler)](
                                                 const boost::system::error_code& error) mutable {
@@ -270,13 +291,13 @@ std::size_t Connection::read_now(asio::mutable_buffer into) {
   boost::system::error_code ignored;  // nothing more yet, or an error the next read will report
   if (!tls_) return socket_.read_some(into, ignored);
   std::size_t n = 0;
-  return tls_->read({static_cast<char*>(into.data()), into.size()}, n) == TlsIo::done ? n : 0;
+  return tls_->session.read({static_cast<char*>(into.data()), into.size()}, n) == TlsIo::done ? n : 0;
 }
 
 std::size_t Connection::send_now(asio::const_buffer bytes, int flags, boost::system::error_code& error) {
   if (!tls_) return socket_.send(bytes, flags, error);
   std::size_t n = 0;
-  TlsIo io = tls_->write({static_cast<const char*>(bytes.data()), bytes.size()}, n);
+  TlsIo io = tls_->session.write({static_cast<const char*>(bytes.data()), bytes.size()}, n);
   tls_wants_read_ = io == TlsIo::want_read;
   if (io == TlsIo::want_read || io == TlsIo::want_write) error = asio::error::would_block;
   if (io == TlsIo::failed || io == TlsIo::closed) error = asio::error::connection_reset;
@@ -289,13 +310,13 @@ void Connection::await_io(bool readable, Handler handler) {
   socket_.async_wait(readable ? Socket::wait_read : Socket::wait_write, std::move(handler));
 }
 
-// TLS: reads what the socket has into first_bytes_, for OpenSSL, then calls
-// `handler`. first_bytes_ is free whenever OpenSSL wants bytes: a read of
+// TLS: reads what the socket has into Tls::first_bytes, for OpenSSL, then calls
+// `handler`. Those bytes are free whenever OpenSSL wants more: a read of
 // the next request's first bytes into it has not begun (async_read() asks
 // OpenSSL first, and reads the socket only when it has nothing).
 template <class Handler>
 void Connection::await_ciphertext(Handler handler) {
-  socket_.async_read_some(asio::buffer(first_bytes_),
+  socket_.async_read_some(asio::buffer(tls_->first_bytes),
                           [self = shared_from_this(), handler = std::move(handler)](
                               const boost::system::error_code& error, std::size_t n) mutable {
                             if (!error) self->take_ciphertext(n);
@@ -306,21 +327,21 @@ void Connection::await_ciphertext(Handler handler) {
 // Hands OpenSSL what was read, and what more the socket has now (through the
 // worker's buffer, which nothing else uses until this returns).
 void Connection::take_ciphertext(std::size_t n) {
-  tls_->take({first_bytes_.data(), n});
-  if (n < first_bytes_.size()) return;
+  tls_->session.take({tls_->first_bytes.data(), n});
+  if (n < tls_->first_bytes.size()) return;
   boost::system::error_code error;  // nothing more yet, or an error the next read will report
   while (std::size_t more = socket_.read_some(asio::buffer(worker_input), error)) {
-    tls_->take({worker_input.data(), more});
+    tls_->session.take({worker_input.data(), more});
     if (error || more < worker_input.size()) return;
   }
 }
 
 void Connection::move_to_worker_buffer(std::size_t n) {
-  std::memcpy(worker_input.data(), first_bytes_.data(), n);
+  std::memcpy(worker_input.data(), tls_->first_bytes.data(), n);
   source_ = worker_input.data();
   begin_ = 0;
   end_ = n;
-  if (n == first_bytes_.size()) end_ += read_now(asio::buffer(worker_input) + n);
+  if (n == tls_->first_bytes.size()) end_ += read_now(asio::buffer(worker_input) + n);
   metrics::add(metrics::loop().received_bytes, end_);
 }
 
@@ -477,7 +498,7 @@ void Connection::close(Ending ending) {
 void Connection::drain() {
   if (state_ != State::draining) {
     state_ = State::draining;
-    if (tls_) tls_->shutdown();
+    if (tls_) tls_->session.shutdown();
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_send, ignored);
     set_deadline(Clock::now() + final_write_grace);
@@ -501,7 +522,7 @@ void Connection::end() {
 }
 
 void Connection::close_now() {
-  if (tls_ && state_ != State::closed && socket_.is_open()) tls_->shutdown();
+  if (tls_ && state_ != State::closed && socket_.is_open()) tls_->session.shutdown();
   state_ = State::closed;
   if (work_ && work_->stream) work_->stream->close();
   boost::system::error_code ignored;

@@ -28,8 +28,9 @@
 // (http/spool_writer.hpp): the connection stops reading it while that
 // thread is behind, and answers only once it is all written.
 //
-// An idle connection holds no workspace and no buffer but 256 bytes for the
-// next request's first bytes; requests are parsed in its worker's buffer,
+// An idle connection holds no workspace and no buffer: it waits for its
+// socket to be readable, then reads into its worker's buffer, where
+// requests are parsed (HTTPS keeps 256 bytes for OpenSSL's reads),
 // and a workspace (parser, request, response, output) is borrowed from the
 // worker's pool only while a request is in progress (net/workspace.hpp). The
 // worker's watchdog (net/watchdog.hpp) enforces the deadlines (header, body,
@@ -145,6 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   void take_ciphertext(std::size_t n);
   Sent send_file_through_tls();
   void read_first_bytes();
+  boost::system::error_code read_into_worker_buffer();
   void on_read(const boost::system::error_code& error);
   void move_to_worker_buffer(std::size_t n);
   Sent send_at_once();
@@ -177,8 +179,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
     return !work_ || (!work_->parser && begin_ == end_ && !work_->sending());
   }
 
+  // HTTPS: the session, and the small buffer its reads of the socket fill
+  // (OpenSSL may hold a request's bytes already: TLS reads, where a plain
+  // connection waits for readability; see read_first_bytes()).
+  struct Tls {
+    Tls(const TlsContext& context, int socket) : session(context, socket) {}
+    TlsSession session;
+    std::array<char, 256> first_bytes;
+  };
+
   Socket socket_;
-  std::unique_ptr<TlsSession> tls_;  // HTTPS; none for plain HTTP
+  std::unique_ptr<Tls> tls_;  // none for plain HTTP
   ConnectionSlots::Slot slot_;
   const ConnectionLoop& loop_;
   std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
@@ -195,7 +206,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   // right after a read, else in work_->input.
   char* source_ = nullptr;
   std::size_t begin_ = 0, end_ = 0;
-  std::array<char, 256> first_bytes_;  // where the next request's first bytes arrive
 
   Clock::time_point deadline_;  // the watchdog may wake it earlier, and then waits on
 };

@@ -11,9 +11,8 @@
 // does what it can now and says what it waits for (want_read, want_write).
 // OpenSSL writes to the socket itself, but reads from a memory buffer that
 // the connection fills (take()) with what it reads from the socket with
-// Asio, as it reads plain bytes: a wait for the socket's readiness would
-// cost Asio an epoll_ctl each time, a read costs none. A read is always
-// tried before reading the socket, because OpenSSL may hold bytes already.
+// Asio. A read is always tried before reading the socket, because OpenSSL
+// may hold bytes already.
 #pragma once
 
 #include "config/config.hpp"
