@@ -37,10 +37,22 @@ Connection::Connection(Socket socket, ConnectionSlots::Slot slot, const Connecti
       loop_(loop) {
   if (loop_.settings.access_log) {
     boost::system::error_code ignored;
-    auto remote = socket_.remote_endpoint(ignored);
-    peer_ = remote.address().to_string();
-    peer_port_ = remote.port();
+    peer_ = PeerAddress::of(socket_.remote_endpoint(ignored));
   }
+}
+
+PeerAddress PeerAddress::of(const asio::ip::tcp::endpoint& endpoint) {
+  const auto& address = endpoint.address();
+  return {address.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes()
+                          : address.to_v6().to_bytes(),
+          endpoint.port()};
+}
+
+std::string PeerAddress::text() const {
+  if (port == 0) return {};
+  asio::ip::address_v6 address(bytes);
+  if (address.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, address).to_string();
+  return address.to_string();
 }
 
 Connection::~Connection() {
@@ -78,7 +90,7 @@ void Connection::handshake() {
                       self->handshake();
                     });
   metrics::add(metrics::loop().tls_handshake_failures);
-  log.debug("{}:{}: TLS handshake failed: {}", peer_, peer_port_, tls_->session.why_failed());
+  log.debug("{}:{}: TLS handshake failed: {}", peer_.text(), peer_.port, tls_->session.why_failed());
   close_now();
 }
 
@@ -696,8 +708,9 @@ void Connection::log_access(std::uint64_t bytes, std::uint64_t body_bytes,
                             std::chrono::microseconds took) const {
   const auto& request = work_->request;
   log::AccessRecord record;
-  record.client = peer_;
-  record.client_port = peer_port_;
+  std::string client = peer_.text();
+  record.client = client;
+  record.client_port = peer_.port;
   record.method = request.method;
   record.target = request.target;
   record.version = request.version;
@@ -719,7 +732,7 @@ void Connection::log_head() const {
                      std::to_string(request.version / 10) + "." + std::to_string(request.version % 10);
   for (const auto& field : request.headers)
     head.append("\n").append(field.name).append(": ").append(field.value);
-  log.debug("{}:{} sent:\n{}\n", peer_, peer_port_, head);
+  log.debug("{}:{} sent:\n{}\n", peer_.text(), peer_.port, head);
 }
 
 }  // namespace verbd::net

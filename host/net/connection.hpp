@@ -83,6 +83,16 @@ using Timer =
     boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                       boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
+// The client's address and port, for the log: kept as 18 bytes (IPv4 as
+// IPv4-mapped IPv6) and made text only when a line is written.
+struct PeerAddress {
+  std::array<unsigned char, 16> bytes{};
+  std::uint16_t port = 0;  // 0: not known (the access log is off)
+
+  static PeerAddress of(const boost::asio::ip::tcp::endpoint& endpoint);
+  std::string text() const;
+};
+
 class Connection : public std::enable_shared_from_this<Connection>, public Watchdog::Watched {
  public:
   using Clock = std::chrono::steady_clock;
@@ -193,8 +203,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   ConnectionSlots::Slot slot_;
   const ConnectionLoop& loop_;
   std::unique_ptr<Workspace> work_;         // borrowed while a request is in progress
-  std::string peer_;                        // the client's address and port, for the log
-  std::uint16_t peer_port_ = 0;
+  PeerAddress peer_;
 
   State state_ = State::idle;
   Nagle nagle_ = Nagle::before_first_write;
