@@ -35,14 +35,17 @@ trap 'exit 0' INT TERM
 # Six nodes, each with its data and a redis.conf in a folder of its own;
 # the cluster bus gets a free port too (the default, port + 10000, may not
 # be). Each starts before the next picks its ports, so that none picks one
-# another has taken.
+# another has taken; a port another program takes between the pick and the
+# bind is picked again.
 redis_ports=() redis_pids=() nodes=()
 for n in 1 2 3 4 5 6; do
-  port=$(free_port)
-  bus=$(free_port)
-  while [[ $bus == "$port" ]]; do bus=$(free_port); done
   mkdir -p "$folder/redis-$n"
-  cat >"$folder/redis-$n/redis.conf" <<CONF
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    bus=$(free_port)
+    while [[ $bus == "$port" ]]; do bus=$(free_port); done
+    rm -f "$folder/redis-$n/nodes.conf"
+    cat >"$folder/redis-$n/redis.conf" <<CONF
 port $port
 cluster-port $bus
 bind 127.0.0.1
@@ -55,23 +58,30 @@ appendonly yes
 appendfsync everysec
 save ""
 CONF
-  redis-server "$folder/redis-$n/redis.conf" &
-  started+=($!)
-  redis_pids+=($!)
+    redis-server "$folder/redis-$n/redis.conf" &
+    pid=$!
+    wait_until_listens "$pid" "$port" "$bus" && break
+    kill "$pid" 2>/dev/null || true
+    ((attempt < 3)) || { echo "local-cluster.sh: redis-server $n did not start:" >&2; tail -5 "$folder/redis-$n/redis.log" >&2; exit 1; }
+  done
+  started+=("$pid")
+  redis_pids+=("$pid")
   redis_ports+=("$port")
   nodes+=("127.0.0.1:$port")
-  wait_for_port "$port"
 done
 redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$folder/cluster-create.log"
 # Every node sees the cluster whole, and every master has its replica in step
 # (a write waits for it: wait_replicas = 1).
+in_step() {  # in_step PORT
+  local info
+  info=$(redis-cli -p "$1" info replication)
+  redis-cli -p "$1" cluster info | grep -q "cluster_state:ok" &&
+    { grep -q "role:slave" <<<"$info" || grep -q "slave0:.*state=online" <<<"$info"; }
+}
 for port in "${redis_ports[@]}"; do
-  for _ in $(seq 100); do
-    info=$(redis-cli -p "$port" info replication)
-    redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" &&
-      { grep -q "role:slave" <<<"$info" || grep -q "slave0:.*state=online" <<<"$info"; } && break
-    sleep 0.1
-  done
+  for _ in $(seq 300); do in_step "$port" && break; sleep 0.1; done
+  in_step "$port" || { echo "local-cluster.sh: the Redis node on $port is not in step after 30 s:" >&2;
+    redis-cli -p "$port" cluster info | head -3 >&2; exit 1; }
 done
 
 seeds=$(printf '"%s", ' "${nodes[@]}")
@@ -97,8 +107,9 @@ CONF
   servers+="  server verbd-$h 127.0.0.1:$port check inter 200ms fall 1 rise 2"$'\n'
 done
 
-haproxy_port=$(free_port)
-cat >"$folder/haproxy.cfg" <<CONF
+for attempt in 1 2 3; do
+  haproxy_port=$(free_port)
+  cat >"$folder/haproxy.cfg" <<CONF
 defaults
   mode http
   timeout connect 1s
@@ -119,9 +130,13 @@ backend hosts
   http-check expect rstatus ^(200|404)\$
 $servers
 CONF
-haproxy -f "$folder/haproxy.cfg" -db >"$folder/haproxy.log" 2>&1 &
-started+=($!)
-wait_for_port "$haproxy_port"
+  haproxy -f "$folder/haproxy.cfg" -db >>"$folder/haproxy.log" 2>&1 &
+  pid=$!
+  wait_until_listens "$pid" "$haproxy_port" && break
+  kill "$pid" 2>/dev/null || true
+  ((attempt < 3)) || { echo "local-cluster.sh: haproxy did not start:" >&2; tail -5 "$folder/haproxy.log" >&2; exit 1; }
+done
+started+=("$pid")
 
 cat >"$folder/cluster.env" <<ENV
 HAPROXY_PORT=$haproxy_port

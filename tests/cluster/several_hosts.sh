@@ -24,11 +24,22 @@ source "$source_dir/tests/support/start_verbd.sh"
 work=$(mktemp -d /tmp/verbd-cluster.XXXXXX)
 cluster_pid="" extra=()
 cleanup() {
+  local status=$?
+  ((status == 0)) || show_logs
   touch "$work/stop"
   for p in "${extra[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -n $cluster_pid ]] && kill "$cluster_pid" 2>/dev/null
   wait 2>/dev/null || true
   rm -rf "$work"
+}
+# show_logs: the end of every log, for a run that fails.
+show_logs() {
+  local log
+  for log in "$work/cluster.out" "$work"/cluster/*.log "$work"/cluster/redis-*/redis.log "$work/redirected.log"; do
+    [[ -s $log ]] || continue
+    echo "--- ${log#"$work"/}"
+    tail -n 15 "$log"
+  done
 }
 trap cleanup EXIT
 failures=0
@@ -54,14 +65,17 @@ slot_master() {
   for port in "${redis_ports[@]}"; do
     redis-cli -p "$port" cluster nodes 2>/dev/null | awk -v slot="$slot" '
       $3 ~ /master/ && $3 !~ /fail/ {for (i = 9; i <= NF; i++) {split($i, r, "-"); if (r[2] == "") r[2] = r[1];
-        if (slot >= r[1] && slot <= r[2]) {sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2; exit}}}' && return 0
+        if (slot >= r[1] && slot <= r[2]) {sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2; found = 1; exit}}}
+      END {exit !found}' && return 0
   done
+  return 1
 }
-master=$(slot_master)
+master=$(slot_master) || { echo "no node serves slot $slot" >&2; exit 1; }
 a_replica=""
 for port in "${redis_ports[@]}"; do
   redis-cli -p "$port" info replication | grep -q "role:slave" && { a_replica=$port; break; }
 done
+[[ -n $a_replica ]] || { echo "no node is a replica" >&2; exit 1; }
 
 # 1. A host told first of a replica: every command there is MOVED on.
 sed -e "s|^cluster = \[|cluster = [\"127.0.0.1:$a_replica\", |" -e 's|^wait_replicas = 1|wait_replicas = 0|' \

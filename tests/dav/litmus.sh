@@ -26,10 +26,7 @@ trap cleanup EXIT
 redis_settings=""
 if [[ $backend == redis ]]; then
   command -v redis-server >/dev/null || { echo "litmus.sh: needs redis-server (apt-get install redis-server)" >&2; exit 2; }
-  redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --dir "$work" >"$work/redis.log" 2>&1 &
-  redis_pid=$!
-  wait_for_port "$redis_port"
+  start_redis "$work/redis.log" --save "" --dir "$work"
   redis_settings="url = \"redis://127.0.0.1:$redis_port/0\""
 fi
 

@@ -14,11 +14,8 @@ rounds=3 seconds=5
 load_options redis_cost.sh "rounds seconds" "$@"
 command -v redis-server >/dev/null || { echo "redis_cost.sh: needs redis-server" >&2; exit 2; }
 start_work_folder redis-cost
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.log" &
-redis_pid=$!
+start_redis "$work/redis.log" --save "" --appendonly no --dir "$work"
 pids+=("$redis_pid")
-wait_for_port "$redis_port"
 write_put_script "$work/put.lua"
 ticks_per_second=$(getconf CLK_TCK)
 

@@ -9,6 +9,7 @@ start_verbd() {
   for _ in $(seq 100); do
     port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$3")
     [[ -n $port ]] && return 0
+    running "$pid" || break
     sleep 0.05
   done
   echo "verbd did not start:" >&2
@@ -45,5 +46,57 @@ wait_for_port() {
     sleep 0.05
   done
   echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# running PID: the process has not ended (a child that has ended but was not
+# waited for yet is a zombie: it still has a /proc entry).
+running() {
+  [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# listens PID PORT: the process PID itself, not another one, listens on
+# 127.0.0.1:PORT (a port from free_port may be taken between the pick and
+# the bind, and then the port answers while PID has failed).
+listens() {
+  local inode fd
+  inode=$(awk -v at="0100007F:$(printf '%04X' "$2")" '$2 == at && $4 == "0A" {print $10; exit}' /proc/net/tcp)
+  [[ -n $inode ]] || return 1
+  for fd in "/proc/$1/fd"/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == "socket:[$inode]" ]] && return 0
+  done
+  return 1
+}
+
+# wait_until_listens PID PORT...: until PID listens on every PORT (true), or
+# has ended or five seconds have passed (false).
+wait_until_listens() {
+  local pid=$1 port
+  shift
+  for _ in $(seq 100); do
+    local all=1
+    for port in "$@"; do listens "$pid" "$port" || all=0; done
+    ((all)) && return 0
+    running "$pid" || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_redis LOG OPTION...: redis-server on a free port of 127.0.0.1 with
+# these options, in the background; sets $redis_pid and $redis_port, or
+# fails after three ports taken by others.
+start_redis() {
+  local log=$1
+  shift
+  for _ in 1 2 3; do
+    redis_port=$(free_port)
+    redis-server --port "$redis_port" --bind 127.0.0.1 "$@" >>"$log" 2>&1 &
+    redis_pid=$!
+    wait_until_listens "$redis_pid" "$redis_port" && return 0
+    kill "$redis_pid" 2>/dev/null || true
+  done
+  echo "redis-server did not start:" >&2
+  tail -5 "$log" >&2
   return 1
 }
