@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace verbd::test {
@@ -35,12 +37,21 @@ std::uint16_t free_port() {
   return ntohs(address.sin_port);
 }
 
-bool accepts(std::uint16_t port) {
+// Redis answers PING on `port` (PONG, or that it wants a password): ours
+// has bound it, not another program that took the port first (then ours
+// has failed).
+bool redis_answers(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address = loopback(port);
-  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  timeval wait{.tv_sec = 1, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char reply[16] = {};
+  bool pong =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6 && ::recv(fd, reply, sizeof reply - 1, 0) > 0 &&
+      (std::string_view(reply).starts_with("+PONG") || std::string_view(reply).starts_with("-NOAUTH"));
   ::close(fd);
-  return connected;
+  return pong;
 }
 
 std::string redis_server_program() {
@@ -53,7 +64,7 @@ std::string redis_server_program() {
 }  // namespace
 
 // A port picked free may be taken before redis-server binds it (by an
-// outgoing connection of another test): then another one.
+// outgoing connection or a listener of another test): then another one.
 RedisServer::RedisServer(std::vector<std::string> options) : options_(std::move(options)) {
   for (int attempt = 1;; ++attempt) {
     port_ = free_port();
@@ -90,8 +101,9 @@ void RedisServer::start() {
       "--dir",  folder_.path().string(), "--protected-mode", "no"};
   arguments.insert(arguments.end(), options_.begin(), options_.end());
   process_ = std::make_unique<Process>(folder_, redis_server_program(), arguments);
-  for (int i = 0; i < 500 && !accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (!accepts(port_))
+  for (int i = 0; i < 500 && !redis_answers(port_); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!redis_answers(port_))
     throw std::runtime_error("redis-server did not start: " + process_->out() + process_->err());
 }
 
