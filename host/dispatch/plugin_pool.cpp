@@ -50,7 +50,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
 
   std::mutex mutex;
   std::condition_variable work_ready;  // a call was queued, or the pool is ending
-  std::condition_variable watch;       // a call began while none ran, or the pool is ending
+  std::condition_variable watch;       // a deadline earlier than watch_until, or the pool is ending
   std::condition_variable call_ended;  // (while the pool is ending)
   struct Queued {
     std::shared_ptr<PoolTask> task;
@@ -59,6 +59,11 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   std::deque<Queued> queue;
   std::vector<std::unique_ptr<Slot>> slots;
   std::thread watchdog;
+  // When the watchdog wakes next, set as it goes to sleep (max: only when
+  // woken). It is woken for a deadline earlier than that; as each deadline
+  // is now + the time limit, later than every one before, that is only when
+  // it sleeps with nothing to watch: not once a call.
+  Clock::time_point watch_until = Clock::time_point::max();
   unsigned idle = 0;     // threads waiting for a call
   unsigned running = 0;  // calls running, on threads not written off
   unsigned stuck = 0;    // threads written off that have not come back
@@ -107,7 +112,8 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
       queue.pop_front();
       slot.deadline = Clock::now() + settings.timeout;
       slot.timed_out = false;
-      if (running++ == 0) watch.notify_one();
+      ++running;
+      if (slot.deadline < watch_until) watch.notify_one();
       auto task = slot.task;
       lock.unlock();
       task->run(*slot.record);
@@ -166,6 +172,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
         time_out_running(*overdue, lock);
         continue;
       }
+      watch_until = earliest;
       if (earliest == Clock::time_point::max())
         watch.wait(lock);
       else
@@ -246,11 +253,10 @@ bool PluginPool::submit(std::shared_ptr<PoolTask> task) {
   auto& state = *state_;
   if (state.queue.size() >= state.idle + state.settings.queue && state.record_for_new_thread() == nullptr)
     return false;
-  state.queue.push_back({std::move(task), Clock::now() + state.settings.timeout});
+  auto deadline = Clock::now() + state.settings.timeout;
+  state.queue.push_back({std::move(task), deadline});
   state.add_thread_if_needed();
-  // The watchdog wakes for a call running before this one's deadline; with
-  // none running it may sleep for good.
-  bool wake_watchdog = state.running == 0;
+  bool wake_watchdog = deadline < state.watch_until;
   lock.unlock();
   state.work_ready.notify_one();
   if (wake_watchdog) state.watch.notify_one();
