@@ -108,7 +108,7 @@ TEST(IdleConnection, HoldsAtMostHalfAKibOfTheServersHeap) {
   GTEST_SKIP() << "a sanitizer's allocator: glibc does not see the heap";
 #endif
   int count = connections_allowed(2 * 1000) / 2;
-  ASSERT_GE(count, 250) << "too few file descriptors (ulimit -n) for a figure per connection";
+  ASSERT_GE(count, 100) << "too few file descriptors (ulimit -n) for a figure per connection";
   TempFolder folder;
   TestServer server(test_config("memory", folder / "data"));
   int writer = connect_and_ask(
