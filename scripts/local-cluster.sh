@@ -12,7 +12,7 @@
 # SIGINT or SIGTERM, then stops what it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../tests/support/start_verbd.sh"  # start_verbd, free_port, wait_for_port
+source "$here/../tests/support/start_verbd.sh"  # start_verbd, free_port, wait_until_listens
 usage="usage: local-cluster.sh BUILD_DIR FOLDER [--hosts N]"
 build=$(cd "${1:?$usage}" && pwd)
 mkdir -p "${2:?$usage}"

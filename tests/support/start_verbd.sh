@@ -1,6 +1,6 @@
 # Sourced by the test and load scripts: start_verbd BINARY CONFIG LOG starts
 # verbd in the background and sets $pid and $port (from its "listening on"
-# log line), or fails after five seconds.
+# log line), or fails: at once if verbd ends, else after five seconds.
 start_verbd() {
   : >"$3"  # there before the background shell opens it: sed below may look first
   "$1" --config "$2" 2>"$3" &
