@@ -138,13 +138,16 @@ CONF
 done
 started+=("$pid")
 
-cat >"$folder/cluster.env" <<ENV
+# Written whole under another name, then renamed: whoever waits for the
+# file never reads half of it.
+cat >"$folder/cluster.env.partial" <<ENV
 HAPROXY_PORT=$haproxy_port
 VERBD_PORTS="${verbd_ports[*]}"
 VERBD_PIDS="${verbd_pids[*]}"
 REDIS_PORTS="${redis_ports[*]}"
 REDIS_PIDS="${redis_pids[*]}"
 ENV
+mv "$folder/cluster.env.partial" "$folder/cluster.env"
 echo "local-cluster.sh: http://127.0.0.1:$haproxy_port/ (HAProxy) in front of verbd on ports ${verbd_ports[*]};" \
   "Redis Cluster nodes on ports ${redis_ports[*]}; files in $folder. Ctrl-C stops them."
 wait
