@@ -28,13 +28,23 @@
 namespace verbd::supervisor {
 namespace {
 
+std::string host_port(const std::string& host, std::uint16_t port) {
+  return host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
+                                             : fmt::format("[{}]:{}", host, port);
+}
+
 // Where the store is, for the "listening" line (never the password).
 std::string store_location(const config::Store& store) {
   if (store.backend == "files") return store.root.string();
-  if (store.backend == "redis")
-    return fmt::format("{}:{}/{} (keys {{{}}}:*)", store.redis.host, store.redis.port, store.redis.database,
-                       store.redis.prefix);
-  return "(memory)";
+  if (store.backend != "redis") return "(memory)";
+  const auto& redis = store.redis;
+  if (redis.cluster.empty())
+    return fmt::format("{}/{} (keys {{{}}}:*)", host_port(redis.host, redis.port), redis.database,
+                       redis.prefix);
+  std::string nodes;
+  for (const auto& node : redis.cluster)
+    nodes += (nodes.empty() ? "" : ", ") + host_port(node.host, node.port);
+  return fmt::format("the cluster of {} (keys {{{}}}:*)", nodes, redis.prefix);
 }
 
 using Clock = std::chrono::steady_clock;
