@@ -74,16 +74,16 @@ std::string sha1_hex(std::string_view text) {
   return hex;
 }
 
-std::string name_of(const config::Redis& settings) {
-  if (settings.cluster.empty())
-    return "redis " + settings.host + ":" + std::to_string(settings.port) + "/" +
-           std::to_string(settings.database);
-  std::string name = "redis cluster " + describe(settings.cluster.front());
-  if (settings.cluster.size() > 1) name += " and " + std::to_string(settings.cluster.size() - 1) + " more";
-  return name;
-}
-
 }  // namespace
+
+std::string redis_location(const config::Redis& settings) {
+  if (settings.cluster.empty())
+    return settings.host + ":" + std::to_string(settings.port) + "/" + std::to_string(settings.database);
+  std::string location = "cluster " + describe(settings.cluster.front());
+  if (settings.cluster.size() > 1)
+    location += " and " + std::to_string(settings.cluster.size() - 1) + " more";
+  return location;
+}
 
 RedisClient::RedisClient(const config::Redis& settings, std::string script)
     : settings_(settings),
@@ -91,7 +91,7 @@ RedisClient::RedisClient(const config::Redis& settings, std::string script)
                                       : settings.cluster),
       script_(std::move(script)),
       sha_(sha1_hex(script_)),
-      name_(name_of(settings)),
+      name_("redis " + redis_location(settings)),
       target_(nodes_.front()) {}
 
 RedisClient::~RedisClient() = default;

@@ -38,6 +38,10 @@ struct ReplyFree {
 // Null when Redis could not be reached or did not answer in time.
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
+// Where the settings point, for people: "HOST:PORT/DB", or "cluster
+// HOST:PORT and N more" (its first listed node).
+std::string redis_location(const config::Redis& settings);
+
 // The text of a string, status or error reply; empty for any other kind.
 std::string_view text_of(const redisReply* reply) noexcept;
 inline std::string_view text_of(const Reply& reply) noexcept { return text_of(reply.get()); }

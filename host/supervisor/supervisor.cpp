@@ -3,6 +3,7 @@
 #include "common/exit_status.hpp"
 #include "log/log.hpp"
 #include "store/path.hpp"
+#include "store/redis_client.hpp"
 #include "store/store.hpp"
 #include "supervisor/metrics_page.hpp"
 
@@ -28,23 +29,12 @@
 namespace verbd::supervisor {
 namespace {
 
-std::string host_port(const std::string& host, std::uint16_t port) {
-  return host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
-                                             : fmt::format("[{}]:{}", host, port);
-}
-
 // Where the store is, for the "listening" line (never the password).
 std::string store_location(const config::Store& store) {
   if (store.backend == "files") return store.root.string();
-  if (store.backend != "redis") return "(memory)";
-  const auto& redis = store.redis;
-  if (redis.cluster.empty())
-    return fmt::format("{}/{} (keys {{{}}}:*)", host_port(redis.host, redis.port), redis.database,
-                       redis.prefix);
-  std::string nodes;
-  for (const auto& node : redis.cluster)
-    nodes += (nodes.empty() ? "" : ", ") + host_port(node.host, node.port);
-  return fmt::format("the cluster of {} (keys {{{}}}:*)", nodes, redis.prefix);
+  if (store.backend == "redis")
+    return fmt::format("{} (keys {{{}}}:*)", store::redis_location(store.redis), store.redis.prefix);
+  return "(memory)";
 }
 
 using Clock = std::chrono::steady_clock;

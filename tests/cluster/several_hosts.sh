@@ -78,7 +78,7 @@ done
 [[ -n $a_replica ]] || { echo "no node is a replica" >&2; exit 1; }
 
 check "a host names the cluster it stores in when it starts" \
-  grep -q "redis store at the cluster of 127.0.0.1:${redis_ports[0]}, " "$work/cluster/verbd-1.log"
+  grep -qF "redis store at cluster 127.0.0.1:${redis_ports[0]} and 5 more (keys {verbd}:*)" "$work/cluster/verbd-1.log"
 
 # 1. A host told first of a replica: every command there is MOVED on.
 sed -e "s|^cluster = \[|cluster = [\"127.0.0.1:$a_replica\", |" -e 's|^wait_replicas = 1|wait_replicas = 0|' \
