@@ -269,11 +269,18 @@ void Connection::read_first_bytes() {
 // when nothing came.
 boost::system::error_code Connection::read_into_worker_buffer() {
   boost::system::error_code error;
+  std::size_t n = socket_.read_some(asio::buffer(worker_input), error);
+  take_worker_input(n);
+  return n > 0 ? boost::system::error_code{} : error;
+}
+
+// The worker's buffer holds the `n` bytes just received: they are the
+// input to parse.
+void Connection::take_worker_input(std::size_t n) {
   source_ = worker_input.data();
   begin_ = 0;
-  end_ = socket_.read_some(asio::buffer(worker_input), error);
-  metrics::add(metrics::loop().received_bytes, end_);
-  return end_ > 0 ? boost::system::error_code{} : error;
+  end_ = n;
+  metrics::add(metrics::loop().received_bytes, n);
 }
 
 // A read of what is there now, else when there is something. TLS first
@@ -350,11 +357,8 @@ void Connection::take_ciphertext(std::size_t n) {
 
 void Connection::move_to_worker_buffer(std::size_t n) {
   std::memcpy(worker_input.data(), tls_->first_bytes.data(), n);
-  source_ = worker_input.data();
-  begin_ = 0;
-  end_ = n;
-  if (n == tls_->first_bytes.size()) end_ += read_now(asio::buffer(worker_input) + n);
-  metrics::add(metrics::loop().received_bytes, end_);
+  if (n == tls_->first_bytes.size()) n += read_now(asio::buffer(worker_input) + n);
+  take_worker_input(n);
 }
 
 void Connection::on_read(const boost::system::error_code& error) {

@@ -157,6 +157,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   Sent send_file_through_tls();
   void read_first_bytes();
   boost::system::error_code read_into_worker_buffer();
+  void take_worker_input(std::size_t n);
   void on_read(const boost::system::error_code& error);
   void move_to_worker_buffer(std::size_t n);
   Sent send_at_once();
