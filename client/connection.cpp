@@ -29,6 +29,11 @@ std::string Response::field(std::string_view name) const {
 
 namespace {
 
+// As a URL writes them: an IPv6 address in brackets, apart from the port.
+std::string host_and_port(const std::string& host, std::uint16_t port) {
+  return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(port);
+}
+
 std::string openssl_error() {
   unsigned long code = ERR_peek_last_error();
   ERR_clear_error();
@@ -65,7 +70,7 @@ void Connection::open(const std::string& host, std::uint16_t port, bool tls) {
     }
   }
   ::freeaddrinfo(found);
-  if (fd_ < 0) throw ConnectFailed("cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
+  if (fd_ < 0) throw ConnectFailed("cannot connect to " + host_and_port(host, port) + ": " + why);
   host_ = host;
   port_ = port;
   tls_ = tls;
@@ -80,7 +85,7 @@ void Connection::start_tls(const std::string& host) {
   auto fail = [&](const std::string& what) {
     std::string why = openssl_error();
     close();
-    throw ConnectFailed("TLS with " + host + ":" + std::to_string(port_) + ": " + what + ": " + why);
+    throw ConnectFailed("TLS with " + host_and_port(host, port_) + ": " + what + ": " + why);
   };
   if (tls_context_ == nullptr) {
     tls_context_ = SSL_CTX_new(TLS_client_method());

@@ -1,5 +1,6 @@
 #include "log/access_log.hpp"
 
+#include "common/host_port.hpp"
 #include "log/log.hpp"
 
 #include <fmt/format.h>
@@ -70,7 +71,8 @@ void format_combined(const AccessRecord& r, Clock::time_point now, std::string& 
 
 void format_verbd(const AccessRecord& r, std::string& out) {
   auto micros = r.duration.count();
-  fmt::format_to(std::back_inserter(out), "{}:{} \"{} ", r.client, r.client_port, r.method);
+  append_host_and_port(out, r.client, r.client_port);
+  fmt::format_to(std::back_inserter(out), " \"{} ", r.method);
   append_escaped(out, r.target);
   fmt::format_to(std::back_inserter(out), " HTTP/{}.{}\" {} {} {}.{:03}ms", r.version / 10, r.version % 10,
                  r.status, r.bytes, micros / 1000, micros % 1000);

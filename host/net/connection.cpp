@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include "common/host_port.hpp"
 #include "common/metrics.hpp"
 #include "log/access_log.hpp"
 #include "log/log.hpp"
@@ -90,7 +91,8 @@ void Connection::handshake() {
                       self->handshake();
                     });
   metrics::add(metrics::loop().tls_handshake_failures);
-  log.debug("{}:{}: TLS handshake failed: {}", peer_.text(), peer_.port, tls_->session.why_failed());
+  log.debug("{}: TLS handshake failed: {}", host_and_port(peer_.text(), peer_.port),
+            tls_->session.why_failed());
   close_now();
 }
 
@@ -736,7 +738,7 @@ void Connection::log_head() const {
                      std::to_string(request.version / 10) + "." + std::to_string(request.version % 10);
   for (const auto& field : request.headers)
     head.append("\n").append(field.name).append(": ").append(field.value);
-  log.debug("{}:{} sent:\n{}\n", peer_.text(), peer_.port, head);
+  log.debug("{} sent:\n{}\n", host_and_port(peer_.text(), peer_.port), head);
 }
 
 }  // namespace verbd::net

@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include "common/host_port.hpp"
 #include "log/log.hpp"
 
 #include <boost/asio/post.hpp>
@@ -258,8 +259,7 @@ std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsi
     ::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
     if (!listener.ok() || ::bind(listener.get(), endpoint.data(), endpoint.size()) != 0 ||
         ::listen(listener.get(), SOMAXCONN) != 0)
-      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
-                               std::strerror(errno));
+      throw std::runtime_error("cannot listen on " + host_and_port(host, port) + ": " + std::strerror(errno));
     // A new connection's first bytes are acknowledged at once, in a packet
     // of their own, unless its listener is in delayed-ACK ("pingpong")
     // mode, which the connections it accepts take over: then the ACK of a

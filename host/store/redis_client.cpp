@@ -1,5 +1,6 @@
 #include "store/redis_client.hpp"
 
+#include "common/host_port.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
 
@@ -60,7 +61,7 @@ bool operator==(const config::RedisNode& a, const config::RedisNode& b) {
   return a.host == b.host && a.port == b.port;
 }
 
-std::string describe(const config::RedisNode& node) { return node.host + ":" + std::to_string(node.port); }
+std::string describe(const config::RedisNode& node) { return host_and_port(node.host, node.port); }
 
 // The name EVALSHA knows a script by: its SHA-1, in hex.
 std::string sha1_hex(std::string_view text) {
@@ -78,7 +79,7 @@ std::string sha1_hex(std::string_view text) {
 
 std::string redis_location(const config::Redis& settings) {
   if (settings.cluster.empty())
-    return settings.host + ":" + std::to_string(settings.port) + "/" + std::to_string(settings.database);
+    return host_and_port(settings.host, settings.port) + "/" + std::to_string(settings.database);
   std::string location = "cluster " + describe(settings.cluster.front());
   if (settings.cluster.size() > 1)
     location += " and " + std::to_string(settings.cluster.size() - 1) + " more";

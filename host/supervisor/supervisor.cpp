@@ -1,6 +1,7 @@
 #include "supervisor/supervisor.hpp"
 
 #include "common/exit_status.hpp"
+#include "common/host_port.hpp"
 #include "log/log.hpp"
 #include "store/path.hpp"
 #include "store/redis_client.hpp"
@@ -226,11 +227,12 @@ class Supervisor {
   void announce() {
     announced_ = true;
     const auto& server = config_.server;
-    std::string https = tls_port_ ? fmt::format(" and https://{}:{}/", server.host, tls_port_) : "";
-    log().info("listening on http://{}:{}/{} with {} worker(s) in {} process(es), {} store at {}",
-               server.host, port_, https, server.workers, server.processes, config_.store.backend,
-               store_location(config_.store));
-    if (metrics_) log().info("metrics at http://{}:{}/metrics", config_.metrics.host, metrics_->port());
+    std::string https = tls_port_ ? " and https://" + host_and_port(server.host, tls_port_) + "/" : "";
+    log().info("listening on http://{}/{} with {} worker(s) in {} process(es), {} store at {}",
+               host_and_port(server.host, port_), https, server.workers, server.processes,
+               config_.store.backend, store_location(config_.store));
+    if (metrics_)
+      log().info("metrics at http://{}/metrics", host_and_port(config_.metrics.host, metrics_->port()));
   }
 
   void reap() {

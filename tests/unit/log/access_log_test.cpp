@@ -63,6 +63,13 @@ TEST(AccessLog, VerbdsOwnFormatHasPortAllBytesAndDuration) {
             "127.0.0.1:53716 \"GET /docs/a.txt?x=1 HTTP/1.1\" 200 157 0.117ms");
 }
 
+TEST(AccessLog, VerbdsOwnFormatPutsAnIpv6ClientInBracketsBeforeItsPort) {
+  auto record = a_get();
+  record.client = "2001:db8::7";
+  EXPECT_EQ(line(config::AccessFormat::verbd, record),
+            "[2001:db8::7]:53716 \"GET /docs/a.txt?x=1 HTTP/1.1\" 200 157 0.117ms");
+}
+
 TEST(AccessLog, JsonIsOneValidObjectWhateverTheClientSent) {
   auto record = a_get();
   record.user_agent = "q\"\\\n\xff";
