@@ -49,9 +49,11 @@ start_work_folder() {
   printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
 }
 
-# start_nginx FOLDER CONNECTIONS HTTP: nginx with one worker process of
-# CONNECTIONS connections, its configuration, pid and error log in FOLDER,
-# HTTP the inside of its http { } block; sets $nginx_pid, adds it to $pids.
+# start_nginx FOLDER CONNECTIONS HTTP PORT...: nginx with one worker process
+# of CONNECTIONS connections, its configuration, pid and error log in FOLDER,
+# HTTP the inside of its http { } block; sets $nginx_pid, adds it to $pids,
+# and returns once nginx listens on each PORT (false, with its error log,
+# when it does not: another program took a port, or the block is wrong).
 start_nginx() {
   mkdir -p "$1/logs"
   cat >"$1/nginx.conf" <<CONF
@@ -67,5 +69,8 @@ CONF
   nginx -c "$1/nginx.conf" -p "$1" >/dev/null 2>&1 &
   nginx_pid=$!
   pids+=("$nginx_pid")
-  sleep 0.5
+  wait_until_listens "$nginx_pid" "${@:4}" && return 0
+  echo "nginx does not listen on ${*:4}:" >&2
+  tail -5 "$1/logs/error.log" >&2
+  return 1
 }

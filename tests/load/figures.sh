@@ -56,7 +56,7 @@ nport=$(free_port)
 start_nginx "$work/ngx" 8192 "  access_log off;
   keepalive_timeout 600s;
   keepalive_requests 100000000;
-  server { listen 127.0.0.1:$nport; root $work/data; location / { } }"
+  server { listen 127.0.0.1:$nport; root $work/data; location / { } }" "$nport"
 npid=$(pgrep -P "$nginx_pid" -o)
 
 hport=$(free_port)
@@ -79,7 +79,7 @@ CONF
 h2o -c "$work/h2o/h2o.conf" >"$work/h2o/out.log" 2>&1 &
 hpid=$!
 pids+=("$hpid")
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.1; done
+wait_until_listens "$hpid" "$hport" || { echo "figures.sh: h2o does not listen on $hport" >&2; cat "$work/h2o/error.log" >&2; exit 1; }
 chmod -R a+rX "$work/data"
 for server in "$vport" "$nport" "$hport"; do
   served=$(curl -s "http://127.0.0.1:$server/index.html")

@@ -53,7 +53,7 @@ start_nginx "$work/nginx" 4096 "
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     root $work/data;
-  }"
+  }" "$nginx_port"
 
 for server in "verbd $tls_port" "nginx $nginx_port"; do
   set -- $server

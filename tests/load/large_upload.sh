@@ -138,7 +138,7 @@ start_nginx "$work/ngx" 1024 "  access_log off;
   client_max_body_size 0;
   client_body_temp_path $work/ngx-data/.tmp;
   server { listen 127.0.0.1:$nport; root $work/ngx-data; location / { dav_methods PUT; } }
-  $shm_server"
+  $shm_server" "$nport" ${shm:+"$nport_shm"}
 pin_server "$nginx_pid"
 race() { # LABEL VERBD_PORT NGINX_PORT VERBD_NOTE
   local v_all="" n_all="" v n round

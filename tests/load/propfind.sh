@@ -70,6 +70,7 @@ chmod 755 "$work"
 apache2 -f "$work/apache.conf" -k start
 for _ in $(seq 50); do [[ -s $work/apache.pid ]] && break; sleep 0.1; done
 apache_pid=$(cat "$work/apache.pid")
+wait_until_listens "$apache_pid" "$apache_port" || { echo "propfind.sh: apache2 does not listen on $apache_port" >&2; tail -5 "$work/apache-error.log" >&2; exit 1; }
 
 # One round: requests per second of ab against port $1.
 measure() {
