@@ -105,6 +105,41 @@ TEST(Config, AnEmptyFileGivesTheDefaults) {
   EXPECT_EQ(config.limits.plugin_queue, 1024u);
 }
 
+// config/verbd.toml is how users learn the keys: each value it sets, apart
+// from its paths, is the built-in default it says it is; and the WebDAV
+// one loads too.
+TEST(Config, TheShippedFilesLoadAndStateTheDefaults) {
+  TempFolder folder;
+  folder.write("verbd.toml", "");
+  Config defaults = load(folder / "verbd.toml");
+  Config shipped = load(std::filesystem::path(VERBD_CONFIG_DIR) / "verbd.toml");
+  const auto& s = shipped.server;
+  const auto& d = defaults.server;
+  EXPECT_TRUE(s.host == d.host && s.port == d.port && s.workers == d.workers && s.processes == d.processes &&
+              s.name == d.name && s.batch_scheduling == d.batch_scheduling &&
+              s.plugin_threads == d.plugin_threads);
+  const auto& sl = shipped.limits;
+  const auto& dl = defaults.limits;
+  EXPECT_TRUE(sl.max_request_line_bytes == dl.max_request_line_bytes &&
+              sl.max_header_bytes == dl.max_header_bytes && sl.max_body_bytes == dl.max_body_bytes &&
+              sl.body_in_memory_bytes == dl.body_in_memory_bytes && sl.header_timeout == dl.header_timeout &&
+              sl.idle_timeout == dl.idle_timeout && sl.shutdown_drain == dl.shutdown_drain &&
+              sl.max_connections == dl.max_connections && sl.handler_timeout == dl.handler_timeout &&
+              sl.plugin_queue == dl.plugin_queue);
+  EXPECT_TRUE(shipped.plugins.watch == defaults.plugins.watch &&
+              shipped.plugins.quarantine_after == defaults.plugins.quarantine_after &&
+              shipped.plugins.quarantine_window == defaults.plugins.quarantine_window);
+  EXPECT_TRUE(shipped.store.backend == defaults.store.backend &&
+              shipped.store.fsync == defaults.store.fsync && shipped.store.recheck == defaults.store.recheck);
+  EXPECT_TRUE(shipped.log.level == defaults.log.level && shipped.log.access == defaults.log.access &&
+              shipped.log.access_format == defaults.log.access_format);
+  EXPECT_EQ(shipped.plugins.directory.filename(), "plugins");
+  EXPECT_EQ(shipped.store.root.filename(), "data");
+
+  Config dav = load(std::filesystem::path(VERBD_CONFIG_DIR) / "webdav.toml");
+  EXPECT_EQ(dav.plugins.directory.filename(), "plugins-dav");
+}
+
 TEST(Config, WorkersZeroMeansOnePerCore) {
   TempFolder folder;
   folder.write("verbd.toml", "[server]\nworkers = 0\n");
