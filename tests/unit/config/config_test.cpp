@@ -113,26 +113,34 @@ TEST(Config, TheShippedFilesLoadAndStateTheDefaults) {
   folder.write("verbd.toml", "");
   Config defaults = load(folder / "verbd.toml");
   Config shipped = load(std::filesystem::path(VERBD_CONFIG_DIR) / "verbd.toml");
-  const auto& s = shipped.server;
-  const auto& d = defaults.server;
-  EXPECT_TRUE(s.host == d.host && s.port == d.port && s.workers == d.workers && s.processes == d.processes &&
-              s.name == d.name && s.batch_scheduling == d.batch_scheduling &&
-              s.plugin_threads == d.plugin_threads);
-  const auto& sl = shipped.limits;
-  const auto& dl = defaults.limits;
-  EXPECT_TRUE(sl.max_request_line_bytes == dl.max_request_line_bytes &&
-              sl.max_header_bytes == dl.max_header_bytes && sl.max_body_bytes == dl.max_body_bytes &&
-              sl.body_in_memory_bytes == dl.body_in_memory_bytes && sl.header_timeout == dl.header_timeout &&
-              sl.idle_timeout == dl.idle_timeout && sl.shutdown_drain == dl.shutdown_drain &&
-              sl.max_connections == dl.max_connections && sl.handler_timeout == dl.handler_timeout &&
-              sl.plugin_queue == dl.plugin_queue);
-  EXPECT_TRUE(shipped.plugins.watch == defaults.plugins.watch &&
-              shipped.plugins.quarantine_after == defaults.plugins.quarantine_after &&
-              shipped.plugins.quarantine_window == defaults.plugins.quarantine_window);
-  EXPECT_TRUE(shipped.store.backend == defaults.store.backend &&
-              shipped.store.fsync == defaults.store.fsync && shipped.store.recheck == defaults.store.recheck);
-  EXPECT_TRUE(shipped.log.level == defaults.log.level && shipped.log.access == defaults.log.access &&
-              shipped.log.access_format == defaults.log.access_format);
+#define EXPECT_DEFAULT(field) EXPECT_EQ(shipped.field, defaults.field) << #field
+  EXPECT_DEFAULT(server.host);
+  EXPECT_DEFAULT(server.port);
+  EXPECT_DEFAULT(server.workers);
+  EXPECT_DEFAULT(server.processes);
+  EXPECT_DEFAULT(server.name);
+  EXPECT_DEFAULT(server.batch_scheduling);
+  EXPECT_DEFAULT(server.plugin_threads);
+  EXPECT_DEFAULT(limits.max_request_line_bytes);
+  EXPECT_DEFAULT(limits.max_header_bytes);
+  EXPECT_DEFAULT(limits.max_body_bytes);
+  EXPECT_DEFAULT(limits.body_in_memory_bytes);
+  EXPECT_DEFAULT(limits.header_timeout);
+  EXPECT_DEFAULT(limits.idle_timeout);
+  EXPECT_DEFAULT(limits.shutdown_drain);
+  EXPECT_DEFAULT(limits.max_connections);
+  EXPECT_DEFAULT(limits.handler_timeout);
+  EXPECT_DEFAULT(limits.plugin_queue);
+  EXPECT_DEFAULT(plugins.watch);
+  EXPECT_DEFAULT(plugins.quarantine_after);
+  EXPECT_DEFAULT(plugins.quarantine_window);
+  EXPECT_DEFAULT(store.backend);
+  EXPECT_DEFAULT(store.fsync);
+  EXPECT_DEFAULT(store.recheck);
+  EXPECT_DEFAULT(log.level);
+  EXPECT_DEFAULT(log.access);
+  EXPECT_DEFAULT(log.access_format);
+#undef EXPECT_DEFAULT
   EXPECT_EQ(shipped.plugins.directory.filename(), "plugins");
   EXPECT_EQ(shipped.store.root.filename(), "data");
 
