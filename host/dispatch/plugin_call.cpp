@@ -202,6 +202,10 @@ bool PooledCall::began() const noexcept {
   return stream_ != nullptr;
 }
 
+std::size_t PooledCall::kind() const noexcept {
+  return std::hash<const plugin::Plugin*>{}(&plugin_) ^ (std::hash<std::string_view>{}(request_.method) << 1);
+}
+
 PoolTask::Clock::time_point PooledCall::last_progress() const noexcept {
   std::lock_guard lock(mutex_);
   return stream_ ? stream_->last_progress() : Clock::time_point{};

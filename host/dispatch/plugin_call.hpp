@@ -42,7 +42,7 @@ namespace verbd::dispatch {
 struct CallScratch {
   http::Target target;  // the cleaned target: the dispatcher has checked that it cleans
   std::vector<verbd_header> headers;
-  Content content;  // the body, as verbd_request.content points at it
+  Content content;          // the body, as verbd_request.content points at it
   std::string destination;  // the Destination field's clean path, for verbd_request.destination
 };
 
@@ -77,6 +77,7 @@ class PooledCall final : public PoolTask, public http::Pending, public Streamer 
   bool time_out(bool started) noexcept override;
   void abandon() noexcept override;
   Clock::time_point last_progress() const noexcept override;
+  std::size_t kind() const noexcept override;
 
   bool begin(http::Response& head) override;
   bool send(std::string_view piece) override;

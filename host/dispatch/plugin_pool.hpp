@@ -7,6 +7,16 @@
 //     them all busy waits in a queue of at most `queue` calls, and one more
 //     is refused at once (submit() returns false: the dispatcher answers 503
 //     with Retry-After), so that neither memory nor latency grows unbounded.
+//   - A thread is woken for a call at once when the plugin's calls wait (an
+//     fsync, a database, Redis: its thread sleeps in the kernel during the
+//     call). A call of a plugin whose calls compute and return (a PUT
+//     without fsync) waits instead for the thread that runs one such call
+//     to take it next, as long as that call is younger than
+//     `computing_for_at_most`: one thread on a core does the work of
+//     several, without a wake-up per call, and without concurrent calls
+//     contending for the kernel's locks on one folder. The pool learns
+//     which calls wait from their last few (a thread's voluntary context
+//     switches, getrusage); a plugin it has not seen yet is taken to wait.
 //   - A watchdog thread times out a call still running after `timeout` (from
 //     its start, or from its last sign of life: PoolTask::last_progress()), or
 //     still queued after `timeout`: the task answers for it
@@ -39,6 +49,9 @@ struct PoolSettings {
   unsigned threads = 16;
   std::size_t queue = 1024;
   std::chrono::milliseconds timeout{30000};
+  // A call of a plugin whose calls compute that has run this long is taken
+  // to be waiting after all (not in the configuration: tests set it).
+  std::chrono::microseconds computing_for_at_most{1000};
 };
 
 PoolSettings pool_settings_from(const config::Config& config);
@@ -60,6 +73,10 @@ class PoolTask {
   // A call that shows life (a body sent in pieces) is timed from the last
   // sign of it rather than from its start.
   virtual Clock::time_point last_progress() const noexcept { return {}; }
+  // Calls of one kind (one plugin's, for one method) are alike: the pool
+  // learns from the calls before whether one waits (PluginPool). 0: a kind
+  // of its own. Two kinds may share a number, at worst sharing what is learnt.
+  virtual std::size_t kind() const noexcept { return 0; }
 };
 
 class PluginPool {

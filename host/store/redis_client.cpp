@@ -1,6 +1,7 @@
 #include "store/redis_client.hpp"
 
 #include "common/host_port.hpp"
+#include "common/slow_waits.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
 
@@ -249,6 +250,7 @@ bool RedisClient::load_script(Connection& connection) {
 }
 
 Reply RedisClient::send(Connection& connection, Words words) {
+  ++slow_waits;
   std::vector<const char*> pieces;
   std::vector<std::size_t> sizes;
   for (auto word : words) {

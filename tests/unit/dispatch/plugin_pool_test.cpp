@@ -1,7 +1,7 @@
 // The dispatcher with a pool of plugin threads, without sockets: which calls
 // go to the pool, the answer that comes back, the board records of pool
-// threads, the time limit, the bound on the queue, and the call for help
-// when every thread is stuck.
+// threads, the time limit, the bound on the queue, the call for help when
+// every thread is stuck, and which calls get a thread at once.
 #include "dispatch/dispatcher.hpp"
 
 #include "store/store.hpp"
@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace verbd::dispatch {
 namespace {
@@ -47,11 +48,42 @@ struct Gate {
 };
 Gate* gate = nullptr;
 
+// SPIN computes (never sleeps) until spins_may_end, noting its thread.
+std::atomic<bool> spins_may_end{true};
+std::atomic<int> spinning{0};
+std::mutex spin_threads_mutex;
+std::vector<std::thread::id> spin_threads;
+
+void spin() {
+  {
+    std::lock_guard lock(spin_threads_mutex);
+    spin_threads.push_back(std::this_thread::get_id());
+  }
+  ++spinning;
+  while (!spins_may_end.load()) {
+  }
+  --spinning;
+}
+
+// NAP returns at once, or sleeps a millisecond (naps_sleep), or waits at
+// the gate (naps_at_gate).
+std::atomic<bool> naps_sleep{false};
+std::atomic<bool> naps_at_gate{false};
+
+void nap() {
+  if (naps_at_gate)
+    gate->wait();
+  else if (naps_sleep)
+    std::this_thread::sleep_for(1ms);
+}
+
 // WAIT waits at the gate, then echoes; ECHO echoes at once. It may block.
 struct Blocking {
   explicit Blocking(verbd::Host&) {}
   void handle(const verbd::Request& request, verbd::Response& response) const {
     if (request.method() == "WAIT") gate->wait();
+    if (request.method() == "SPIN") spin();
+    if (request.method() == "NAP") nap();
     response.status(200);
     response.append(std::string(request.method()) + " " + std::string(request.path()) + " " +
                     std::string(request.header("X-One").value_or("-")) + " " + std::string(request.body()));
@@ -65,7 +97,7 @@ struct Quick {
   void handle(const verbd::Request&, verbd::Response& response) const { response.status(204); }
 };
 
-const char* const blocking_methods[] = {"WAIT", "ECHO", nullptr};
+const char* const blocking_methods[] = {"WAIT", "ECHO", "SPIN", "NAP", nullptr};
 const char* const quick_methods[] = {"QUICK", nullptr};
 const verbd_plugin_descriptor blocking =
     verbd::detail::describe<Blocking>("blocking", "1.0.0", blocking_methods);
@@ -73,8 +105,15 @@ const verbd_plugin_descriptor quick = verbd::detail::describe<Quick>("quick", "1
 
 class PooledDispatcher : public ::testing::Test {
  protected:
-  PooledDispatcher() { gate = &gate_; }
+  PooledDispatcher() {
+    gate = &gate_;
+    spins_may_end = true;
+    spin_threads.clear();
+    naps_sleep = false;
+    naps_at_gate = false;
+  }
   ~PooledDispatcher() override {
+    spins_may_end = true;
     gate_.open();
     dispatcher_.reset();  // joins the pool's threads before the gate goes
     gate = nullptr;
@@ -221,6 +260,55 @@ TEST_F(PooledDispatcher, AnswersWaitingWhenTheWorkerEndsAreAbandoned) {
   dispatcher_->abandon_pending();
   EXPECT_TRUE(held.expired());  // what `ready` held is let go at once
   gate_.open();
+}
+
+// Learnt from three calls that compute: the next ones wait for the thread
+// busy with one, rather than wake threads of their own.
+TEST_F(PooledDispatcher, CallsThatComputeWaitForTheThreadThatRunsOne) {
+  start({4, 8, 5000ms, 10s});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(finish(begin("SPIN")).status(), 200);
+  spins_may_end = false;
+  auto first = begin("SPIN");
+  for (int i = 0; i < 500 && spinning.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  auto second = begin("SPIN");
+  auto third = begin("SPIN");
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(spinning.load(), 1);
+  spins_may_end = true;
+  for (const auto& call : {first, second, third}) EXPECT_EQ(finish(call).status(), 200);
+  ASSERT_EQ(spin_threads.size(), 6u);
+  EXPECT_EQ(spin_threads[4], spin_threads[3]);
+  EXPECT_EQ(spin_threads[5], spin_threads[3]);
+}
+
+// A call that computes longer than computing_for_at_most is taken to be
+// waiting: the call queued behind it gets a thread of its own.
+TEST_F(PooledDispatcher, ACallThatComputesTooLongIsJoinedByAnotherThread) {
+  start({4, 8, 5000ms, 20ms});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(finish(begin("SPIN")).status(), 200);
+  spins_may_end = false;
+  auto first = begin("SPIN");
+  auto second = begin("SPIN");
+  for (int i = 0; i < 500 && spinning.load() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(spinning.load(), 2);
+  spins_may_end = true;
+  EXPECT_EQ(finish(first).status(), 200);
+  EXPECT_EQ(finish(second).status(), 200);
+}
+
+// Learnt as computing, then seen to sleep: the calls count as waiting ones
+// again, and each gets a thread at once.
+TEST_F(PooledDispatcher, CallsSeenToWaitGetAThreadEachAtOnce) {
+  start({4, 8, 5000ms, 10s});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(finish(begin("NAP")).status(), 200);
+  naps_sleep = true;
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(finish(begin("NAP")).status(), 200);
+  naps_at_gate = true;
+  std::vector<std::shared_ptr<http::Pending>> naps;
+  for (int i = 0; i < 3; ++i) naps.push_back(begin("NAP"));
+  wait_for_waiters(3);
+  gate_.open();
+  for (const auto& call : naps) EXPECT_EQ(finish(call).status(), 200);
 }
 
 }  // namespace
