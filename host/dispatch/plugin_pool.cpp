@@ -73,7 +73,6 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   struct Queued {
     std::shared_ptr<PoolTask> task;
     Clock::time_point deadline;  // for a thread to take it
-    bool computes;               // its plugin's calls compute (computes())
   };
   std::deque<Queued> queue;
   std::vector<std::unique_ptr<Slot>> slots;
@@ -198,8 +197,8 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   // With the lock held, and a call queued. False when the thread was
   // written off meanwhile: it ends.
   bool run_first_queued(Slot& slot, std::unique_lock<std::mutex>& lock) {
-    slot.computes = queue.front().computes;
     slot.task = take_first_queued();
+    slot.computes = computes(slot.task->kind());
     slot.started = Clock::now();
     slot.deadline = slot.started + settings.timeout;
     slot.timed_out = false;
@@ -314,11 +313,7 @@ struct PluginPool::State : std::enable_shared_from_this<PluginPool::State> {
   // With the lock held.
   void write_off(Slot& slot) {
     let_go(slot);
-    if (waits_for_a_thread()) {
-      ++promised;
-      add_thread_if_needed();
-      work_ready.notify_one();
-    }
+    if (wake_for_queued(Clock::now(), true)) work_ready.notify_one();
     if (std::none_of(slots.begin(), slots.end(), [](const auto& each) { return !each->written_off; }) &&
         !queue.empty())
       log().error("no plugin thread left to replace the one written off: the calls queued wait");
@@ -369,7 +364,7 @@ bool PluginPool::submit(std::shared_ptr<PoolTask> task) {
   if (state.queue.size() >= state.settings.queue + state.threads_to_spare()) return false;
   auto now = Clock::now();
   bool computes = state.computes(task->kind());
-  state.queue.push_back({std::move(task), now + state.settings.timeout, computes});
+  state.queue.push_back({std::move(task), now + state.settings.timeout});
   bool wake_thread = state.wake_for_queued(now, !computes);
   // Else a thread that finishes takes it, or the watchdog wakes one when
   // the calls running may all be waiting.
