@@ -210,17 +210,19 @@ std::string encode(Answer kind, const http::Response::Parts& parts) {
       .number(parts.has_content_type);
   out.text(parts.fields).text(parts.body);
   out.number(parts.length_not_read.has_value()).number(parts.length_not_read.value_or(0));
-  out.number(parts.streamed);
+  out.number(parts.streamed).number(parts.resource_body);
   return out.bytes();
 }
 
 bool decode(Reader& in, http::Response& response, Fd file) {
   http::Response::Parts parts;
-  std::uint64_t status = 0, head = 0, typed = 0, unread = 0, unread_length = 0, streamed = 0;
+  std::uint64_t status = 0, head = 0, typed = 0, unread = 0, unread_length = 0, streamed = 0, resource = 0;
   if (!in.number(status) || !in.number(head) || !in.number(typed) || !in.text(parts.fields) ||
-      !in.text(parts.body) || !in.number(unread) || !in.number(unread_length) || !in.number(streamed))
+      !in.text(parts.body) || !in.number(unread) || !in.number(unread_length) || !in.number(streamed) ||
+      !in.number(resource))
     return false;
   parts.streamed = streamed != 0;
+  parts.resource_body = resource != 0;
   parts.status = static_cast<int>(status);
   parts.answers_head = head != 0;
   parts.has_content_type = typed != 0;

@@ -3,6 +3,7 @@
 #include "common/metrics.hpp"
 #include "dispatch/conditions.hpp"
 #include "dispatch/isolated.hpp"
+#include "http/range.hpp"
 #include "log/log.hpp"
 
 #include <verbd/detail/rules.hpp>
@@ -141,11 +142,15 @@ void call_plugin(const CallSubject& subject, const http::Request& request, store
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
                  const std::atomic<bool>* cancelled, Streamer* streamer) {
   if (!resolve_destination(request, scratch.destination, response)) return;
-  if (subject.check_conditions &&
+  if (subject.in_worker &&
       !conditions_hold(request, scratch.target.path, scratch.destination, store, response))
     return;
-  if (subject.plugin.remote() != nullptr) return forward(subject, request, response, cancelled, streamer);
-  call_loaded(subject, request, store, record, scratch, response, streamer);
+  if (subject.plugin.remote() != nullptr)
+    forward(subject, request, response, cancelled, streamer);
+  else
+    call_loaded(subject, request, store, record, scratch, response, streamer);
+  bool head_sent = streamer != nullptr && streamer->began();  // the response is the connection's now
+  if (subject.in_worker && !head_sent) http::answer_range(request, response);
 }
 
 PooledCall::PooledCall(const plugin::Plugin& plugin, std::shared_ptr<const plugin::Generation> generation,

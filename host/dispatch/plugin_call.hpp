@@ -8,6 +8,7 @@
 //   - the board notes the call, so that a crash in it names the plugin;
 //   - what comes back is checked: 500 when the plugin failed or broke the
 //     contract, with a log line naming it; an error page for an empty error;
+//   - a GET answered with a resource gets the part its Range asks for;
 //   - a plugin in a process of its own (dispatch/isolated.hpp) gets the
 //     request there instead: 502 when that process dies on it;
 //   - a body the plugin sends as it makes it (response_send) goes through
@@ -51,9 +52,10 @@ struct CallSubject {
   const plugin::Plugin& plugin;
   std::uint64_t generation;
   std::string_view allow;  // the Allow value the plugin sees as the request's
-  // The If field and locks are checked (dispatch/conditions.hpp): not again
-  // in the process of an isolated plugin, whose worker checked them.
-  bool check_conditions = true;
+  // Made by a worker, not in the process of an isolated plugin: the worker
+  // alone checks the If field and locks (dispatch/conditions.hpp) before the
+  // call, and serves the part a Range asks for (http/range.hpp) after it.
+  bool in_worker = true;
 };
 
 // Calls `subject.plugin` (loaded here, or in a process of its own) with

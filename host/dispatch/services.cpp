@@ -237,18 +237,23 @@ void response_append(verbd_response* response, verbd_str bytes) noexcept {
   recorded(response, "response_append", [&](Draft& draft) { draft.response.append(view(bytes)); });
 }
 
-// HEAD describes the resource without reading it; a large one is sent from its file.
+// HEAD describes the resource without reading it; a large one is sent from
+// its file. Marked as a resource, a part of it may be sent (http/range.hpp).
 store::Status attach(Draft& draft, std::string_view path, store::Entry& entry) {
   http::Response& response = draft.response;
-  if (response.answers_head()) {
-    store::Status status = draft.store.read(path, nullptr, entry);
-    if (status == VERBD_OK) response.set_unread_body(entry.size);
+  Fd file;
+  store::Status status = response.answers_head()
+                             ? draft.store.read(path, nullptr, entry)
+                             : draft.store.read_for_sending(path, response.fresh_body(), file, entry);
+  if (status != VERBD_OK) {
+    response.fresh_body();
     return status;
   }
-  Fd file;
-  store::Status status = draft.store.read_for_sending(path, response.fresh_body(), file, entry);
-  if (status != VERBD_OK) response.fresh_body();
-  if (status == VERBD_OK && file.ok()) response.set_file_body(std::move(file), entry.size);
+  if (response.answers_head())
+    response.set_unread_body(entry.size);
+  else if (file.ok())
+    response.set_file_body(std::move(file), entry.size);
+  response.mark_body_as_resource();
   return status;
 }
 

@@ -5,6 +5,7 @@
 #include <verbd/detail/rules.hpp>
 #include <verbd/http.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -42,6 +43,8 @@ void Response::reset(bool answers_head) {
   body_.clear();
   length_not_read_.reset();
   file_ = Fd();
+  file_offset_ = 0;
+  resource_body_ = false;
   stream_.reset();
   streamed_ = false;
 }
@@ -58,14 +61,18 @@ void Response::add_field(std::string_view name, std::string_view value) {
 // After a resource left in its file, the file is read into the body after
 // all; after one that is not read (HEAD), the bytes add to its length.
 void Response::append(std::string_view bytes) {
+  if (bytes.empty()) return;
   if (file_.ok()) read_file_into_body();
   body_.append(bytes);
+  resource_body_ = false;
 }
 
 std::string& Response::fresh_body() {
   body_.clear();
   length_not_read_.reset();
   file_ = Fd();
+  file_offset_ = 0;
+  resource_body_ = false;
   return body_;
 }
 
@@ -86,6 +93,29 @@ void Response::set_streamed_body(std::shared_ptr<BodyStream> stream) {
   streamed_ = true;
 }
 
+void Response::keep_part(std::uint64_t first, std::uint64_t length) {
+  if (file_.ok() || length_not_read_) {  // in its file, or not read (HEAD)
+    file_offset_ += first;
+    length_not_read_ = length;
+    return;
+  }
+  body_.erase(0, first);
+  body_.resize(length);
+}
+
+std::string_view Response::field(std::string_view name) const noexcept {
+  std::string_view lines = fields_;
+  while (!lines.empty()) {
+    auto end = lines.find("\r\n");
+    std::string_view line = lines.substr(0, end);
+    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos && ascii::iequals(line.substr(0, colon), name))
+      return ascii::trim_ows(line.substr(colon + 1));
+  }
+  return {};
+}
+
 Fd Response::file_to_send() noexcept {
   if (!allows_body() || answers_head_) return Fd();
   return std::move(file_);
@@ -94,8 +124,10 @@ Fd Response::file_to_send() noexcept {
 void Response::read_file_into_body() {
   body_.clear();
   // A file shrunk or failing meanwhile leaves what could be read.
-  append_file_start(file_.get(), length_not_read_.value_or(0), body_);
+  append_file_start(file_.get(), file_offset_ + length_not_read_.value_or(0), body_);
+  body_.erase(0, std::min<std::size_t>(file_offset_, body_.size()));
   file_ = Fd();
+  file_offset_ = 0;
   length_not_read_.reset();
 }
 
@@ -151,6 +183,8 @@ void Response::rebuild(const Parts& parts, Fd file) {
   body_.assign(parts.body);
   length_not_read_ = parts.length_not_read;
   file_ = std::move(file);
+  file_offset_ = 0;
+  resource_body_ = parts.resource_body;
   stream_.reset();
   streamed_ = parts.streamed;
 }

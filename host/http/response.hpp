@@ -51,6 +51,12 @@ class Response {
   std::string take_appended() noexcept { return std::exchange(body_, std::string()); }
   // A resource or file makes the body (set_unread_body, set_file_body).
   bool has_unread_body() const noexcept { return length_not_read_.has_value(); }
+  // The body set last is a resource of the store, and nothing was appended
+  // to it: a Range may ask for a part of it (http/range.hpp).
+  void mark_body_as_resource() noexcept { resource_body_ = true; }
+  bool body_is_resource() const noexcept { return resource_body_; }
+  // Keeps `length` bytes of the body from byte `first` (both within it).
+  void keep_part(std::uint64_t first, std::uint64_t length);
 
   // A short text/plain error page, in place of anything set before.
   void refuse(int status, std::string_view why);
@@ -58,6 +64,8 @@ class Response {
   void complete_error_page();
 
   int status() const noexcept { return status_; }
+  // The value of the first field set with this name (any case), or empty.
+  std::string_view field(std::string_view name) const noexcept;
   std::uint64_t content_length() const noexcept;
   // The body's bytes that go on the wire (none for HEAD, 204, 304).
   std::uint64_t body_bytes_sent() const noexcept {
@@ -69,8 +77,10 @@ class Response {
   void serialize(std::string& out, const WireContext& wire) const;
   // The body still in a file (a large resource; see
   // store::Store::read_for_sending), to be sent right after the serialized
-  // head; not ok() when there is none. Its length is content_length().
+  // head; not ok() when there is none. Its length is content_length(),
+  // from byte file_offset() of the file.
   Fd file_to_send() noexcept;
+  std::uint64_t file_offset() const noexcept { return file_offset_; }
 
   // A finished response as it stands, to hand it to another process and
   // rebuild it there (dispatch/isolated.hpp).
@@ -82,9 +92,11 @@ class Response {
     std::string_view body;
     std::optional<std::uint64_t> length_not_read;
     bool streamed = false;  // a head whose body is sent in pieces, apart
+    bool resource_body = false;
   };
   Parts parts() const noexcept {
-    return {status_, answers_head_, has_content_type_, fields_, body_, length_not_read_, streamed_};
+    return {status_, answers_head_,    has_content_type_, fields_,
+            body_,   length_not_read_, streamed_,         resource_body_};
   }
   // `file`: the body left in its file, when there was one (file_to_send()).
   // A streamed body's stream is not part of it: see set_streamed_body().
@@ -106,6 +118,8 @@ class Response {
   // (sent after the head). The body is this, then body_.
   std::optional<std::uint64_t> length_not_read_;
   Fd file_;
+  std::uint64_t file_offset_ = 0;  // where in file_ the body starts
+  bool resource_body_ = false;
   std::shared_ptr<BodyStream> stream_;  // the body, when it is streamed
   bool streamed_ = false;               // (for HEAD, without a stream)
 };

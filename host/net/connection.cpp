@@ -409,12 +409,11 @@ Connection::Sent Connection::send_file() {
   auto& work = *work_;
   if (work.file.ok()) before_write();
   if (tls_ && work.file.ok()) return send_file_through_tls();
-  while (work.file.ok() && work.file_sent < work.file_size) {
-    off_t offset = static_cast<off_t>(work.file_sent);
-    ssize_t n =
-        ::sendfile(socket_.native_handle(), work.file.get(), &offset, work.file_size - work.file_sent);
+  while (work.file.ok() && work.file_at < work.file_end) {
+    off_t offset = static_cast<off_t>(work.file_at);
+    ssize_t n = ::sendfile(socket_.native_handle(), work.file.get(), &offset, work.file_end - work.file_at);
     if (n > 0) {
-      work.file_sent += static_cast<std::uint64_t>(n);
+      work.file_at += static_cast<std::uint64_t>(n);
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && errno == EAGAIN) {
@@ -423,8 +422,8 @@ Connection::Sent Connection::send_file() {
       // The file was cut short in place after its length went out (or a
       // socket error): the response cannot be completed, only ended.
       if (n == 0)
-        log.warn("{} {}: the file shrank while being sent ({} of {} bytes); closing the connection",
-                 work.request.method, work.request.target, work.file_sent, work.file_size);
+        log.warn("{} {}: the file shrank while being sent (at byte {} of {}); closing the connection",
+                 work.request.method, work.request.target, work.file_at, work.file_end);
       return Sent::failed;
     }
   }
@@ -439,18 +438,18 @@ Connection::Sent Connection::send_file_through_tls() {
   static auto& log = verbd::log::get("http");
   thread_local std::vector<char> piece(64 * 1024);
   auto& work = *work_;
-  while (work.file_sent < work.file_size) {
+  while (work.file_at < work.file_end) {
     std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), work.file_size - work.file_sent));
-    ssize_t got = ::pread(work.file.get(), piece.data(), want, static_cast<off_t>(work.file_sent));
+        static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), work.file_end - work.file_at));
+    ssize_t got = ::pread(work.file.get(), piece.data(), want, static_cast<off_t>(work.file_at));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      log.warn("{} {}: the file shrank while being sent ({} of {} bytes); closing the connection",
-               work.request.method, work.request.target, work.file_sent, work.file_size);
+      log.warn("{} {}: the file shrank while being sent (at byte {} of {}); closing the connection",
+               work.request.method, work.request.target, work.file_at, work.file_end);
       return Sent::failed;
     }
     boost::system::error_code error;
-    work.file_sent += send_now(asio::buffer(piece.data(), static_cast<std::size_t>(got)), 0, error);
+    work.file_at += send_now(asio::buffer(piece.data(), static_cast<std::size_t>(got)), 0, error);
     if (error == asio::error::would_block) return Sent::some;
     if (error) return Sent::failed;
   }
@@ -690,10 +689,10 @@ void Connection::queue(http::Response& response, bool keep_alive, int version) {
   response.serialize(work.output, {loop_.settings.server_name, keep_alive, version});
   std::uint64_t bytes = work.output.size() - before;
   work.file = response.file_to_send();
-  if (work.file.ok()) {
-    work.file_sent = 0;
-    work.file_size = response.content_length();
-    bytes += work.file_size;
+  if (work.file.ok()) {  // all of the file, or a part of it (a Range)
+    work.file_at = response.file_offset();
+    work.file_end = response.file_offset() + response.content_length();
+    bytes += response.content_length();
   }
   auto took = since_request_start();  // one clock reading for the metrics and the log
   metrics::count_response(work.request.method, response.status(), bytes, took);

@@ -32,7 +32,7 @@ struct Workspace {
   std::string output;           // responses not yet written, in order
   std::size_t output_sent = 0;  // of which the socket has taken so many bytes
   Fd file;                      // after output: a body sent from its file
-  std::uint64_t file_sent = 0, file_size = 0;
+  std::uint64_t file_at = 0, file_end = 0;  // where the next byte to send is, and the end
   // After output: a body its plugin is still making (http/body_stream.hpp).
   std::shared_ptr<http::BodyStream> stream;
   std::string piece;     // what was last taken from it

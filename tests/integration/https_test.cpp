@@ -77,6 +77,25 @@ TEST_F(Https, PipelinedRequestsAndLargeBodiesCrossIntact) {
   EXPECT_EQ(second.body, "HTTP GET Method (Success)\n");
 }
 
+// A Range of a file sent through TLS: read from its place in the file.
+TEST_F(Https, APartOfALargeFileCrossesIntact) {
+  Process verbd(folder_, VERBD_BINARY, {"--config", config()});
+  std::uint16_t port = https_port(verbd);
+  ASSERT_NE(port, 0) << verbd.err();
+  std::string large;
+  for (int i = 0; large.size() < 1024 * 1024; ++i) large += std::to_string(i) + ",";
+  TlsClient client(port, trusting());
+  EXPECT_EQ(client.request("PUT", "/large", large).status, 201);
+  client.send(
+      "GET /large HTTP/1.1\r\nHost: x\r\nRange: bytes=300000-799999\r\n\r\n"
+      "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+  Reply part = client.read_reply(), next = client.read_reply();
+  EXPECT_EQ(part.status, 206);
+  EXPECT_TRUE(part.body == large.substr(300000, 500000))
+      << "the part came back different, " << part.body.size() << " bytes";
+  EXPECT_EQ(next.body, "HTTP GET Method (Success)\n");
+}
+
 TEST_F(Https, RefusesTls11AndAClientThatSpeaksNoHttp11) {
   Process verbd(folder_, VERBD_BINARY, {"--config", config()});
   std::uint16_t port = https_port(verbd);
