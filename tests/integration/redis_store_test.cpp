@@ -68,6 +68,19 @@ TEST_F(RedisStoreTest, AWriteThroughOneHostIsReadAtOnceThroughAnother) {
   EXPECT_EQ(stale, 0) << "a read after an acknowledged write through another host saw an older version";
 }
 
+// With Redis, a GET waits on the store: its plugin runs on a pool thread,
+// and the part a Range asks for is cut there.
+TEST_F(RedisStoreTest, ARangeIsServedFromAResourceReadOnAPoolThread) {
+  RedisServer redis;
+  auto host = start_host(redis);
+  ASSERT_EQ(fetch(host->port(), "PUT", "/digits", "0123456789").status, 201);
+  Reply part = fetch(host->port(), "GET", "/digits", {}, {"Range: bytes=-4"});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "6789");
+  EXPECT_EQ(part.header("Content-Range"), "bytes 6-9/10");
+  EXPECT_EQ(fetch(host->port(), "GET", "/digits", {}, {"Range: bytes=10-"}).status, 416);
+}
+
 TEST_F(RedisStoreTest, AppendsThroughSeveralHostsAreNeitherLostNorInterleaved) {
   RedisServer redis;
   auto first = start_host(redis), second = start_host(redis);
