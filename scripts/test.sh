@@ -39,7 +39,7 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
   --tests 'StoreConcurrency|RedisStore|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies|StreamedResponses|BodyStream|SpoolWriter|Webdav|Https|Metrics|Logs'
 
-# The request parser, path normalisation and the If field under libFuzzer (clang).
+# The request parser, path normalisation, the If field and the Range field under libFuzzer (clang).
 echo "== build-fuzz: build"
 cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
   -DVERBD_FUZZ_SECONDS="${VERBD_FUZZ_SECONDS:-60}" >/dev/null
