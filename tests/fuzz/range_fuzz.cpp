@@ -21,7 +21,7 @@ void require(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using verbd::http::RangeAsked;
-  std::uint64_t length = 0;  // the representation's: the first 8 bytes, when there are
+  std::uint64_t length = 0;  // the representation's: the first 8 bytes (the seeds: little-endian)
   if (size >= sizeof length) {
     std::memcpy(&length, data, sizeof length);
     data += sizeof length;
