@@ -16,18 +16,22 @@ class PutPlugin {
 
   void handle(const verbd::Request& request, verbd::Response& response) const {
     if (request.names_collection()) return response.status(409);
-    Entry current;
-    Status status = store_.stat(request.path(), current);
-    if (status != Status::ok && status != Status::not_found) return response.status(http_status(status));
-    if (current.is_collection()) return response.status(409);
-    if (!preconditions_hold(request, current)) return response.status(412);
+    // Only a precondition needs what is there now; the write itself refuses
+    // a collection (409), so a plain PUT makes no lookup of its own.
+    if (has_preconditions(request)) {
+      Entry current;
+      Status status = store_.stat(request.path(), current);
+      if (status != Status::ok && status != Status::not_found) return response.status(http_status(status));
+      if (current.is_collection()) return response.status(409);
+      if (!preconditions_hold(request, current)) return response.status(412);
+    }
 
     // If-None-Match: * means "only if nothing is there": the store checks
     // that atomically, so two such PUTs cannot both succeed.
     bool create_only = request.header("If-None-Match").value_or("") == "*";
     Entry written;
     bool created = false;
-    status =
+    Status status =
         store_.write(request.path(), request.content(), request.header("Content-Type").value_or(""),
                      create_only ? verbd::WriteMode::create : verbd::WriteMode::replace, written, created);
     if (status == Status::exists) return response.status(412);
@@ -39,6 +43,10 @@ class PutPlugin {
   }
 
  private:
+  static bool has_preconditions(const verbd::Request& request) {
+    return request.header("If-Match") || request.header("If-None-Match");
+  }
+
   static bool preconditions_hold(const verbd::Request& request, const Entry& current) {
     if (auto tags = request.header("If-Match"))
       if (!current.exists() || !verbd::etag_list_matches(*tags, current.etag(), false)) return false;

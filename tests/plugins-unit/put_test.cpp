@@ -40,6 +40,9 @@ TEST(PutPlugin, RefusesCollections) {
   EXPECT_EQ(host.request("PUT", "/dir/", "y").status, 409);
   EXPECT_EQ(host.request("PUT", "/dir", "y").status, 409);
   EXPECT_EQ(host.request("PUT", "/dir/x/y", "z").status, 409);
+  // With a precondition the plugin looks first; a collection is still 409.
+  EXPECT_EQ(host.request("PUT", "/dir", "y", {{"If-None-Match", "\"nope\""}}).status, 409);
+  EXPECT_EQ(host.request("PUT", "/dir", "y", {{"If-Match", "*"}}).status, 409);
 }
 
 TEST(PutPlugin, HonoursPreconditions) {
