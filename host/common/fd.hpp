@@ -37,16 +37,16 @@ class Fd {
   int fd_;
 };
 
-// Appends to `bytes` the first `size` bytes of the file open as `fd`, or
-// fewer if it has shrunk meanwhile. Returns 0, or the errno of a failed read
-// (what was read before it stays appended).
-inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
+// Appends to `bytes` the `size` bytes of the file open as `fd` from byte
+// `offset`, or fewer if it has shrunk meanwhile. Returns 0, or the errno of
+// a failed read (what was read before it stays appended).
+inline int append_file_part(int fd, std::uint64_t offset, std::uint64_t size, std::string& bytes) {
   auto start = bytes.size();
   bytes.resize(start + size);
   std::size_t done = 0;
   int error = 0;
   while (done < size) {
-    ssize_t n = ::pread(fd, bytes.data() + start + done, size - done, static_cast<off_t>(done));
+    ssize_t n = ::pread(fd, bytes.data() + start + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) error = errno;
     if (n <= 0) break;
@@ -54,6 +54,11 @@ inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
   }
   bytes.resize(start + done);
   return error;
+}
+
+// The first `size` bytes, as above.
+inline int append_file_start(int fd, std::uint64_t size, std::string& bytes) {
+  return append_file_part(fd, 0, size, bytes);
 }
 
 // A new file in `folder` without a name (O_TMPFILE): it vanishes when its

@@ -2,10 +2,13 @@
 
 #include "common/ascii.hpp"
 
+#include <verbd/detail/rules.hpp>
 #include <verbd/http.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -26,22 +29,45 @@ std::optional<std::uint64_t> parse_digits(std::string_view text) noexcept {
 }
 
 // One range-spec (§14.1.1): "first-last", "first-" or "-suffix".
-RangeAsked parse_spec(std::string_view spec, std::uint64_t size) noexcept {
+enum class Spec { invalid, unsatisfiable, part };
+Spec parse_spec(std::string_view spec, std::uint64_t size, ByteRange& part) noexcept {
   auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return {};
+  if (dash == std::string_view::npos) return Spec::invalid;
   if (dash == 0) {  // the last `suffix` bytes, or all of them when there are fewer
     auto suffix = parse_digits(spec.substr(1));
-    if (!suffix) return {};
-    if (*suffix == 0) return {RangeAsked::Kind::unsatisfiable};
+    if (!suffix) return Spec::invalid;
+    if (*suffix == 0) return Spec::unsatisfiable;
     std::uint64_t length = std::min(*suffix, size);
-    return {RangeAsked::Kind::part, size - length, length};
+    part = {size - length, length};
+    return Spec::part;
   }
   auto first = parse_digits(spec.substr(0, dash));
   auto last = dash + 1 == spec.size() ? std::optional(no_end) : parse_digits(spec.substr(dash + 1));
-  if (!first || !last || *last < *first) return {};
-  if (*first >= size) return {RangeAsked::Kind::unsatisfiable};
+  if (!first || !last || *last < *first) return Spec::invalid;
+  if (*first >= size) return Spec::unsatisfiable;
   std::uint64_t end = std::min(*last, size - 1);
-  return {RangeAsked::Kind::part, *first, end - *first + 1};
+  part = {*first, end - *first + 1};
+  return Spec::part;
+}
+
+// Adds `part` to `parts`, asked in ascending order: as one with the part
+// before when they overlap or lie closer than a part's framing in a
+// multipart body (§15.3.7.2). False when it starts before the part before.
+bool add_in_order(std::vector<ByteRange>& parts, ByteRange part) {
+  constexpr std::uint64_t framing = 80;  // "--boundary", Content-Type, Content-Range: §15.3.7.2's figure
+  if (parts.empty()) {
+    parts.push_back(part);
+    return true;
+  }
+  ByteRange& before = parts.back();
+  if (part.first < before.first) return false;
+  std::uint64_t before_end = before.first + before.length;  // neither end passes the size: no overflow
+  if (part.first <= before_end || part.first - before_end < framing) {
+    before.length = std::max(before_end, part.first + part.length) - before.first;
+    return true;
+  }
+  parts.push_back(part);
+  return true;
 }
 
 // §13.1.5: an entity tag matches the current one by the strong comparison
@@ -71,28 +97,90 @@ std::optional<std::string_view> only_range_field(const Request& request) {
 
 void answer_unsatisfiable(Response& response) {
   std::string length = "bytes */" + std::to_string(response.content_length());
-  response.refuse(416, "the range asked for starts past the end of the resource");
+  response.refuse(416, "every part asked for starts past the end of the resource");
   response.add_field("Content-Range", length);
+}
+
+std::string content_range(ByteRange part, std::uint64_t size) {
+  return "bytes " + std::to_string(part.first) + "-" + std::to_string(part.first + part.length - 1) + "/" +
+         std::to_string(size);
+}
+
+void answer_part(Response& response, ByteRange part, std::uint64_t size) {
+  response.set_status(206);
+  response.add_field("Content-Range", content_range(part, size));
+  response.keep_part(part.first, part.length);
+}
+
+// Sixteen hex digits from the kernel's randomness, new for each answer: a
+// resource cannot be written to hold the boundary of the answer it is in.
+std::string new_boundary() {
+  std::uint64_t random = 0;
+  ::arc4random_buf(&random, sizeof random);
+  char digits[17];
+  std::snprintf(digits, sizeof digits, "%016llx", static_cast<unsigned long long>(random));
+  return digits;
+}
+
+// The parts as one multipart/byteranges body (§14.6), each with the
+// representation's Content-Type and its own Content-Range. Left whole (200)
+// when the parts are too large to copy into memory, or when the resource's
+// file no longer has them.
+void answer_parts(Response& response, const std::vector<ByteRange>& parts, std::uint64_t size) {
+  std::uint64_t total = 0;
+  for (const ByteRange& part : parts) total += part.length;
+  if (total > max_multipart_bytes) return;
+  std::string media_type(response.field("Content-Type"));
+  if (media_type.empty()) media_type = detail::default_media_type;  // what the whole would say
+  std::string boundary = new_boundary();
+  std::string body;
+  body.reserve(total + parts.size() * (boundary.size() + media_type.size() + 80));
+  for (const ByteRange& part : parts) {
+    body.append("--").append(boundary).append("\r\nContent-Type: ").append(media_type);
+    body.append("\r\nContent-Range: ").append(content_range(part, size)).append("\r\n\r\n");
+    if (!response.copy_part(part.first, part.length, body)) return;
+    body.append("\r\n");
+  }
+  body.append("--").append(boundary).append("--\r\n");
+  response.set_status(206);
+  response.replace_field("Content-Type", "multipart/byteranges; boundary=" + boundary);
+  response.replace_body(std::move(body));
 }
 
 }  // namespace
 
-RangeAsked parse_range(std::string_view field, std::uint64_t size) noexcept {
+RangeAsked parse_range(std::string_view field, std::uint64_t size) {
   auto equals = field.find('=');
   if (equals == std::string_view::npos || !ascii::iequals(ascii::trim_ows(field.substr(0, equals)), "bytes"))
     return {};
+  if (size == 0) return {};  // no part of nothing is a part
   std::string_view set = field.substr(equals + 1);
-  std::optional<std::string_view> only;
+  RangeAsked asked;
+  std::size_t specs = 0;
+  bool unsatisfiable = false;
   while (!set.empty()) {  // 1#range-spec: empty elements are allowed, and ignored (§5.6.1)
     auto comma = set.find(',');
     std::string_view spec = ascii::trim_ows(set.substr(0, comma));
     set = comma == std::string_view::npos ? std::string_view() : set.substr(comma + 1);
     if (spec.empty()) continue;
-    if (only) return {};  // several parts: multipart/byteranges is not made, the whole is sent
-    only = spec;
+    if (++specs > max_parts) return {};
+    ByteRange part;
+    switch (parse_spec(spec, size, part)) {
+      case Spec::invalid:
+        return {};
+      case Spec::unsatisfiable:
+        unsatisfiable = true;  // left out; the others are served (§14.1.1)
+        break;
+      case Spec::part:
+        if (!add_in_order(asked.parts, part)) return {};
+        break;
+    }
   }
-  if (!only || size == 0) return {};
-  return parse_spec(*only, size);
+  if (!asked.parts.empty())
+    asked.kind = RangeAsked::Kind::parts;
+  else if (unsatisfiable)
+    asked.kind = RangeAsked::Kind::unsatisfiable;
+  return asked;
 }
 
 void answer_range(const Request& request, Response& response) {
@@ -108,12 +196,9 @@ void answer_range(const Request& request, Response& response) {
   std::uint64_t size = response.content_length();
   RangeAsked asked = parse_range(*field, size);
   if (asked.kind == RangeAsked::Kind::unsatisfiable) return answer_unsatisfiable(response);
-  if (asked.kind != RangeAsked::Kind::part) return;
-  response.set_status(206);
-  response.add_field("Content-Range", "bytes " + std::to_string(asked.first) + "-" +
-                                          std::to_string(asked.first + asked.length - 1) + "/" +
-                                          std::to_string(size));
-  response.keep_part(asked.first, asked.length);
+  if (asked.kind != RangeAsked::Kind::parts) return;
+  if (asked.parts.size() == 1) return answer_part(response, asked.parts.front(), size);
+  answer_parts(response, asked.parts, size);
 }
 
 }  // namespace verbd::http

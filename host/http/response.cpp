@@ -103,6 +103,40 @@ void Response::keep_part(std::uint64_t first, std::uint64_t length) {
   body_.resize(length);
 }
 
+bool Response::copy_part(std::uint64_t first, std::uint64_t length, std::string& out) const {
+  if (!file_.ok() && length_not_read_) return false;  // HEAD: never read
+  if (!file_.ok()) {
+    out.append(std::string_view(body_).substr(first, length));
+    return true;
+  }
+  auto start = out.size();
+  return append_file_part(file_.get(), file_offset_ + first, length, out) == 0 &&
+         out.size() - start == length;
+}
+
+void Response::replace_body(std::string body) {
+  body_ = std::move(body);
+  file_ = Fd();
+  file_offset_ = 0;
+  length_not_read_.reset();
+  resource_body_ = false;
+}
+
+void Response::replace_field(std::string_view name, std::string_view value) {
+  std::string kept;
+  std::string_view lines = fields_;
+  while (!lines.empty()) {
+    auto end = lines.find("\r\n");
+    std::string_view line = lines.substr(0, end == std::string_view::npos ? lines.size() : end + 2);
+    lines.remove_prefix(line.size());
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || !ascii::iequals(line.substr(0, colon), name)) kept.append(line);
+  }
+  fields_ = std::move(kept);
+  if (ascii::iequals(name, "Content-Type")) has_content_type_ = false;
+  add_field(name, value);
+}
+
 std::string_view Response::field(std::string_view name) const noexcept {
   std::string_view lines = fields_;
   while (!lines.empty()) {
@@ -124,8 +158,7 @@ Fd Response::file_to_send() noexcept {
 void Response::read_file_into_body() {
   body_.clear();
   // A file shrunk or failing meanwhile leaves what could be read.
-  append_file_start(file_.get(), file_offset_ + length_not_read_.value_or(0), body_);
-  body_.erase(0, std::min<std::size_t>(file_offset_, body_.size()));
+  append_file_part(file_.get(), file_offset_, length_not_read_.value_or(0), body_);
   file_ = Fd();
   file_offset_ = 0;
   length_not_read_.reset();

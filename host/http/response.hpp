@@ -57,6 +57,14 @@ class Response {
   bool body_is_resource() const noexcept { return resource_body_; }
   // Keeps `length` bytes of the body from byte `first` (both within it).
   void keep_part(std::uint64_t first, std::uint64_t length);
+  // Appends to `out` the body's `length` bytes from byte `first`, from
+  // memory or its file; false when they cannot all be read (a file that
+  // shrank, a resource not read).
+  bool copy_part(std::uint64_t first, std::uint64_t length, std::string& out) const;
+  // `body` in place of the body set before, in memory; no longer a resource.
+  void replace_body(std::string body);
+  // `name: value` in place of every field of that name.
+  void replace_field(std::string_view name, std::string_view value);
 
   // A short text/plain error page, in place of anything set before.
   void refuse(int status, std::string_view why);

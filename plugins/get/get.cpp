@@ -1,6 +1,6 @@
 // GET: sends the representation of a resource, or of a collection (its
 // index resource, else a listing). Conditional requests answer 304. A
-// Range gets a part of a resource: the host serves it (<verbd/plugin.h>).
+// Range gets parts of a resource: the host serves them (<verbd/plugin.h>).
 // Settings ([plugins.get]): index = "index.html".
 #include "representation.hpp"
 

@@ -211,7 +211,7 @@ class Response {
   }
   void append(std::string_view bytes) noexcept { host_.response_append(raw_, detail::str(bytes)); }
   // Sends the stored resource at `path` as the body; `entry` describes it.
-  // To a GET answered 200 with it alone, verbd serves the part a Range asks.
+  // To a GET answered 200 with it alone, verbd serves the parts a Range asks.
   Status resource(std::string_view path, Entry& entry) noexcept {
     return Status(host_.response_resource(raw_, detail::str(path), entry.raw()));
   }

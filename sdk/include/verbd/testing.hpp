@@ -46,7 +46,7 @@ struct Reply {
   // The fields the plugin set, and the Content-Type verbd adds to a body
   // without one; not Date, Server, Content-Length or Connection, which verbd
   // adds on the wire, nor Accept-Ranges: after the plugin, verbd serves the
-  // part a GET's Range asks of a resource (response_resource), which this
+  // parts a GET's Range asks of a resource (response_resource), which this
   // host does not (the reply is the plugin's whole answer).
   Fields headers;
   std::string body;                  // empty for HEAD, 204 and 304, as verbd sends it
