@@ -70,7 +70,7 @@ TEST_F(RedisStoreTest, AWriteThroughOneHostIsReadAtOnceThroughAnother) {
 
 // With Redis, a GET waits on the store: its plugin runs on a pool thread,
 // and the part a Range asks for is cut there.
-TEST_F(RedisStoreTest, ARangeIsServedFromAResourceReadOnAPoolThread) {
+TEST_F(RedisStoreTest, RangesAreServedFromAResourceReadOnAPoolThread) {
   RedisServer redis;
   auto host = start_host(redis);
   ASSERT_EQ(fetch(host->port(), "PUT", "/digits", "0123456789").status, 201);
@@ -79,6 +79,15 @@ TEST_F(RedisStoreTest, ARangeIsServedFromAResourceReadOnAPoolThread) {
   EXPECT_EQ(part.body, "6789");
   EXPECT_EQ(part.header("Content-Range"), "bytes 6-9/10");
   EXPECT_EQ(fetch(host->port(), "GET", "/digits", {}, {"Range: bytes=10-"}).status, 416);
+  std::string hundreds(300, 'x');
+  hundreds[0] = 'a', hundreds[299] = 'z';
+  ASSERT_EQ(fetch(host->port(), "PUT", "/hundreds", hundreds).status, 201);
+  Reply parts = fetch(host->port(), "GET", "/hundreds", {}, {"Range: bytes=0-0,-1"});
+  EXPECT_EQ(parts.status, 206);
+  EXPECT_TRUE(parts.header("Content-Type").starts_with("multipart/byteranges; boundary="));
+  EXPECT_NE(parts.body.find("Content-Range: bytes 0-0/300\r\n\r\na\r\n"), std::string::npos) << parts.body;
+  EXPECT_NE(parts.body.find("Content-Range: bytes 299-299/300\r\n\r\nz\r\n"), std::string::npos)
+      << parts.body;
 }
 
 TEST_F(RedisStoreTest, AppendsThroughSeveralHostsAreNeitherLostNorInterleaved) {
