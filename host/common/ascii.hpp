@@ -24,6 +24,16 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
   return s;
 }
 
+// RFC 9110 §5.6.1: the next element of a comma-separated list, without the
+// whitespace around it, taken off the front of `list`. An empty element
+// comes back empty: the list rule allows them, and callers skip them.
+constexpr std::string_view take_list_element(std::string_view& list) noexcept {
+  auto comma = list.find(',');
+  std::string_view element = trim_ows(list.substr(0, comma));
+  list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  return element;
+}
+
 inline std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), to_lower);

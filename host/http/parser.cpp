@@ -271,9 +271,7 @@ void Parser::check_transfer_coding(beast::error_code& ec) {
   int codings = 0, chunked_codings = 0;
   bool chunked_last = false;
   while (!rest.empty()) {
-    auto comma = rest.find(',');
-    auto coding = ascii::trim_ows(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    std::string_view coding = ascii::take_list_element(rest);
     if (coding.empty()) continue;
     ++codings;
     chunked_last = ascii::iequals(coding, "chunked");

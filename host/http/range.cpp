@@ -159,9 +159,7 @@ RangeAsked parse_range(std::string_view field, std::uint64_t size) {
   std::size_t specs = 0;
   bool unsatisfiable = false;
   while (!set.empty()) {  // 1#range-spec: empty elements are allowed, and ignored (§5.6.1)
-    auto comma = set.find(',');
-    std::string_view spec = ascii::trim_ows(set.substr(0, comma));
-    set = comma == std::string_view::npos ? std::string_view() : set.substr(comma + 1);
+    std::string_view spec = ascii::take_list_element(set);
     if (spec.empty()) continue;
     if (++specs > max_parts) return {};
     ByteRange part;
