@@ -25,6 +25,24 @@ std::string_view current_date() {
   return {cached, sizeof cached};
 }
 
+// One "Name: value\r\n" line of the fields, taken off the front of `lines`:
+// the whole line, and its name and value (no name without a colon).
+struct FieldLine {
+  std::string_view whole, name, value;
+};
+FieldLine take_field_line(std::string_view& lines) noexcept {
+  auto end = lines.find("\r\n");
+  FieldLine line;
+  line.whole = lines.substr(0, end == std::string_view::npos ? lines.size() : end + 2);
+  lines.remove_prefix(line.whole.size());
+  std::string_view text = line.whole.substr(0, end == std::string_view::npos ? line.whole.size() : end);
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    line.name = text.substr(0, colon);
+    line.value = ascii::trim_ows(text.substr(colon + 1));
+  }
+  return line;
+}
+
 void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
@@ -126,11 +144,8 @@ void Response::replace_field(std::string_view name, std::string_view value) {
   std::string kept;
   std::string_view lines = fields_;
   while (!lines.empty()) {
-    auto end = lines.find("\r\n");
-    std::string_view line = lines.substr(0, end == std::string_view::npos ? lines.size() : end + 2);
-    lines.remove_prefix(line.size());
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos || !ascii::iequals(line.substr(0, colon), name)) kept.append(line);
+    FieldLine line = take_field_line(lines);
+    if (line.name.empty() || !ascii::iequals(line.name, name)) kept.append(line.whole);
   }
   fields_ = std::move(kept);
   if (ascii::iequals(name, "Content-Type")) has_content_type_ = false;
@@ -140,12 +155,8 @@ void Response::replace_field(std::string_view name, std::string_view value) {
 std::string_view Response::field(std::string_view name) const noexcept {
   std::string_view lines = fields_;
   while (!lines.empty()) {
-    auto end = lines.find("\r\n");
-    std::string_view line = lines.substr(0, end);
-    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
-    auto colon = line.find(':');
-    if (colon != std::string_view::npos && ascii::iequals(line.substr(0, colon), name))
-      return ascii::trim_ows(line.substr(colon + 1));
+    FieldLine line = take_field_line(lines);
+    if (!line.name.empty() && ascii::iequals(line.name, name)) return line.value;
   }
   return {};
 }
