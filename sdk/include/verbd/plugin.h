@@ -310,9 +310,10 @@ typedef struct verbd_host {
    * (not at all for HEAD), and fills `entry` from the same version of it.
    * When the plugin answers a GET 200 with a resource alone (nothing
    * appended), the host serves what a Range field asks (206 with the part,
-   * or several in a multipart/byteranges body; 416 past the end), after If-Range against the ETag and
-   * Last-Modified the plugin set, and adds Accept-Ranges (RFC 9110 §14); unless the plugin set
-   * "Accept-Ranges: none", which keeps it whole. */
+   * or several in a multipart/byteranges body; 416 when every part starts
+   * past the end), after If-Range against the ETag and Last-Modified the
+   * plugin set, and adds Accept-Ranges (RFC 9110 §14); unless the plugin
+   * set "Accept-Ranges: none", which keeps it whole. */
   int32_t (*response_resource)(verbd_response* response, verbd_str path, verbd_entry* entry);
 
   /* (1.2) Copies up to `capacity` bytes of the request body, from byte
