@@ -72,7 +72,7 @@ void Connection::start() {
   // once, rather than ask the event loop whether there is something.
   if (boost::system::error_code error = read_into_worker_buffer(); error != asio::error::would_block)
     return on_read(error);
-  await_request();
+  await_request(true);
 }
 
 // HTTPS: the TLS handshake, message by message, within the header timeout.
@@ -104,16 +104,20 @@ void Connection::stop_when_idle() {
 
 // Idle: between requests, the only thing pending is a read of the next
 // request's first bytes (and the watchdog).
-void Connection::await_request() {
+void Connection::await_request(bool socket_dry) {
   if (stopping_) return close_now();
   state_ = State::idle;
   set_deadline(Clock::now() + loop_.settings.idle_timeout);
-  read_first_bytes();
+  read_first_bytes(socket_dry);
 }
 
 // Answers every complete request buffered, writes the responses, and moves
 // on: to reading more of a request in progress, to idle, or to closing.
 void Connection::serve() {
+  // Whether the read this follows in the same turn of the event loop (if
+  // any) emptied the socket: then the wait for the next request costs no
+  // system call (read_first_bytes()).
+  bool socket_dry = std::exchange(read_dry_, false);
   while (true) {
     if (work_ && work_->stream) return pump_stream();
     Next next = serve_buffered();
@@ -128,7 +132,7 @@ void Connection::serve() {
     if (next == Next::serve_more) continue;
     if (!between_requests()) return read_more();
     loop_.workspaces.give_back(std::move(work_));
-    return await_request();
+    return await_request(socket_dry);
   }
 }
 
@@ -250,21 +254,25 @@ void Connection::end_stream() {
 
 // The next request's first bytes. A plain connection waits until its
 // socket is readable, then reads what it has into the worker's buffer,
-// where the request is parsed: waiting, it holds no buffer. TLS reads into
-// its own small buffer instead, and moves the bytes over: OpenSSL may hold
-// them already (async_read()).
-void Connection::read_first_bytes() {
+// where the request is parsed: waiting, it holds no buffer. When its last
+// read, in this turn of the event loop, emptied the socket (`socket_dry`),
+// that wait costs no system call (net/socket.hpp). TLS reads into its own
+// small buffer instead, and moves the bytes over: OpenSSL may hold them
+// already (async_read()).
+void Connection::read_first_bytes(bool socket_dry) {
   if (tls_)
     return async_read(asio::buffer(tls_->first_bytes),
                       [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
                         if (!error) self->move_to_worker_buffer(n);
                         self->on_read(error);
                       });
-  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](boost::system::error_code error) {
+  auto on_readable = [self = shared_from_this()](boost::system::error_code error) {
     if (!error) error = self->read_into_worker_buffer();
-    if (error == asio::error::would_block) return self->read_first_bytes();  // readable, and then not
+    if (error == asio::error::would_block) return self->read_first_bytes(true);  // readable, and then not
     self->on_read(error);
-  });
+  };
+  if (socket_dry) return socket_.wait_readable_after_dry_read(std::move(on_readable));
+  socket_.async_wait(Socket::wait_read, std::move(on_readable));
 }
 
 // What the socket has now, read into the worker's buffer; an error only
@@ -272,6 +280,7 @@ void Connection::read_first_bytes() {
 boost::system::error_code Connection::read_into_worker_buffer() {
   boost::system::error_code error;
   std::size_t n = socket_.read_some(asio::buffer(worker_input), error);
+  read_dry_ = n < worker_input.size() && (n > 0 || error == asio::error::would_block);
   take_worker_input(n);
   return n > 0 ? boost::system::error_code{} : error;
 }

@@ -41,6 +41,7 @@
 #include "http/responder.hpp"
 #include "http/response.hpp"
 #include "net/connection_slots.hpp"
+#include "net/socket.hpp"
 #include "net/tls.hpp"
 #include "net/watchdog.hpp"
 #include "net/workspace.hpp"
@@ -75,10 +76,9 @@ struct ConnectionLoop {
   Watchdog& watchdog;
 };
 
-// Sockets and timers bound to their worker's io_context rather than to any
-// executor: smaller (48 bytes less each) and without an indirection.
-using Executor = boost::asio::io_context::executor_type;
-using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+// Sockets (net/socket.hpp) and timers bound to their worker's io_context
+// rather than to any executor: smaller (48 bytes less each) and without an
+// indirection.
 using Timer =
     boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                       boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
@@ -131,7 +131,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
 
   // The transitions, each to the state its name says.
   void handshake();
-  void await_request();
+  void await_request(bool socket_dry = false);
   void read_more();
   void await_answer();
   void await_spool();
@@ -155,7 +155,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   void await_ciphertext(Handler handler);
   void take_ciphertext(std::size_t n);
   Sent send_file_through_tls();
-  void read_first_bytes();
+  void read_first_bytes(bool socket_dry = false);
   boost::system::error_code read_into_worker_buffer();
   void take_worker_input(std::size_t n);
   void on_read(const boost::system::error_code& error);
@@ -211,6 +211,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   bool stopping_ = false;        // the server is stopping: no request after the one in progress
   bool overdue_ = false;         // the deadline passed: the socket was cancelled, a grace runs
   bool tls_wants_read_ = false;  // what the last TLS write waits for (a read, rarely)
+  bool read_dry_ = false;        // the last read emptied the socket, and serve() has not run since
 
   // The unparsed input is source_[begin_, end_): in the worker's buffer
   // right after a read, else in work_->input.

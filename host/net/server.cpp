@@ -92,8 +92,8 @@ class Server::Worker {
 
   void accept(Listening& listening) {
     listening.acceptor.async_accept(
-        [this, &listening](const boost::system::error_code& error, Socket socket) {
-          on_accept(listening, error, std::move(socket));
+        [this, &listening](const boost::system::error_code& error, Socket::Base socket) {
+          on_accept(listening, error, Socket(std::move(socket)));
         });
   }
 

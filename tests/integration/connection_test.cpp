@@ -36,6 +36,29 @@ TEST_F(ConnectionTest, KeepsAConnectionAliveAcrossRequests) {
   EXPECT_FALSE(client.closed_by_server(100));
 }
 
+// Between requests a connection waits for its socket without asking epoll
+// again (net/socket.hpp): the next request is read whenever it comes,
+// whole or in pieces, and after more than one read's worth at once.
+TEST_F(ConnectionTest, ReadsTheNextRequestWheneverAndHoweverItComes) {
+  TestServer server(config());
+  Client client(server.port());
+  const std::string request = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(client.request("GET", "/index.html").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    client.send(request.substr(0, 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    client.send(request.substr(10));
+    EXPECT_EQ(client.read_reply().status, 200);
+  }
+  std::string burst;  // more than the worker's 64 KiB buffer takes in one read
+  while (burst.size() <= 64 * 1024) burst += request;
+  client.send(burst);
+  for (std::size_t i = 0; i < burst.size() / request.size(); ++i) ASSERT_EQ(client.read_reply().status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(client.request("GET", "/index.html").status, 200);
+}
+
 TEST_F(ConnectionTest, ServesOneRequestPerConnectionToo) {
   TestServer server(config());
   for (int i = 0; i < 50; ++i) {

@@ -103,6 +103,21 @@ TEST_F(SlowPlugins, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_FALSE(client.read_reply().body.empty());
 }
 
+// The next request arrives while the worker serves others and nothing on
+// this connection waits for its bytes: epoll reports them then, once, and
+// the connection must still ask for them afterwards (net/socket.hpp).
+TEST_F(SlowPlugins, ARequestThatArrivesWhileTheLastIsAnsweredElsewhereIsRead) {
+  start("");
+  Client client(port_);
+  send(client, "SLOW", "/sleep/300");
+  std::this_thread::sleep_for(100ms);
+  send(client, "GET", "/a");
+  EXPECT_EQ(client.read_reply().body, "slept 300");
+  Reply got = client.read_reply();
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "twenty-six bytes of data.\n");
+}
+
 TEST_F(SlowPlugins, ACallPastTheTimeLimitIsAnswered503AndTheServerGoesOn) {
   start("plugin_threads = 4\n", "handler_timeout_ms = 300\n");
   Client client(port_);
