@@ -158,6 +158,19 @@ void Connection::read_more() {
              });
 }
 
+// A callback for another thread (a pool thread, the spool writer) that
+// resumes the connection with `resume` on its own thread. The connection's
+// reference moves into the call posted there, so that the other thread
+// never holds the last one: a connection ends on its worker's thread,
+// where its workspace goes back to the pool and it leaves the watchdog.
+template <void (Connection::*resume)()>
+std::function<void()> Connection::resume_with() {
+  return [self = shared_from_this()]() mutable {
+    auto executor = self->socket_.get_executor();
+    asio::post(executor, [self = std::move(self)] { (self.get()->*resume)(); });
+  };
+}
+
 // Waits for an answer prepared on another thread; the responses queued
 // before it go meanwhile, as far as the socket takes them now (the rest,
 // and any failure, after it). The Responder answers within its own time
@@ -166,9 +179,7 @@ void Connection::await_answer() {
   state_ = State::answering;
   set_deadline(Clock::time_point::max());
   send_at_once();
-  work_->pending->when_ready([self = shared_from_this()] {
-    asio::post(self->socket_.get_executor(), [self] { self->on_answer(); });
-  });
+  work_->pending->when_ready(resume_with<&Connection::on_answer>());
 }
 
 // Waits while the body's file is being written: for room to read more of
@@ -178,9 +189,7 @@ void Connection::await_spool() {
   state_ = State::reading;
   set_deadline(Clock::time_point::max());
   send_at_once();
-  work_->parser->spool()->when_changed([self = shared_from_this()] {
-    asio::post(self->socket_.get_executor(), [self] { self->on_spool_changed(); });
-  });
+  work_->parser->spool()->when_changed(resume_with<&Connection::on_spool_changed>());
 }
 
 void Connection::on_spool_changed() {
@@ -233,9 +242,7 @@ void Connection::pump_stream() {
   if (Sent sent = send_at_once(); sent != Sent::all) return after_sending(sent);
   state_ = State::streaming;
   set_deadline(Clock::time_point::max());
-  work.stream->when_more([self = shared_from_this()] {
-    asio::post(self->socket_.get_executor(), [self] { self->pump_stream(); });
-  });
+  work.stream->when_more(resume_with<&Connection::pump_stream>());
 }
 
 void Connection::end_stream() {

@@ -53,6 +53,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -171,6 +172,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Watch
   Next serve_buffered();
   Next on_header_done();
   Next on_request_done();
+  template <void (Connection::*resume)()>
+  std::function<void()> resume_with();
   void on_answer();
   void on_spool_changed();
   Next refuse_unwritten_body(int error);
