@@ -60,12 +60,15 @@ class Socket : public boost::asio::basic_stream_socket<boost::asio::ip::tcp, Exe
  private:
   template <class Handler>
   class WaitOp;
+  // Set on this thread only while a WaitOp is being queued (WaitOp::perform()).
+  static inline thread_local bool queueing_ = false;
 };
 
 #if VERBD_WAIT_WITHOUT_SYSTEM_CALL
 // The reactor's operation: like Asio's reactive_wait_op, but when the reactor
-// asks at once whether it is done (the "speculative" try before queueing),
-// it says no rather than yes; asked again, it is because an edge came.
+// asks whether it is done while queueing it (the "speculative" try, which
+// it may skip), it says no rather than yes; asked later, it is because an
+// edge came.
 template <class Handler>
 class Socket::WaitOp : public boost::asio::detail::reactor_op {
  public:
@@ -77,10 +80,7 @@ class Socket::WaitOp : public boost::asio::detail::reactor_op {
         work_(handler_, executor) {}
 
  private:
-  static status perform(reactor_op* base) {
-    auto* op = static_cast<WaitOp*>(base);
-    return std::exchange(op->asked_, true) ? done : not_done;
-  }
+  static status perform(reactor_op*) { return queueing_ ? not_done : done; }
 
   // As reactive_wait_op::do_complete: the handler is moved out and the
   // operation's memory freed before the call; no call when the loop is
@@ -101,7 +101,6 @@ class Socket::WaitOp : public boost::asio::detail::reactor_op {
 
   Handler handler_;
   boost::asio::detail::handler_work<Handler, Executor> work_;
-  bool asked_ = false;
 };
 
 template <class Handler>
@@ -118,7 +117,9 @@ void Socket::wait_readable_after_dry_read(Handler handler) {
                                      nullptr};
   p.p = new (p.v) WaitOp<Handler>(handler, get_executor());
   auto& socket = impl_.get_implementation();
+  queueing_ = true;
   reactor->start_op(detail::reactor::read_op, socket.socket_, socket.reactor_data_, p.p, false, true);
+  queueing_ = false;
   p.v = p.p = nullptr;
 }
 #else
