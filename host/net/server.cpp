@@ -257,6 +257,10 @@ std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsi
     // second of silence), so that accepting and reading the request take one
     // wake-up instead of two. As Apache's default "AcceptFilter http data".
     ::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
+    // Connections inherit their listener's send buffer (server.hpp).
+    if (address.is_loopback())
+      ::setsockopt(listener.get(), SOL_SOCKET, SO_SNDBUF, &loopback_send_buffer_bytes,
+                   sizeof loopback_send_buffer_bytes);
     if (!listener.ok() || ::bind(listener.get(), endpoint.data(), endpoint.size()) != 0 ||
         ::listen(listener.get(), SOMAXCONN) != 0)
       throw std::runtime_error("cannot listen on " + host_and_port(host, port) + ": " + std::strerror(errno));

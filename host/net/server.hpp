@@ -69,9 +69,23 @@ struct Placement {
 
 // `count` sockets bound to host:port with SO_REUSEPORT, listening; the
 // kernel spreads new connections over them. With port 0 the first picks a
-// free port and the others take the same. Throws std::runtime_error naming
-// the address when it cannot listen.
+// free port and the others take the same. On a loopback address their
+// connections send through a buffer of loopback_send_buffer_bytes (below).
+// Throws std::runtime_error naming the address when it cannot listen.
 std::vector<Fd> open_listeners(const std::string& host, std::uint16_t port, unsigned count);
+
+// The send buffer asked for the connections of a loopback listener (Linux
+// doubles it for its own bookkeeping), instead of the kernel's, which grows
+// with the connection. On loopback the kernel delivers the bytes to the
+// reader within the writer's call: a buffer grown large takes a whole large
+// response in one `sendfile`, and delivering it all at once costs both ends
+// far more processor time than delivering it as the reader takes it. It
+// has room for several of loopback's 64 KiB segments: with room for one
+// only, each next one waited, most likely for the reader's delayed ACK
+// (40 ms). Over a network it would cap a connection at its size per round
+// trip, so it applies only where every peer is on this machine (a proxy in
+// front of verbd on 127.0.0.1, say).
+inline constexpr int loopback_send_buffer_bytes = 128 * 1024;
 
 // The port a listening socket is bound to.
 std::uint16_t bound_port(const Fd& listener);

@@ -2,6 +2,7 @@
 #include "../support/http_client.hpp"
 #include "../support/temp_folder.hpp"
 #include "../support/test_server.hpp"
+#include "net/server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -209,6 +210,37 @@ TEST_F(ConnectionTest, TurnsNagleOffBeforeASecondWrite) {
   EXPECT_FALSE(has_no_delay(server_end));
   get();
   EXPECT_TRUE(has_no_delay(server_end));
+  ::close(client);
+}
+
+int send_buffer_of(int fd) {
+  int bytes = 0;
+  socklen_t size = sizeof bytes;
+  return ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &size) == 0 ? bytes : -1;
+}
+
+// On loopback a connection sends through a fixed buffer (net/server.hpp),
+// not one the kernel grows: what the kernel reports for a socket that asked
+// for the same (it doubles what is asked).
+TEST_F(ConnectionTest, SendsThroughAFixedBufferOnLoopback) {
+  TestServer server(config());
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::string request = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  char reply[1024];
+  ASSERT_GT(::recv(client, reply, sizeof reply, 0), 0);  // accepted (TCP_DEFER_ACCEPT) and answered
+  int server_end = server_end_of(client);
+  ASSERT_GE(server_end, 0);
+  int asked = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::setsockopt(asked, SOL_SOCKET, SO_SNDBUF, &net::loopback_send_buffer_bytes,
+               sizeof net::loopback_send_buffer_bytes);
+  EXPECT_EQ(send_buffer_of(server_end), send_buffer_of(asked));
+  ::close(asked);
   ::close(client);
 }
 
