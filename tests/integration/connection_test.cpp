@@ -187,41 +187,18 @@ bool has_no_delay(int fd) {
   return ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &size) == 0 && on != 0;
 }
 
-// A plain socket connected to the test server, for tests that look at the
-// server's end of it; -1 when it cannot connect.
-int connect_to(std::uint16_t port) {
-  int client = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return client;
-  ::close(client);
-  return -1;
-}
-
-// Sends a GET of /index.html on `client` and reads (the start of) its answer.
-bool get_index(int client) {
-  std::string request = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
-  char reply[1024];
-  return ::send(client, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()) &&
-         ::recv(client, reply, sizeof reply, 0) > 0;
-}
-
 // Nagle's algorithm would hold a second small response back until the
 // client acknowledges the first (up to 40 ms with delayed ACKs): it is off
 // before a connection's second write, and left alone on one that writes once.
 TEST_F(ConnectionTest, TurnsNagleOffBeforeASecondWrite) {
   TestServer server(config());
-  int client = connect_to(server.port());
-  ASSERT_GE(client, 0);
-  ASSERT_TRUE(get_index(client));
-  int server_end = server_end_of(client);
+  Client client(server.port());
+  ASSERT_EQ(client.request("GET", "/index.html").status, 200);
+  int server_end = server_end_of(client.socket());
   ASSERT_GE(server_end, 0);
   EXPECT_FALSE(has_no_delay(server_end));
-  ASSERT_TRUE(get_index(client));
+  ASSERT_EQ(client.request("GET", "/index.html").status, 200);
   EXPECT_TRUE(has_no_delay(server_end));
-  ::close(client);
 }
 
 int send_buffer_of(int fd) {
@@ -235,17 +212,15 @@ int send_buffer_of(int fd) {
 // for the same (it doubles what is asked).
 TEST_F(ConnectionTest, SendsThroughAFixedBufferOnLoopback) {
   TestServer server(config());
-  int client = connect_to(server.port());
-  ASSERT_GE(client, 0);
-  ASSERT_TRUE(get_index(client));  // accepted (TCP_DEFER_ACCEPT) and answered
-  int server_end = server_end_of(client);
+  Client client(server.port());
+  ASSERT_EQ(client.request("GET", "/index.html").status, 200);  // accepted (TCP_DEFER_ACCEPT)
+  int server_end = server_end_of(client.socket());
   ASSERT_GE(server_end, 0);
   int asked = ::socket(AF_INET, SOCK_STREAM, 0);
   ::setsockopt(asked, SOL_SOCKET, SO_SNDBUF, &net::loopback_send_buffer_bytes,
                sizeof net::loopback_send_buffer_bytes);
   EXPECT_EQ(send_buffer_of(server_end), send_buffer_of(asked));
   ::close(asked);
-  ::close(client);
 }
 
 TEST_F(ConnectionTest, DecodesChunkedRequestBodies) {
