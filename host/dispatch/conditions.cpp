@@ -69,19 +69,23 @@ bool changes_nothing(std::string_view method) noexcept {
 
 // What one request changes: a path, with everything below it when `tree`,
 // and the collection holding it when it adds or removes a member there.
-struct Change {
+struct Planned {
   std::string path;
   bool tree = false;
   bool membership = false;
+
+  store::Change change() const noexcept {
+    return {path, tree, membership ? store::Change::Membership::yes : store::Change::Membership::no};
+  }
 };
 
-std::vector<Change> changes_of(std::string_view method, store::Store& store, const std::string& path,
-                               const std::string& destination) {
+std::vector<Planned> changes_of(std::string_view method, store::Store& store, const std::string& path,
+                                const std::string& destination) {
   store::Entry entry;
   std::string stored = as_stored(store, path, entry);
   bool exists = entry.kind != VERBD_ENTRY_NONE;
   if (method == "DELETE") return {{stored, true, true}};
-  std::vector<Change> changes;
+  std::vector<Planned> changes;
   if (method == "MOVE") changes.push_back({stored, true, true});
   if ((method == "MOVE" || method == "COPY") && !destination.empty()) {
     std::string target = as_stored(store, destination, entry);
@@ -89,18 +93,6 @@ std::vector<Change> changes_of(std::string_view method, store::Store& store, con
   }
   if (method != "MOVE" && method != "COPY") changes.push_back({stored, false, !exists});
   return changes;
-}
-
-// The first lock that `change` runs into without its token.
-const Lock* unheld_lock(const std::vector<Lock>& locks, const Change& change,
-                        const std::vector<std::string>& tokens) {
-  std::string parent(detail::parent_of(change.path));
-  for (const Lock& lock : locks) {
-    bool applies = lock.covers(change.path) || (change.tree && detail::is_within(lock.root, change.path)) ||
-                   (change.membership && !parent.empty() && lock.root == parent);
-    if (applies && std::find(tokens.begin(), tokens.end(), lock.token) == tokens.end()) return &lock;
-  }
-  return nullptr;
 }
 
 // A path as an href inside XML: percent-encoded, '&' too, so that no byte
@@ -111,7 +103,9 @@ std::string href(std::string_view path) {
   return out;
 }
 
-void refuse_locked(const Lock& lock, http::Response& response) {
+}  // namespace
+
+void answer_locked(const Lock& lock, http::Response& response) {
   response.reset(response.answers_head());
   response.set_status(423);
   response.add_field("Content-Type", "application/xml; charset=utf-8");
@@ -121,12 +115,23 @@ void refuse_locked(const Lock& lock, http::Response& response) {
       href(lock.root) + "</D:href></D:lock-token-submitted></D:error>\n");
 }
 
+namespace {
+
 // Host "a" and "a:80" are one authority (RFC 9110 §4.2.3: http's default port).
 bool same_authority(std::string_view a, std::string_view b) noexcept {
   auto without_default_port = [](std::string_view authority) {
     return authority.ends_with(":80") ? authority.substr(0, authority.size() - 3) : authority;
   };
   return ascii::iequals(without_default_port(a), without_default_port(b));
+}
+
+// The state tokens the lists name, but for those negated ("Not <token>").
+std::vector<std::string> tokens_in(const std::vector<IfList>& lists) {
+  std::vector<std::string> tokens;
+  for (const IfList& list : lists)
+    for (const IfCondition& condition : list.conditions)
+      if (condition.is_token && !condition.negated) tokens.push_back(condition.value);
+  return tokens;
 }
 
 std::string if_fields(const http::Request& request) {
@@ -176,16 +181,20 @@ bool conditions_hold(const http::Request& request, const std::string& path, cons
     }
   }
   if (!changes || locks.empty()) return true;
-  std::vector<std::string> tokens;
-  for (const IfList& list : lists)
-    for (const IfCondition& condition : list.conditions)
-      if (condition.is_token && !condition.negated) tokens.push_back(condition.value);
-  for (const Change& change : changes_of(request.method, store, path, destination))
-    if (const Lock* lock = unheld_lock(locks, change, tokens)) {
-      refuse_locked(*lock, response);
+  std::vector<std::string> tokens = tokens_in(lists);
+  for (const Planned& planned : changes_of(request.method, store, path, destination))
+    if (const Lock* lock = store::unheld_lock(locks, planned.change(), tokens, {})) {
+      answer_locked(*lock, response);
       return false;
     }
   return true;
+}
+
+std::vector<std::string> submitted_tokens(const http::Request& request) {
+  std::string if_text = if_fields(request);
+  std::vector<IfList> lists;
+  if (if_text.empty() || !http::parse_if_field(if_text, lists)) return {};
+  return tokens_in(lists);
 }
 
 }  // namespace verbd::dispatch

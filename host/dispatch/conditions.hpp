@@ -11,6 +11,8 @@
 //   - Locks (RFC 4918 §7): a request that would change what a lock covers
 //     is answered 423 unless its If header names that lock's token. What a
 //     method changes is said in <verbd/plugin.h> ("Locks and the If header").
+//     The store services check again, for each change a plugin makes
+//     (dispatch/services.hpp, LockScope), with the same tokens.
 #pragma once
 
 #include "http/request.hpp"
@@ -18,6 +20,7 @@
 #include "store/store.hpp"
 
 #include <string>
+#include <vector>
 
 namespace verbd::dispatch {
 
@@ -30,5 +33,13 @@ bool resolve_destination(const http::Request& request, std::string& destination,
 // not parse), when the request may not go ahead.
 bool conditions_hold(const http::Request& request, const std::string& path, const std::string& destination,
                      store::Store& store, http::Response& response);
+
+// The lock tokens the request's If field submits (RFC 4918 §10.4): those
+// its lists name, but for those negated. None when it does not parse.
+std::vector<std::string> submitted_tokens(const http::Request& request);
+
+// 423 (RFC 4918 §9.1.1's lock-token-submitted) for a change that `lock`
+// protects.
+void answer_locked(const store::Lock& lock, http::Response& response);
 
 }  // namespace verbd::dispatch

@@ -115,7 +115,124 @@ class FileLock {
   int fd_;
 };
 
+// Takes (or, with F_UNLCK, gives up) an fcntl lock on `length` bytes of
+// the file from `start`, owned by the open file `fd`; with `wait`, waits.
+bool set_range_lock(int fd, short type, off_t start, off_t length) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = start;
+  range.l_len = length;
+  while (::fcntl(fd, F_OFD_SETLKW, &range) != 0)
+    if (errno != EINTR) return false;
+  return true;
+}
+
+// Which change is in admit() on this thread, for fence().
+struct Admitted {
+  const LockTable* table = nullptr;
+  const std::string* checked = nullptr;
+};
+thread_local Admitted admitted;
+
 }  // namespace
+
+// Between admitted changes, many at a time, and acquire(), alone: a
+// readers-writer lock where an acquire() that waits goes before changes
+// that come after it (a turnstile), so a stream of writes cannot hold a
+// LOCK off for ever. In memory for one process; for the files store,
+// which several processes share, fcntl locks on two bytes of the table's
+// file: the gate (byte 0) and the turnstile (byte 1). Each holder takes its
+// own descriptor of the file, since an open file owns its fcntl locks and
+// threads sharing one would share them; closing it gives them up.
+class LockTable::Gate {
+ public:
+  Gate() = default;  // in memory
+  explicit Gate(int folder) : folder_(::fcntl(folder, F_DUPFD_CLOEXEC, 0)) {
+    if (!folder_.ok())
+      throw std::runtime_error(std::string("cannot keep the store's folder open: ") + std::strerror(errno));
+  }
+
+  // Holds the gate while it lives: shared (a change), or alone (acquire()).
+  class Pass {
+   public:
+    Pass(Gate& gate, bool alone) : gate_(gate), alone_(alone) {
+      if (gate_.in_memory())
+        gate_.enter_in_memory(alone_);
+      else
+        own_ = gate_.enter_file(alone_);
+    }
+    ~Pass() {
+      if (gate_.in_memory())
+        gate_.leave_in_memory(alone_);
+      else if (own_.ok() && set_range_lock(own_.get(), F_UNLCK, 0, 2))
+        gate_.give_back(std::move(own_));
+    }
+    Pass(const Pass&) = delete;
+    Pass& operator=(const Pass&) = delete;
+    // False when the file's locks could not be taken: nothing is held.
+    bool ok() const noexcept { return gate_.in_memory() || own_.ok(); }
+
+   private:
+    Gate& gate_;
+    bool alone_;
+    Fd own_;
+  };
+
+ private:
+  bool in_memory() const noexcept { return !folder_.ok(); }
+
+  void enter_in_memory(bool alone) {
+    std::lock_guard turnstile(turnstile_);
+    if (alone)
+      gate_.lock();
+    else
+      gate_.lock_shared();
+  }
+  void leave_in_memory(bool alone) {
+    if (alone)
+      gate_.unlock();
+    else
+      gate_.unlock_shared();
+  }
+
+  // Alone: the turnstile, then the gate once the changes admitted are done.
+  // Shared: both bytes, then the turnstile given back at once; while an
+  // acquire() holds or waits with the turnstile, this waits behind it.
+  Fd enter_file(bool alone) {
+    Fd own = descriptor();
+    bool held =
+        own.ok() &&
+        (alone ? set_range_lock(own.get(), F_WRLCK, 1, 1) && set_range_lock(own.get(), F_WRLCK, 0, 1)
+               : set_range_lock(own.get(), F_RDLCK, 0, 2) && set_range_lock(own.get(), F_UNLCK, 1, 1));
+    if (held) return own;
+    verbd::log::get("store").error("locking the lock table {}: {}", LockTable::file_name,
+                                   std::strerror(errno));
+    return Fd();  // closing it gave up what was taken
+  }
+
+  Fd descriptor() {
+    {
+      std::lock_guard guard(spare_mutex_);
+      if (!spare_.empty()) {
+        Fd own = std::move(spare_.back());
+        spare_.pop_back();
+        return own;
+      }
+    }
+    return Fd(::openat(folder_.get(), LockTable::file_name, O_RDWR | O_CLOEXEC));
+  }
+  void give_back(Fd own) {
+    std::lock_guard guard(spare_mutex_);
+    spare_.push_back(std::move(own));
+  }
+
+  Fd folder_;  // not open: in memory
+  std::mutex turnstile_;
+  std::shared_mutex gate_;
+  std::mutex spare_mutex_;
+  std::vector<Fd> spare_;  // descriptors of the file that no holder uses now
+};
 
 bool Lock::covers(std::string_view path) const noexcept {
   if (path == root) return true;
@@ -129,6 +246,33 @@ bool Lock::covers(std::string_view path) const noexcept {
   return path.size() > base.size() && path.substr(0, base.size()) == base && path[base.size()] == '/';
 }
 
+const Lock* unheld_lock(std::span<const Lock> locks, const Change& change,
+                        std::span<const std::string> tokens,
+                        const std::function<bool(std::string_view)>& exists) {
+  std::string_view path = change.path;
+  std::string_view parent = detail::parent_of(path);
+  std::optional<bool> is_new;  // asked once, and only when it matters
+  auto adds_or_removes_member = [&] {
+    if (change.membership != Change::Membership::if_new) return change.membership == Change::Membership::yes;
+    if (!is_new) is_new = !exists(path);
+    return *is_new;
+  };
+  // Below `path`: within it when it ends in '/', or within the collection
+  // it names without its '/'.
+  auto below = [&](std::string_view root) {
+    return detail::is_within(root, path) ||
+           (root.size() > path.size() && root.starts_with(path) && root[path.size()] == '/');
+  };
+  for (const Lock& lock : locks) {
+    if (std::find(tokens.begin(), tokens.end(), lock.token) != tokens.end()) continue;
+    if (lock.covers(path) || (change.tree && below(lock.root))) return &lock;
+    if (!parent.empty() && lock.root == parent && adds_or_removes_member()) return &lock;
+  }
+  return nullptr;
+}
+
+LockTable::LockTable() : gate_(std::make_unique<Gate>()) {}
+
 LockTable::LockTable(std::unique_ptr<Shared> shared) : shared_(std::move(shared)) {}
 
 LockTable::~LockTable() = default;
@@ -138,6 +282,7 @@ LockTable::LockTable(int folder)
   if (!file_.ok())
     throw std::runtime_error(std::string("cannot open the lock table ") + file_name + ": " +
                              std::strerror(errno));
+  gate_ = std::make_unique<Gate>(folder);
 }
 
 std::int64_t LockTable::bounded_timeout(std::int64_t asked) noexcept {
@@ -240,9 +385,83 @@ void LockTable::drop_expired() {
   std::erase_if(locks_, [now](const Lock& lock) { return lock.expires_unix <= now; });
 }
 
+namespace {
+
+// The first lock one of `changes` runs into without its token.
+const Lock* first_unheld(std::span<const Lock> locks, std::span<const Change> changes,
+                         std::span<const std::string> tokens,
+                         const std::function<bool(std::string_view)>& exists) {
+  if (locks.empty()) return nullptr;
+  for (const Change& change : changes)
+    if (const Lock* lock = unheld_lock(locks, change, tokens, exists)) return lock;
+  return nullptr;
+}
+
+// How often a change to a shared table is checked again when the table
+// moved meanwhile, before it fails: locks change far less often than that.
+constexpr int most_fenced_attempts = 16;
+
+}  // namespace
+
+verbd_status LockTable::admit(std::span<const Change> changes, std::span<const std::string> tokens,
+                              const std::function<bool(std::string_view)>& exists,
+                              const std::function<verbd_status()>& change, Lock& met) {
+  if (shared_) return admit_fenced(changes, tokens, exists, change, met);
+  Gate::Pass pass(*gate_, false);
+  if (!pass.ok()) return VERBD_IO_ERROR;
+  std::vector<Lock> locks =
+      use(false, [](std::vector<Lock>& held) { return held; }).value_or(std::vector<Lock>{});
+  if (const Lock* lock = first_unheld(locks, changes, tokens, exists)) {
+    met = *lock;
+    return VERBD_LOCKED;
+  }
+  return change();
+}
+
+// The table is read and checked; the change carries the text it was
+// checked against (fence()), and the store makes it only if the table is
+// still that text: else VERBD_LOCKED, and it is checked again.
+verbd_status LockTable::admit_fenced(std::span<const Change> changes, std::span<const std::string> tokens,
+                                     const std::function<bool(std::string_view)>& exists,
+                                     const std::function<verbd_status()>& change, Lock& met) {
+  for (int attempt = 0; attempt < most_fenced_attempts; ++attempt) {
+    std::optional<std::string> text = shared_->load();
+    if (!text) return VERBD_IO_ERROR;
+    std::vector<Lock> locks;
+    {
+      std::lock_guard guard(mutex_);
+      decode(*text);
+      drop_expired();
+      locks = locks_;
+    }
+    if (const Lock* lock = first_unheld(locks, changes, tokens, exists)) {
+      met = *lock;
+      return VERBD_LOCKED;
+    }
+    struct Fencing {
+      Fencing(const LockTable* table, const std::string* text) { admitted = {table, text}; }
+      ~Fencing() { admitted = {}; }
+    } fencing(this, &*text);
+    verbd_status status = change();
+    if (status != VERBD_LOCKED) return status;
+  }
+  verbd::log::get("store").error("a change was refused {} times because the lock table kept changing",
+                                 most_fenced_attempts);
+  return VERBD_IO_ERROR;
+}
+
+const std::string* LockTable::fence() const noexcept {
+  return admitted.table == this ? admitted.checked : nullptr;
+}
+
 verbd_status LockTable::acquire(Lock& lock, std::int64_t timeout_s) {
   if (!detail::is_clean_path(lock.root)) return VERBD_BAD_ARGUMENT;
   Lock asked = lock;
+  std::optional<Gate::Pass> alone;  // no change is admitted meanwhile
+  if (gate_) {
+    alone.emplace(*gate_, true);
+    if (!alone->ok()) return VERBD_IO_ERROR;
+  }
   return use(true,
              [&](std::vector<Lock>& locks) {
                lock = asked;  // a shared table may run this again

@@ -1,7 +1,9 @@
 // WebDAV write locks (RFC 4918 §6, §7): which paths are locked, how deep,
 // for how long, and the token that lets a client change what its lock
 // covers. The host consults the table before it calls any plugin
-// (dispatch/conditions.hpp); the LOCK and UNLOCK plugins change it.
+// (dispatch/conditions.hpp), and again inside every store change a plugin
+// makes (admit()), so that a lock granted while a plugin runs is respected
+// by what it does next; the LOCK and UNLOCK plugins change the table.
 //
 // Every worker process must see the same locks. The files store keeps its
 // table in one file of its scratch folder, `dav-locks`: each call takes a
@@ -18,9 +20,12 @@
 #include <verbd/plugin.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +45,24 @@ struct Lock {
   bool covers(std::string_view path) const noexcept;
 };
 
+// What a change does to the paths locks protect: it changes `path`, and
+// everything below it when `tree`; it adds or removes a member of the
+// collection holding `path` when `membership` says so (`if_new`: when
+// nothing is at `path` yet, a write).
+struct Change {
+  enum class Membership { no, yes, if_new };
+  std::string_view path;
+  bool tree = false;
+  Membership membership = Membership::no;
+};
+
+// The first of `locks` that `change` runs into whose token is not among
+// `tokens`; null when none. `exists` answers Membership::if_new, asked only
+// when a lock on the collection above could apply.
+const Lock* unheld_lock(std::span<const Lock> locks, const Change& change,
+                        std::span<const std::string> tokens,
+                        const std::function<bool(std::string_view)>& exists);
+
 class LockTable {
  public:
   // Where a table shared by several hosts is kept (a Redis key): read at
@@ -55,7 +78,7 @@ class LockTable {
   };
 
   // In memory only.
-  LockTable() = default;
+  LockTable();
   // Kept in the file `dav-locks` of the folder open as `folder`. Throws
   // std::runtime_error when the file cannot be opened.
   explicit LockTable(int folder);
@@ -67,6 +90,20 @@ class LockTable {
   static constexpr std::int64_t longest_timeout_s = 7 * 24 * 3600;
   static constexpr std::int64_t shortest_timeout_s = 1;
   static constexpr const char* file_name = "dav-locks";
+
+  // Runs `change`, a store call that makes `changes`, unless one of them
+  // runs into a lock whose token is not among `tokens`: then VERBD_LOCKED,
+  // with `met` that lock. No lock is granted between the check and the end
+  // of `change`: here acquire() waits while admitted changes run (a gate
+  // between processes, fcntl locks on the table's file); for a shared table
+  // the store makes `change` only if the table is still the one checked
+  // (fence()), and answers VERBD_LOCKED when not, so it is checked again.
+  verbd_status admit(std::span<const Change> changes, std::span<const std::string> tokens,
+                     const std::function<bool(std::string_view)>& exists,
+                     const std::function<verbd_status()>& change, Lock& met);
+  // For a shared table, inside admit() on this thread: the table's text as
+  // checked, which the change must find unchanged. Otherwise null.
+  const std::string* fence() const noexcept;
 
   // Takes `lock`, filling its token and expiry: VERBD_LOCKED when a lock
   // of another conflicts with it.
@@ -95,12 +132,17 @@ class LockTable {
   void decode(std::string_view text);
   std::string encoded() const;
   void drop_expired();
+  verbd_status admit_fenced(std::span<const Change> changes, std::span<const std::string> tokens,
+                            const std::function<bool(std::string_view)>& exists,
+                            const std::function<verbd_status()>& change, Lock& met);
+  class Gate;
 
   std::mutex mutex_;  // between this process's threads; the flock is between processes
   std::vector<Lock> locks_;
   Fd file_;  // not open: the table lives in memory, or is shared_
   std::unique_ptr<Shared> shared_;
   std::uint64_t generation_ = 0;
+  std::unique_ptr<Gate> gate_;  // not for a shared table
 };
 
 }  // namespace verbd::store

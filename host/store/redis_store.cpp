@@ -81,8 +81,8 @@ class RedisStore final : public Store {
     std::string_view body = write.body_file != nullptr ? std::string_view(from_file) : write.body;
     std::string mode = std::to_string(static_cast<int>(write.mode));
     std::string now = now_text();
-    Reply reply = run({"write", write.path, body, write.media_type, mode, now, guess_media_type(write.path)},
-                      Effect::writes);
+    Reply reply =
+        run_change({"write", write.path, body, write.media_type, mode, now, guess_media_type(write.path)});
     if (!answered(reply)) return failure(reply);
     if (is_status(reply)) return status_of(reply);
     // {created, size, media type, modified, created time, ETag}
@@ -93,7 +93,7 @@ class RedisStore final : public Store {
 
   Status remove(std::string_view path) override {
     if (!is_store_path(path)) return VERBD_BAD_ARGUMENT;
-    Reply reply = run({"remove", path}, Effect::writes);
+    Reply reply = run_change({"remove", path});
     if (!answered(reply)) return failure(reply);
     if (status_of(reply) == VERBD_OK) locks_.forget(path);
     return status_of(reply);
@@ -113,7 +113,7 @@ class RedisStore final : public Store {
 
   Status make_collection(std::string_view path) override {
     if (!is_store_path(path) || !names_collection(path) || path == "/") return VERBD_BAD_ARGUMENT;
-    Reply reply = run({"mkcol", path, now_text()}, Effect::writes);
+    Reply reply = run_change({"mkcol", path, now_text()});
     return answered(reply) ? status_of(reply) : failure(reply);
   }
 
@@ -123,9 +123,8 @@ class RedisStore final : public Store {
         names_collection(from) != names_collection(to) || detail::is_within(to, from) ||
         detail::is_within(from, to))
       return VERBD_BAD_ARGUMENT;
-    Reply reply = run({"transfer", from, to, flag(flags & VERBD_TRANSFER_OVERWRITE),
-                       flag(flags & VERBD_TRANSFER_SHALLOW), flag(move), now_text()},
-                      Effect::writes);
+    Reply reply = run_change({"transfer", from, to, flag(flags & VERBD_TRANSFER_OVERWRITE),
+                              flag(flags & VERBD_TRANSFER_SHALLOW), flag(move), now_text()});
     if (!answered(reply)) return failure(reply);
     if (reply->integer < 0) return status_of(reply);
     created = reply->integer == 1;
@@ -151,7 +150,7 @@ class RedisStore final : public Store {
       if (!detail::is_property_name(change.name)) return VERBD_BAD_ARGUMENT;
       arguments.insert(arguments.end(), {flag(change.remove), change.name, change.value});
     }
-    Reply reply = run(arguments, Effect::writes);
+    Reply reply = run_change(std::move(arguments));
     return answered(reply) ? status_of(reply) : failure(reply);
   }
 
@@ -183,6 +182,14 @@ class RedisStore final : public Store {
   Reply run(std::vector<std::string_view> arguments, Effect effect = Effect::reads) {
     arguments.insert(arguments.begin() + 1, prefix_);
     return client_->run_script(tree_, arguments, effect);
+  }
+
+  // A change to the resources; inside LockTable::admit() it goes only if
+  // the lock table is still the one checked (VERBD_LOCKED when not).
+  Reply run_change(std::vector<std::string_view> arguments) {
+    if (const std::string* checked = locks_.fence())
+      arguments.insert(arguments.begin(), {"fenced", *checked});
+    return run(std::move(arguments), Effect::writes);
   }
 
   Status look(std::string_view path, std::string* bytes, Entry& entry) {

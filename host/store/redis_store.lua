@@ -2,7 +2,8 @@
 -- that each is atomic: no other client's command runs in the middle of one.
 -- redis_store.cpp sends: KEYS[1] = the store's tree key (it names the hash
 -- slot every key of the store is in), ARGV[1] = the operation, ARGV[2] =
--- the key prefix ("{name}:"), then the operation's arguments.
+-- the key prefix ("{name}:"), then the operation's arguments ('fenced'
+-- before a change: below).
 --
 -- Keys, after the prefix:
 --   tree        sorted set of every path but "/" (score 0: sorted by bytes),
@@ -222,6 +223,17 @@ local function swap_locks(expected, text)
   if (redis.call('GET', P .. 'locks') or '') ~= expected then return 0 end
   if text == '' then redis.call('DEL', P .. 'locks') else redis.call('SET', P .. 'locks', text) end
   return 1
+end
+
+-- A change the host checked against the lock table (LockTable::admit)
+-- comes as 'fenced', the table's text as checked, then the change: -13
+-- (LOCKED) when the table is no longer that text, and the host checks the
+-- change again against the new one.
+if operation == 'fenced' then
+  if (redis.call('GET', P .. 'locks') or '') ~= ARGV[3] then return -13 end
+  operation = ARGV[4]
+  table.remove(ARGV, 4)
+  table.remove(ARGV, 3)
 end
 
 local path = ARGV[3]
