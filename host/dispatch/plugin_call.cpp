@@ -88,6 +88,7 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
   draft.plugin_name = plugin.name();
   note_call(record, subject, request);
   verbd_request c = c_request(request, subject.allow, scratch);  // host code: before the call is marked
+  LockScope locks(submitted_tokens(request));
   std::int32_t status;
   store::take_unreachable();  // a mark left by host code before the call is not this call's
   {
@@ -95,9 +96,12 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
     status = plugin.handle(c, draft.handle());
   }
   if (draft.sending == Draft::Sending::streaming) return end_streamed_body(plugin, request, draft, status);
+  bool failed = status != VERBD_OK || draft.broken || response.status() >= 500;
   std::string unreachable = store::take_unreachable();
-  if (!unreachable.empty() && (status != VERBD_OK || draft.broken || response.status() >= 500))
-    return answer_store_unreachable(request, response, unreachable);
+  if (!unreachable.empty() && failed) return answer_store_unreachable(request, response, unreachable);
+  // A lock granted while the plugin ran refused one of its changes: 423
+  // naming it, as the check before the call would have answered.
+  if (locks.met() && (failed || response.status() == 423)) return answer_locked(*locks.met(), response);
   if (status != VERBD_OK || draft.broken) metrics::add_shared(metrics::events().plugin_errors);
   if (status != VERBD_OK) {
     log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),

@@ -120,6 +120,30 @@ std::int32_t store_read(void* context, verbd_str path, const verbd_sink* sink, v
   });
 }
 
+thread_local LockScope* lock_scope = nullptr;
+
+// Runs `call`, a store call that makes `changes`, unless a lock protects
+// one of them from the request this thread answers (LockScope): then
+// VERBD_LOCKED, and the scope keeps the lock for the host's 423.
+template <class Call>
+std::int32_t unless_locked(void* context, std::initializer_list<store::Change> changes, Call&& call) {
+  store::Store& store = *context_of(context).store;
+  auto exists = [&store](std::string_view path) {
+    store::Entry entry{};
+    entry.struct_size = sizeof entry;
+    return store.stat(path, entry) == VERBD_OK;
+  };
+  std::span<const std::string> tokens;
+  if (lock_scope != nullptr) tokens = lock_scope->tokens();
+  store::Lock met;
+  verbd_status status = store.locks().admit(
+      changes, tokens, exists, [&] { return static_cast<verbd_status>(call(store)); }, met);
+  if (status == VERBD_LOCKED && lock_scope != nullptr) lock_scope->note(std::move(met));
+  return status;
+}
+
+using Membership = store::Change::Membership;
+
 // A plugin that declared it never blocks runs on the event loop, where a
 // write (with its fsync) must not: refused, and said in the log.
 bool refused_as_blocking(void* context, const char* service) noexcept {
@@ -149,7 +173,8 @@ std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* e
     }
     bool was_created = false;
     auto status = filling(*entry, [&](store::Entry& full) {
-      return context_of(context).store->write(request, full, was_created);
+      return unless_locked(context, {{request.path, false, Membership::if_new}},
+                           [&](store::Store& store) { return store.write(request, full, was_created); });
     });
     *created = was_created ? 1 : 0;
     return status;
@@ -158,7 +183,10 @@ std::int32_t store_write(void* context, const verbd_write* write, verbd_entry* e
 
 std::int32_t store_remove(void* context, verbd_str path) noexcept {
   if (refused_as_blocking(context, "store_remove")) return VERBD_WOULD_BLOCK;
-  return guarded([&] { return context_of(context).store->remove(view(path)); });
+  return guarded([&] {
+    return unless_locked(context, {{view(path), true, Membership::yes}},
+                         [&](store::Store& store) { return store.remove(view(path)); });
+  });
 }
 
 std::int32_t store_list(void* context, verbd_str path, const verbd_sink* sink) noexcept {
@@ -348,7 +376,10 @@ std::int32_t content_read(const verbd_content* handle, std::uint64_t offset, cha
 
 std::int32_t store_make_collection(void* context, verbd_str path) noexcept {
   if (refused_as_blocking(context, "store_make_collection")) return VERBD_WOULD_BLOCK;
-  return guarded([&] { return context_of(context).store->make_collection(view(path)); });
+  return guarded([&] {
+    return unless_locked(context, {{view(path), false, Membership::yes}},
+                         [&](store::Store& store) { return store.make_collection(view(path)); });
+  });
 }
 
 std::int32_t transfer(void* context, verbd_str from, verbd_str to, std::uint32_t flags, std::int32_t* created,
@@ -357,7 +388,14 @@ std::int32_t transfer(void* context, verbd_str from, verbd_str to, std::uint32_t
   if (refused_as_blocking(context, move ? "store_move" : "store_copy")) return VERBD_WOULD_BLOCK;
   return guarded([&] {
     bool was_created = false;
-    auto status = context_of(context).store->transfer(view(from), view(to), flags, move, was_created);
+    auto transfer = [&](store::Store& store) {
+      return store.transfer(view(from), view(to), flags, move, was_created);
+    };
+    auto status =
+        move
+            ? unless_locked(context, {{view(from), true, Membership::yes}, {view(to), true, Membership::yes}},
+                            transfer)
+            : unless_locked(context, {{view(to), true, Membership::yes}}, transfer);
     *created = was_created ? 1 : 0;
     return status;
   });
@@ -396,7 +434,8 @@ std::int32_t store_change_properties(void* context, verbd_str path, const verbd_
     for (std::size_t i = 0; i < count; ++i)
       list.push_back(
           {view(changes[i].property.name), view(changes[i].property.value), changes[i].remove != 0});
-    return context_of(context).store->change_properties(view(path), list);
+    return unless_locked(context, {{view(path), false, Membership::no}},
+                         [&](store::Store& store) { return store.change_properties(view(path), list); });
   });
 }
 
@@ -461,6 +500,11 @@ std::int32_t lock_discover(void* context, verbd_str path, const verbd_lock_sink*
 }
 
 }  // namespace
+
+LockScope::LockScope(std::vector<std::string> tokens) noexcept
+    : tokens_(std::move(tokens)), outer_(std::exchange(lock_scope, this)) {}
+
+LockScope::~LockScope() { lock_scope = outer_; }
 
 verbd_host services_table() noexcept {
   verbd_host host{};

@@ -13,8 +13,11 @@
 
 #include <verbd/plugin.h>
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace verbd::dispatch {
 
@@ -69,6 +72,30 @@ struct Draft {
 
   verbd_response* handle() noexcept { return reinterpret_cast<verbd_response*>(this); }
   static Draft& of(verbd_response* response) noexcept { return *reinterpret_cast<Draft*>(response); }
+};
+
+// The lock tokens of the request a plugin answers on this thread, for the
+// store services while it lives (around one plugin call): a change that
+// runs into a lock whose token is not among them is refused with
+// VERBD_LOCKED (store::LockTable::admit), and the scope keeps the lock so
+// that the host answers 423 naming it. A thread with no scope (one a plugin
+// started) submits no tokens.
+class LockScope {
+ public:
+  explicit LockScope(std::vector<std::string> tokens) noexcept;
+  ~LockScope();
+  LockScope(const LockScope&) = delete;
+  LockScope& operator=(const LockScope&) = delete;
+
+  std::span<const std::string> tokens() const noexcept { return tokens_; }
+  void note(store::Lock met) noexcept { met_ = std::move(met); }
+  // The lock a change of this call ran into, if one did.
+  const std::optional<store::Lock>& met() const noexcept { return met_; }
+
+ private:
+  std::vector<std::string> tokens_;
+  std::optional<store::Lock> met_;
+  LockScope* outer_;
 };
 
 // The table, with every function set and no context.

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -115,6 +117,33 @@ TEST_P(Webdav, DestinationIsCleanedAndMustBeThisServer) {
   EXPECT_EQ(send("COPY", "/a", {}, {"Destination: /../../etc/passwd"}).status, 400);
   EXPECT_EQ(send("COPY", "/a", {}, {"Destination: " + base() + "/b%20c"}).status, 201);
   EXPECT_EQ(send("GET", "/b%20c").body, "x");
+}
+
+// The host checks a request's locks before it calls the plugin, and the
+// store services check each change the plugin makes again: LATE, which
+// writes a while after the host let it in, meets the lock taken meanwhile,
+// and the host answers 423 for it (LATE itself would answer 500).
+TEST_P(Webdav, ALockTakenWhileAPluginRunsBindsWhatItChangesAfter) {
+  namespace fs = std::filesystem;
+  fs::create_directories(folder_ / "plugins");
+  for (std::string name : {"get", "put", "lock", "unlock"})
+    fs::copy_file(fs::path(VERBD_DAV_PLUGIN_DIR) / (name + ".so"), folder_ / "plugins" / (name + ".so"));
+  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "late_writer.so", folder_ / "plugins/late_writer.so");
+  server_.reset();
+  server_ = std::make_unique<TestServer>(test_config(GetParam(), folder_ / "data", folder_ / "plugins"));
+  ASSERT_EQ(send("PUT", "/r", "old").status, 201);
+
+  auto late = std::async(std::launch::async, [&] { return send("LATE", "/r?ms=800", "late"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // LATE is past the host's check, waiting
+  std::string token = lock("/r");
+  Reply refused = late.get();
+  EXPECT_EQ(refused.status, 423) << refused.body;
+  EXPECT_NE(refused.body.find("<D:lock-token-submitted><D:href>/r</D:href>"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(send("GET", "/r").body, "old");
+
+  EXPECT_EQ(send("LATE", "/r", "held", {"If: (<" + token + ">)"}).status, 204) << "the lock's holder may";
+  EXPECT_EQ(send("GET", "/r").body, "held");
 }
 
 TEST_P(Webdav, HostileXmlIsRefusedQuickly) {

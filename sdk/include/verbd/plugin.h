@@ -113,7 +113,10 @@ typedef enum verbd_status {
                                 or the locks); refused, and the host has logged it */
   VERBD_CLIENT_GONE = -12,   /* (1.3) response_send: nobody takes the rest of the response (the
                                 client has gone, or the call passed its time limit); return */
-  VERBD_LOCKED = -13,        /* (1.4) lock_acquire: a lock held by another conflicts */
+  VERBD_LOCKED = -13,        /* (1.4) lock_acquire: a lock held by another conflicts. The
+                                services that change the store: a lock whose token the
+                                request did not submit protects the change (see "Locks and
+                                the If header"); a plugin built for any minor may get it */
   VERBD_NO_PARENT = -14      /* (1.4) the collection that would hold the path does not exist,
                                 or is a resource (store_make_collection, store_copy, store_move) */
 } verbd_status;
@@ -362,7 +365,16 @@ typedef struct verbd_host {
    * MOVE everything below a collection too; for COPY and MOVE the
    * Destination likewise. GET, HEAD, OPTIONS, PROPFIND, TRACE, REPORT,
    * LOCK and UNLOCK change nothing; a method the host does not know is
-   * taken to change its path. So no plugin checks locks itself. */
+   * taken to change its path. So no plugin checks locks itself.
+   * The services that change the store (store_write, store_remove,
+   * store_make_collection, store_copy, store_move, store_change_properties)
+   * check each change again, with the lock tokens of the request being
+   * handled on the calling thread (none on a thread the plugin started):
+   * one that a lock protects, taken while the plugin ran or on a path the
+   * request does not name, is refused with VERBD_LOCKED and changes
+   * nothing. The host then answers 423 naming the lock if the plugin
+   * failed or answered 423 or 5xx. No lock is granted between that check
+   * and the end of the change. */
 
   /* Makes the collection `path` (ending in '/'): VERBD_EXISTS when
    * something is there, VERBD_NO_PARENT when the collection above is
