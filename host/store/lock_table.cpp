@@ -116,7 +116,7 @@ class FileLock {
 };
 
 // Takes (or, with F_UNLCK, gives up) an fcntl lock on `length` bytes of
-// the file from `start`, owned by the open file `fd`; with `wait`, waits.
+// the file from `start`, owned by the open file `fd`; waits until it can.
 bool set_range_lock(int fd, short type, off_t start, off_t length) {
   struct flock range {};
   range.l_type = type;
@@ -320,6 +320,7 @@ auto LockTable::use_shared(bool change, Use& use_locks)
   while (true) {
     std::optional<std::string> text = shared_->load();
     if (!text) return std::nullopt;
+    last_shared_text_ = *text;
     decode(*text);
     drop_expired();
     auto result = use_locks(locks_);
@@ -328,7 +329,10 @@ auto LockTable::use_shared(bool change, Use& use_locks)
     std::string next = locks_.empty() ? std::string() : encoded();
     std::optional<bool> swapped = shared_->swap(*text, next);
     if (!swapped) return std::nullopt;
-    if (*swapped) return result;
+    if (*swapped) {
+      last_shared_text_ = std::move(next);
+      return result;
+    }
   }
 }
 
@@ -418,23 +422,35 @@ verbd_status LockTable::admit(std::span<const Change> changes, std::span<const s
   return change();
 }
 
-// The table is read and checked; the change carries the text it was
-// checked against (fence()), and the store makes it only if the table is
-// still that text: else VERBD_LOCKED, and it is checked again.
+// The table is checked; the change carries the text it was checked against
+// (fence()), and the store makes it only if the table is still that text:
+// else VERBD_LOCKED, and it is checked again on the table read anew. The
+// first try uses the text this process read last (the host's check before
+// the plugin call read it), which spares a round trip to the server; a
+// lock found in it is believed only once the table is read anew.
 verbd_status LockTable::admit_fenced(std::span<const Change> changes, std::span<const std::string> tokens,
                                      const std::function<bool(std::string_view)>& exists,
                                      const std::function<verbd_status()>& change, Lock& met) {
+  bool read_anew = false;
   for (int attempt = 0; attempt < most_fenced_attempts; ++attempt) {
-    std::optional<std::string> text = shared_->load();
-    if (!text) return VERBD_IO_ERROR;
+    std::optional<std::string> text;
+    if (!read_anew) {
+      std::lock_guard guard(mutex_);
+      text = last_shared_text_;
+    }
+    bool fresh = !text;
+    if (fresh && !(text = shared_->load())) return VERBD_IO_ERROR;
     std::vector<Lock> locks;
     {
       std::lock_guard guard(mutex_);
+      last_shared_text_ = *text;
       decode(*text);
       drop_expired();
       locks = locks_;
     }
+    read_anew = true;
     if (const Lock* lock = first_unheld(locks, changes, tokens, exists)) {
+      if (!fresh) continue;
       met = *lock;
       return VERBD_LOCKED;
     }

@@ -141,6 +141,7 @@ class LockTable {
   std::vector<Lock> locks_;
   Fd file_;  // not open: the table lives in memory, or is shared_
   std::unique_ptr<Shared> shared_;
+  std::optional<std::string> last_shared_text_;  // as read last from shared_
   std::uint64_t generation_ = 0;
   std::unique_ptr<Gate> gate_;  // not for a shared table
 };

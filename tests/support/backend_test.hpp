@@ -17,15 +17,16 @@ namespace verbd::test {
 class BackendTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    config::Store config;
-    config.backend = GetParam();
-    config.root = folder_.path() / "root";
-    config.fsync = false;
-    if (GetParam() == "redis") config.redis = RedisServer::shared().settings();
-    store_ = store::make_store(config);
+    config_.backend = GetParam();
+    config_.root = folder_.path() / "root";
+    config_.fsync = false;
+    if (GetParam() == "redis") config_.redis = RedisServer::shared().settings();
+    store_ = store::make_store(config_);
   }
 
   TempFolder folder_;
+  config::Store config_;  // another store made from it shares store_'s resources, but for "memory"
+
   std::unique_ptr<store::Store> store_;
 };
 

@@ -301,6 +301,30 @@ TEST_P(WebdavStoreTest, NoLockIsGrantedWhileAnAdmittedChangeRuns) {
   }
 }
 
+// A second store on the same root or Redis keys stands for another worker
+// process or host: what it does to the locks binds this one's changes at
+// once, whatever this one read of the table before.
+TEST_P(WebdavStoreTest, LocksTakenAndReleasedElsewhereBindAtOnce) {
+  if (GetParam() == "memory") GTEST_SKIP() << "a memory store is one process's own";
+  auto elsewhere = make_store(config_, false);
+  auto admit_put = [&](std::string_view path) {
+    Change change{path, false, Change::Membership::if_new};
+    Lock met;
+    return store_->locks().admit(std::span(&change, 1), {}, [](std::string_view) { return false; },
+                                 [&] { return put(path, "x"); }, met);
+  };
+  Lock mine{{}, "/r", true, false, {}};
+  ASSERT_EQ(store_->locks().acquire(mine, 60), VERBD_OK);
+  EXPECT_EQ(admit_put("/r"), VERBD_LOCKED);
+  ASSERT_EQ(elsewhere->locks().release("/r", mine.token), VERBD_OK);
+  EXPECT_EQ(admit_put("/r"), VERBD_OK) << "released elsewhere";
+
+  Lock theirs{{}, "/s", true, false, {}};
+  ASSERT_EQ(elsewhere->locks().acquire(theirs, 60), VERBD_OK);
+  EXPECT_EQ(admit_put("/s"), VERBD_LOCKED) << "taken elsewhere";
+  EXPECT_EQ(get("/s"), "status " + std::to_string(VERBD_NOT_FOUND));
+}
+
 // Changes that overlap without a pause do not hold a LOCK off until they
 // stop: a waiting acquire() goes before the changes that come after it.
 TEST_P(WebdavStoreTest, AStreamOfChangesDoesNotHoldALockOff) {
