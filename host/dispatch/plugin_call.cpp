@@ -9,6 +9,8 @@
 #include <verbd/detail/rules.hpp>
 #include <verbd/detail/text.hpp>
 
+#include <optional>
+
 namespace verbd::dispatch {
 namespace {
 
@@ -88,7 +90,8 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
   draft.plugin_name = plugin.name();
   note_call(record, subject, request);
   verbd_request c = c_request(request, subject.allow, scratch);  // host code: before the call is marked
-  LockScope locks(submitted_tokens(request));
+  std::optional<LockScope> locks;  // a plugin that never blocks may not change the store
+  if (!draft.never_blocks) locks.emplace(submitted_tokens(request));
   std::int32_t status;
   store::take_unreachable();  // a mark left by host code before the call is not this call's
   {
@@ -101,7 +104,8 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
   if (!unreachable.empty() && failed) return answer_store_unreachable(request, response, unreachable);
   // A lock granted while the plugin ran refused one of its changes: 423
   // naming it, as the check before the call would have answered.
-  if (locks.met() && (failed || response.status() == 423)) return answer_locked(*locks.met(), response);
+  if (locks && locks->met() && (failed || response.status() == 423))
+    return answer_locked(*locks->met(), response);
   if (status != VERBD_OK || draft.broken) metrics::add_shared(metrics::events().plugin_errors);
   if (status != VERBD_OK) {
     log().error("{} ({}) failed on {} {}: answered 500", plugin.name(), plugin.file().filename().string(),
