@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <shared_mutex>
 #include <stdexcept>
 
 namespace verbd::store {

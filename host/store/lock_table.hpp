@@ -24,7 +24,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -94,10 +93,11 @@ class LockTable {
   // Runs `change`, a store call that makes `changes`, unless one of them
   // runs into a lock whose token is not among `tokens`: then VERBD_LOCKED,
   // with `met` that lock. No lock is granted between the check and the end
-  // of `change`: here acquire() waits while admitted changes run (a gate
-  // between processes, fcntl locks on the table's file); for a shared table
-  // the store makes `change` only if the table is still the one checked
-  // (fence()), and answers VERBD_LOCKED when not, so it is checked again.
+  // of `change`: here acquire() waits while admitted changes run (a gate:
+  // fcntl locks on the table's file between processes, or in memory); for
+  // a shared table the store makes `change` only if the table is still the
+  // one checked (fence()), and answers VERBD_LOCKED when not, so it is
+  // checked again.
   verbd_status admit(std::span<const Change> changes, std::span<const std::string> tokens,
                      const std::function<bool(std::string_view)>& exists,
                      const std::function<verbd_status()>& change, Lock& met);
