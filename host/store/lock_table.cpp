@@ -414,8 +414,7 @@ verbd_status LockTable::admit(std::span<const Change> changes, std::span<const s
   if (shared_) return admit_fenced(changes, tokens, exists, change, met);
   Gate::Pass pass(*gate_, false);
   if (!pass.ok()) return VERBD_IO_ERROR;
-  std::vector<Lock> locks =
-      use(false, [](std::vector<Lock>& held) { return held; }).value_or(std::vector<Lock>{});
+  std::vector<Lock> locks = affecting("/", true);  // all of them
   if (const Lock* lock = first_unheld(locks, changes, tokens, exists)) {
     met = *lock;
     return VERBD_LOCKED;
