@@ -207,8 +207,12 @@ class LockTable::Gate {
         (alone ? set_range_lock(own.get(), F_WRLCK, 1, 1) && set_range_lock(own.get(), F_WRLCK, 0, 1)
                : set_range_lock(own.get(), F_RDLCK, 0, 2) && set_range_lock(own.get(), F_UNLCK, 1, 1));
     if (held) return own;
-    verbd::log::get("store").error("locking the lock table {}: {}", LockTable::file_name,
-                                   std::strerror(errno));
+    // The file's name removed: a process started now would make a table of
+    // its own, unseen by the others. Only a restart mends that.
+    bool removed = !own.ok() && errno == ENOENT;
+    verbd::log::get("store").error("locking the lock table {}: {}{}", LockTable::file_name,
+                                   std::strerror(errno),
+                                   removed ? " (it was removed while verbd ran: restart verbd)" : "");
     return Fd();  // closing it gave up what was taken
   }
 

@@ -1,6 +1,7 @@
 // What the stores offer WebDAV (SDK 1.4), run against every backend:
 // collections made one at a time, copies and moves with their media types
 // and dead properties, and the lock table.
+#include "log/log.hpp"
 #include "store/lock_table.hpp"
 #include "store/store.hpp"
 
@@ -10,6 +11,7 @@
 #include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <memory>
 #include <span>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -381,6 +384,34 @@ TEST(FilesLockTable, IsSharedThroughItsFileAndOutlivesARestart) {
   EXPECT_EQ(seen.front().owner, lock.owner);
   ASSERT_EQ(second->release("/shared", lock.token), VERBD_OK);
   EXPECT_TRUE(first.affecting("/shared").empty());
+}
+
+// The table's file removed while verbd runs (someone cleaning the scratch
+// folder): a change that needs a new hold on it is refused, and the log
+// says what to do, rather than a process making a table of its own.
+TEST(FilesLockTable, ItsFileRemovedWhileRunningRefusesChangesAndSaysToRestart) {
+  verbd::test::TempFolder folder;
+  Fd dir(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  LockTable table(dir.get());
+  ASSERT_EQ(::unlinkat(dir.get(), LockTable::file_name, 0), 0);
+  std::ostringstream lines;
+  auto& log = verbd::log::get("store");
+  log.sinks().push_back(std::make_shared<spdlog::sinks::ostream_sink_st>(lines));
+  Change change{"/r", false, Change::Membership::if_new};
+  bool ran = false;
+  auto make = [&] {
+    ran = true;
+    return VERBD_OK;
+  };
+  auto absent = [](std::string_view) { return false; };
+  Lock met;
+  EXPECT_EQ(table.admit(std::span(&change, 1), {}, absent, make, met), VERBD_IO_ERROR);
+  log.sinks().pop_back();
+  EXPECT_FALSE(ran);
+  EXPECT_NE(lines.str().find("removed while verbd ran: restart verbd"), std::string::npos) << lines.str();
+  LockTable restarted(dir.get());  // a restart makes the file anew
+  EXPECT_EQ(restarted.admit(std::span(&change, 1), {}, absent, make, met), VERBD_OK);
+  EXPECT_TRUE(ran);
 }
 
 }  // namespace
