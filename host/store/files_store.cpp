@@ -48,6 +48,10 @@
 namespace verbd::store {
 namespace {
 
+// In the scratch folder: one byte per stripe of paths (FilesStore::stripes),
+// locked while a write to one of its paths is made.
+constexpr const char* path_locks_file = "locks";
+
 constexpr const char* media_type_attribute = "user.verbd.media_type";
 
 // Opens `relative` (no leading '/') below `directory`, never leaving it.
@@ -294,10 +298,10 @@ class FilesStore final : public Store {
     if (options.clear_scratch) clear_scratch();
     // Opened by each process itself: locks taken through two different
     // opens of the file exclude each other, through one they do not.
-    locks_ = Fd(::openat(scratch_.get(), lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    locks_ = Fd(::openat(scratch_.get(), path_locks_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!locks_.ok())
-      throw std::runtime_error("cannot use " + (options.root / reserved_folder / lock_file).string() + ": " +
-                               std::strerror(errno));
+      throw std::runtime_error("cannot use " + (options.root / reserved_folder / path_locks_file).string() +
+                               ": " + std::strerror(errno));
     dav_locks_ = std::make_unique<LockTable>(scratch_.get());
   }
 
@@ -787,7 +791,6 @@ class FilesStore final : public Store {
   // included: with 8 writes in flight, 64 stripes held one write in ten
   // behind another (1 - (63/64)^7); 1024 hold one in 150.
   static constexpr std::size_t stripes = 1024;
-  static constexpr const char* lock_file = "locks";
   std::array<std::mutex, stripes> stripes_;
   Fd locks_;
   std::unique_ptr<LockTable> dav_locks_;
@@ -801,6 +804,19 @@ void clear_scratch_of(const std::filesystem::path& root, int pid) {
   std::string prefix = std::to_string(pid) + "-";
   for (const auto& name : names_in(scratch.get()))
     if (name.starts_with(prefix)) remove_tree(scratch.get(), name);
+}
+
+std::vector<SharedFile> shared_files_of(const std::filesystem::path& root) {
+  std::vector<SharedFile> files{{path_locks_file, "the locks that serialise writes to one path"},
+                                {LockTable::file_name, "the WebDAV lock table"},
+                                {WriteCount::file_name, "the count of writes that read caches check"}};
+  for (SharedFile& file : files) {
+    struct stat about {};
+    if (::stat((root / reserved_folder / file.name).c_str(), &about) != 0) continue;
+    file.device = about.st_dev;
+    file.inode = about.st_ino;
+  }
+  return files;
 }
 
 std::unique_ptr<Store> make_files_store(const FilesOptions& options) {

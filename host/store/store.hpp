@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace verbd::store {
 
@@ -135,5 +136,18 @@ std::string take_unreachable() noexcept;
 // `pid`: the writes it was making when it died. Their targets hold the old
 // version, whole.
 void clear_scratch_of(const std::filesystem::path& root, int pid);
+
+// A file in the scratch folder of a files store that all its processes
+// share, each opening it by name as it starts: removed or replaced while
+// verbd runs, it is shared no more (processes started before and after it
+// hold different files).
+struct SharedFile {
+  const char* name;                     // in the scratch folder
+  const char* role;                     // what the processes share through it, for a log line
+  std::uint64_t device = 0, inode = 0;  // which file the name holds; 0, 0: none
+  bool operator==(const SharedFile&) const = default;
+};
+// Those of the files store at `root`, as they are now.
+std::vector<SharedFile> shared_files_of(const std::filesystem::path& root);
 
 }  // namespace verbd::store

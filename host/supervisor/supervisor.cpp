@@ -85,6 +85,7 @@ class Supervisor {
       tls_port_ = net::bound_port(tls_listeners_.front());
     }
     if (config.metrics.enabled) metrics_.emplace(config.metrics.host, config.metrics.port);
+    if (config.store.backend == "files") shared_files_ = store::shared_files_of(config.store.root);
     unsigned processes = config.server.processes, loops = config.server.workers;
     std::size_t first = 0;
     for (unsigned p = 0; p < processes; ++p) {
@@ -375,6 +376,7 @@ class Supervisor {
   }
 
   void on_timers() {
+    watch_shared_files();
     auto now = Clock::now();
     for (auto& worker : workers_)
       if (worker.respawn_at && *worker.respawn_at <= now && !stopping_) spawn(worker);
@@ -385,6 +387,21 @@ class Supervisor {
           ::kill(worker.pid, SIGKILL);
         }
       kill_at_.reset();
+    }
+  }
+
+  // Someone cleaning the scratch folder while verbd runs splits what its
+  // processes share there: said once for each file that changed, since
+  // only a restart mends it (README, Durability).
+  void watch_shared_files() {
+    if (shared_files_.empty()) return;
+    auto now = store::shared_files_of(config_.store.root);
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      if (now[i] == shared_files_[i]) continue;
+      log().error("{}/{}/{} was {} while verbd ran: its worker processes no longer share {}; restart verbd",
+                  config_.store.root.string(), store::reserved_folder, now[i].name,
+                  now[i].inode == 0 ? "removed" : "replaced", now[i].role);
+      shared_files_[i] = now[i];
     }
   }
 
@@ -423,6 +440,7 @@ class Supervisor {
   std::optional<Clock::time_point> kill_at_;
   std::map<FileIdentity, CrashHistory> crashes_;
   std::vector<std::pair<FileIdentity, std::string>> quarantined_;
+  std::vector<store::SharedFile> shared_files_;  // as the first workers found them
 };
 
 }  // namespace

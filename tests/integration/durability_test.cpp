@@ -229,6 +229,21 @@ TEST_F(Durability, AWriteIsSeenAtOnceByEveryProcess) {
   }
 }
 
+// The scratch folder's shared files removed while verbd runs (someone
+// cleaning it): processes started afterwards would no longer share them
+// with the others, so the supervisor says so, naming the file.
+TEST_F(Durability, AScratchFileRemovedWhileVerbdRunsIsSaidToNeedARestart) {
+  auto verbd = start();
+  ASSERT_NE(port_, 0);
+  ASSERT_EQ(fetch(port_, "PUT", "/before", "x").status, 201);
+  ASSERT_TRUE(std::filesystem::remove(folder_ / "data/.verbd-tmp/locks"));
+  EXPECT_TRUE(
+      verbd->err_shows("\\.verbd-tmp/locks was removed while verbd ran: its worker processes no longer "
+                       "share the locks that serialise writes to one path; restart verbd"))
+      << verbd->err();
+  EXPECT_EQ(fetch(port_, "PUT", "/after", "y").status, 201) << "the processes running keep their own";
+}
+
 TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
   auto verbd = start();
   for (int n = 0; n < 200; ++n) ASSERT_EQ(fetch(port_, "PUT", "/big/" + std::to_string(n), "x").status, 201);
