@@ -145,7 +145,9 @@ struct SharedFile {
   const char* name;                     // in the scratch folder
   const char* role;                     // what the processes share through it, for a log line
   std::uint64_t device = 0, inode = 0;  // which file the name holds; 0, 0: none
-  bool operator==(const SharedFile&) const = default;
+  bool same_file(const SharedFile& other) const noexcept {
+    return device == other.device && inode == other.inode;
+  }
 };
 // Those of the files store at `root`, as they are now.
 std::vector<SharedFile> shared_files_of(const std::filesystem::path& root);

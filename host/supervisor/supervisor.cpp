@@ -397,7 +397,7 @@ class Supervisor {
     if (shared_files_.empty()) return;
     auto now = store::shared_files_of(config_.store.root);
     for (std::size_t i = 0; i < now.size(); ++i) {
-      if (now[i] == shared_files_[i]) continue;
+      if (now[i].same_file(shared_files_[i])) continue;
       log().error("{}/{}/{} was {} while verbd ran: its worker processes no longer share {}; restart verbd",
                   config_.store.root.string(), store::reserved_folder, now[i].name,
                   now[i].inode == 0 ? "removed" : "replaced", now[i].role);
@@ -440,7 +440,7 @@ class Supervisor {
   std::optional<Clock::time_point> kill_at_;
   std::map<FileIdentity, CrashHistory> crashes_;
   std::vector<std::pair<FileIdentity, std::string>> quarantined_;
-  std::vector<store::SharedFile> shared_files_;  // as the first workers found them
+  std::vector<store::SharedFile> shared_files_;  // as verbd's start made them, or as last logged
 };
 
 }  // namespace
