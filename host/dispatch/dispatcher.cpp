@@ -1,6 +1,7 @@
 #include "dispatch/dispatcher.hpp"
 
 #include "common/metrics.hpp"
+#include "dispatch/conditions.hpp"
 #include "log/log.hpp"
 
 namespace verbd::dispatch {
@@ -32,9 +33,11 @@ void Dispatcher::release() noexcept {
 
 // Refused whatever the body: no plugin, or a body announced too large for
 // memory for a plugin that reads only bodies in memory.
-bool Dispatcher::accepts(const http::Request& head) {
-  const plugin::Plugin* plugin = generation().find(head.method);
-  return plugin != nullptr && (plugin->reads_large_bodies() || !head.announces_spooled_body);
+bool Dispatcher::refuses_before_body(const http::Request& head, http::Response& response) {
+  if (choose(head, response) == nullptr) return true;
+  if (store_.reads_may_wait() || !allow_from_worker_.empty()) return false;  // checked with the call
+  return !resolve_destination(head, scratch_.destination, response) ||
+         !conditions_hold(head, scratch_.target.path, scratch_.destination, store_, response);
 }
 
 // The plugin for the request, or null when it is answered already: a

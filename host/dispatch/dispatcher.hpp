@@ -49,7 +49,9 @@ class Dispatcher final : public http::Responder {
   Dispatcher(store::Store& store, const plugin::Registry& plugins, board::Board& board,
              board::CallRecord& record, std::unique_ptr<PluginPool> pool = nullptr);
 
-  bool accepts(const http::Request& head) override;
+  // No plugin, a quarantined one, a body it cannot take, or (where the
+  // store answers at once) an If field or a WebDAV lock that refuses it.
+  bool refuses_before_body(const http::Request& head, http::Response& response) override;
   // Calls every plugin here, on the caller's thread.
   void answer(const http::Request& request, http::Response& response) override;
   // Hands the calls of plugins that may block to the pool.

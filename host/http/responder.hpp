@@ -38,10 +38,11 @@ class Responder : public Spooler {
  public:
   virtual ~Responder() = default;
 
-  // For a request whose head is in and whose body is not: false when
-  // answer() would refuse it whatever the body, so that an
-  // "Expect: 100-continue" is answered with the refusal instead.
-  virtual bool accepts(const Request& head) = 0;
+  // For a request whose head is in and whose body is not: true, with the
+  // refusal in `response`, when it would be refused whatever the body, so
+  // that an "Expect: 100-continue" is answered with the refusal instead of
+  // 100 (Continue). Never calls a plugin.
+  virtual bool refuses_before_body(const Request& head, Response& response) = 0;
   // Fills `response` for a complete request; resets it first.
   virtual void answer(const Request& request, Response& response) = 0;
   // As answer(), or, when the answer may take time, returns a Pending that

@@ -651,9 +651,8 @@ Connection::Next Connection::on_header_done() {
   log_head();
   auto& request = work_->request;
   if (!request.expects_continue) return Next::read;
-  if (!loop_.responder.accepts(request)) {
+  if (loop_.responder.refuses_before_body(request, work_->response)) {
     // Refused before the body is read, so the body's framing is lost: close.
-    loop_.responder.answer(request, work_->response);
     queue(work_->response, false, request.version);
     work_->parser.reset();
     return Next::close_lingering;

@@ -86,6 +86,29 @@ TEST_P(Webdav, ALockBindsTheStandardPlugins) {
   EXPECT_EQ(send("DELETE", "/locked").status, 204);
 }
 
+// "Expect: 100-continue" asks whether the body is wanted: not when a lock
+// refuses the request whatever it is, so the 423 comes before the body.
+TEST_P(Webdav, ExpectContinueToALockedResourceIs423BeforeTheBody) {
+  ASSERT_EQ(send("PUT", "/locked", "v1").status, 201);
+  std::string token = lock("/locked");
+  Client refused(server_->port());
+  refused.send(
+      "PUT /locked HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  Reply reply = refused.read_reply();
+  EXPECT_EQ(reply.status, 423) << "not 100 (Continue)";
+  EXPECT_NE(reply.body.find("<D:lock-token-submitted><D:href>/locked</D:href>"), std::string::npos)
+      << reply.body;
+  EXPECT_TRUE(refused.closed_by_server());
+
+  Client holder(server_->port());
+  holder.send("PUT /locked HTTP/1.1\r\nHost: 127.0.0.1\r\nIf: (<" + token +
+              ">)\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  EXPECT_EQ(holder.read_reply().status, 100);
+  holder.send("v2");
+  EXPECT_EQ(holder.read_reply().status, 204);
+  EXPECT_EQ(send("GET", "/locked").body, "v2");
+}
+
 TEST_P(Webdav, TheIfFieldIsEvaluatedForAnyMethod) {
   ASSERT_EQ(send("PUT", "/r", "bytes").status, 201);
   std::string etag(send("GET", "/r").header("ETag"));

@@ -127,9 +127,11 @@ TEST_F(DispatcherTest, AMethodNoPluginServesIs405WithAllow) {
   EXPECT_NE(out.find("\r\nAllow: BADSTATUS, CRLF, ECHO, EMPTY, HEAD, OWNED, THROW\r\n"), std::string::npos)
       << out;
   EXPECT_TRUE(out.ends_with("405 Method Not Allowed: no plugin serves this method\n")) << out;
-  EXPECT_FALSE(dispatcher_.accepts(request_));
+  http::Response early;
+  EXPECT_TRUE(dispatcher_.refuses_before_body(request_, early));
+  EXPECT_EQ(early.status(), 405);
   request_.method = "ECHO";
-  EXPECT_TRUE(dispatcher_.accepts(request_));
+  EXPECT_FALSE(dispatcher_.refuses_before_body(request_, early));
 }
 
 TEST_F(DispatcherTest, ATargetThatCannotBeCleanedIs400BeforeAnyPlugin) {
