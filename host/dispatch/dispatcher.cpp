@@ -31,11 +31,15 @@ void Dispatcher::release() noexcept {
   if (holds_old_generation()) generation_.reset();
 }
 
-// Refused whatever the body: no plugin, or a body announced too large for
-// memory for a plugin that reads only bodies in memory.
+// Refused whatever the body: what choose() refuses (no plugin, a
+// quarantined one, a body announced too large for memory for a plugin that
+// reads only bodies in memory), and what the Destination and If fields and
+// the WebDAV locks refuse. Those last wait for the call where the store's
+// reads may wait (never on an event loop) and in an isolated plugin's
+// process (its worker checked them).
 bool Dispatcher::refuses_before_body(const http::Request& head, http::Response& response) {
   if (choose(head, response) == nullptr) return true;
-  if (store_.reads_may_wait() || !allow_from_worker_.empty()) return false;  // checked with the call
+  if (store_.reads_may_wait() || !allow_from_worker_.empty()) return false;
   return !resolve_destination(head, scratch_.destination, response) ||
          !conditions_hold(head, scratch_.target.path, scratch_.destination, store_, response);
 }
