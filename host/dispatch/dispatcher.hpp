@@ -50,7 +50,8 @@ class Dispatcher final : public http::Responder {
              board::CallRecord& record, std::unique_ptr<PluginPool> pool = nullptr);
 
   // No plugin, a quarantined one, a body it cannot take, or (where the
-  // store answers at once) an If field or a WebDAV lock that refuses it.
+  // store answers at once) a Destination or If field or a WebDAV lock that
+  // refuses it.
   bool refuses_before_body(const http::Request& head, http::Response& response) override;
   // Calls every plugin here, on the caller's thread.
   void answer(const http::Request& request, http::Response& response) override;
