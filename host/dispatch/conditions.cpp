@@ -190,6 +190,12 @@ bool conditions_hold(const http::Request& request, const std::string& path, cons
   return true;
 }
 
+bool checks_pass(const http::Request& request, const std::string& path, std::string& destination,
+                 bool check_conditions, store::Store& store, http::Response& response) {
+  if (!resolve_destination(request, destination, response)) return false;
+  return !check_conditions || conditions_hold(request, path, destination, store, response);
+}
+
 std::vector<std::string> submitted_tokens(const http::Request& request) {
   std::string if_text = if_fields(request);
   std::vector<IfList> lists;

@@ -34,6 +34,12 @@ bool resolve_destination(const http::Request& request, std::string& destination,
 bool conditions_hold(const http::Request& request, const std::string& path, const std::string& destination,
                      store::Store& store, http::Response& response);
 
+// The host's checks before a plugin is called (and before the body of an
+// "Expect: 100-continue" is asked for): resolve_destination(), then, with
+// `check_conditions` (in the worker), conditions_hold().
+bool checks_pass(const http::Request& request, const std::string& path, std::string& destination,
+                 bool check_conditions, store::Store& store, http::Response& response);
+
 // The lock tokens the request's If field submits (RFC 4918 §10.4): those
 // its lists name, but for those negated. None when it does not parse.
 std::vector<std::string> submitted_tokens(const http::Request& request);

@@ -33,15 +33,14 @@ void Dispatcher::release() noexcept {
 
 // Refused whatever the body: what choose() refuses (no plugin, a
 // quarantined one, a body announced too large for memory for a plugin that
-// reads only bodies in memory), and what the Destination and If fields and
-// the WebDAV locks refuse. Those last wait for the call where the store's
-// reads may wait (never on an event loop) and in an isolated plugin's
-// process (its worker checked them).
+// reads only bodies in memory), and what the checks before a call refuse
+// (the Destination and If fields, the WebDAV locks). Those wait for the
+// call where the store's reads may wait: never on an event loop.
 bool Dispatcher::refuses_before_body(const http::Request& head, http::Response& response) {
   if (choose(head, response) == nullptr) return true;
-  if (store_.reads_may_wait() || !allow_from_worker_.empty()) return false;
-  return !resolve_destination(head, scratch_.destination, response) ||
-         !conditions_hold(head, scratch_.target.path, scratch_.destination, store_, response);
+  if (store_.reads_may_wait()) return false;
+  bool in_worker = allow_from_worker_.empty();
+  return !checks_pass(head, scratch_.target.path, scratch_.destination, in_worker, store_, response);
 }
 
 // The plugin for the request, or null when it is answered already: a

@@ -149,9 +149,7 @@ void forward(const CallSubject& subject, const http::Request& request, http::Res
 void call_plugin(const CallSubject& subject, const http::Request& request, store::Store& store,
                  board::CallRecord& record, CallScratch& scratch, http::Response& response,
                  const std::atomic<bool>* cancelled, Streamer* streamer) {
-  if (!resolve_destination(request, scratch.destination, response)) return;
-  if (subject.in_worker &&
-      !conditions_hold(request, scratch.target.path, scratch.destination, store, response))
+  if (!checks_pass(request, scratch.target.path, scratch.destination, subject.in_worker, store, response))
     return;
   if (subject.plugin.remote() != nullptr)
     forward(subject, request, response, cancelled, streamer);
