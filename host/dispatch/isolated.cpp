@@ -1,6 +1,7 @@
 #include "dispatch/isolated.hpp"
 
 #include "common/exit_status.hpp"
+#include "store/shared_files.hpp"
 #include "store/store.hpp"
 
 #include <fcntl.h>
@@ -261,6 +262,7 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
     return false;
   }
   Fd ours(ends[0]), theirs(ends[1]);
+  std::vector<int> shared_files = store::pinned_descriptors();  // named in its arguments (--shared-files)
   // Blocked from the start, and across exec: a SIGUSR1 that signal_all()
   // sends before the new process waits for it stays pending, not fatal.
   sigset_t usr1;
@@ -273,6 +275,8 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
     if (theirs.get() == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(theirs.get(), 3) != 3) ::_exit(126);
+    for (int fd : shared_files)
+      if (::fcntl(fd, F_SETFD, 0) != 0) ::_exit(126);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -11,6 +11,7 @@
 #include "dispatch/services.hpp"
 #include "log/log.hpp"
 #include "plugin/loader.hpp"
+#include "store/shared_files.hpp"
 #include "store/store.hpp"
 
 #include <pthread.h>
@@ -42,7 +43,8 @@ void reopen_logs_on_sigusr1() {
 }
 }  // namespace
 
-int run_isolated_plugin(const config::Config& config, const std::filesystem::path& file) {
+int run_isolated_plugin(const config::Config& config, const std::filesystem::path& file,
+                        std::string_view shared_files) {
   constexpr int socket = 3;
   verbd::log::name_process("isolated " + file.filename().string());
   // Signals are the worker's business: this process ends with its socket.
@@ -53,6 +55,7 @@ int run_isolated_plugin(const config::Config& config, const std::filesystem::pat
   // that the worker can say which it was.
   board::record_crashes_of_this_process();
   try {
+    if (!shared_files.empty()) store::adopt_pinned(shared_files);
     auto store = store::make_store(config.store, false);
     plugin::Loader loader(*store, dispatch::services_table());
     std::string refusal;

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   std::string file;
   Overrides overrides;
   bool check_only = false;
-  std::string isolated_plugin;
+  std::string isolated_plugin, shared_files;
   app.add_option("--config", file, "the TOML configuration file")->required()->check(CLI::ExistingFile);
   app.add_option("--port", overrides.port, "listen on this port (0: any free port)");
   app.add_option("--host", overrides.host, "listen on this address");
@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check", check_only, "check the config, load every plugin, print them, and exit");
   app.add_option("--serve-plugin", isolated_plugin)
       ->group("");  // a worker starts this: dispatch/isolated.hpp
+  app.add_option("--shared-files", shared_files)->group("");  // with it: store/shared_files.hpp
   app.set_version_flag("--version", std::string("verbd " VERBD_VERSION " (plugin ABI ") +
                                         std::to_string(VERBD_ABI_MAJOR) + "." +
                                         std::to_string(VERBD_ABI_MINOR) + ")");
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
   }
   try {
     verbd::log::setup(config.log);
-    if (!isolated_plugin.empty()) return run_isolated_plugin(config, isolated_plugin);
+    if (!isolated_plugin.empty()) return run_isolated_plugin(config, isolated_plugin, shared_files);
     // The certificate and key are loaded once here: a bad one stops the
     // start with its name, and the session ticket keys are made before the
     // workers are forked, so that they all share them (net/tls.hpp).

@@ -9,6 +9,7 @@
 #include "net/server.hpp"
 #include "plugin/loader.hpp"
 #include "plugin/watcher.hpp"
+#include "store/shared_files.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -197,6 +198,8 @@ dispatch::IsolatedCommand isolated_command(const config::Config& config) {
       "--log-level",
       config.log.level == spdlog::level::warn ? "warn" : std::string(level.data(), level.size())};
   if (config.store.backend == "files") command.store_root = config.store.root;
+  if (auto pinned = store::pinned_as_text(); !pinned.empty())
+    command.arguments.insert(command.arguments.end(), {"--shared-files", pinned});
   return command;
 }
 

@@ -23,6 +23,7 @@
 #include "store/lock_table.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
+#include "store/shared_files.hpp"
 #include "store/store.hpp"
 #include "store/write_count.hpp"
 
@@ -47,10 +48,6 @@
 
 namespace verbd::store {
 namespace {
-
-// In the scratch folder: one byte per stripe of paths (FilesStore::stripes),
-// locked while a write to one of its paths is made.
-constexpr const char* path_locks_file = "locks";
 
 constexpr const char* media_type_attribute = "user.verbd.media_type";
 
@@ -293,16 +290,17 @@ class FilesStore final : public Store {
       : fsync_(options.fsync),
         root_(open_root(options.root)),
         scratch_(open_scratch(root_.get(), options.root)),
-        writes_(scratch_.get()),
+        shared_folder_(shared_folder(root_.get(), scratch_.get())),
+        writes_(shared_folder_),
         cache_(writes_, options.recheck) {
     if (options.clear_scratch) clear_scratch();
     // Opened by each process itself: locks taken through two different
     // opens of the file exclude each other, through one they do not.
-    locks_ = Fd(::openat(scratch_.get(), path_locks_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    locks_ = open_shared_file(shared_folder_, path_locks_file, true);
     if (!locks_.ok())
       throw std::runtime_error("cannot use " + (options.root / reserved_folder / path_locks_file).string() +
                                ": " + std::strerror(errno));
-    dav_locks_ = std::make_unique<LockTable>(scratch_.get());
+    dav_locks_ = std::make_unique<LockTable>(shared_folder_);
   }
 
   Status stat(std::string_view path, Entry& entry) override {
@@ -725,6 +723,14 @@ class FilesStore final : public Store {
     return fd;
   }
 
+  // Where the files all processes share are: the folder pinned at start
+  // when there is one (store/shared_files.hpp), which may not be the one
+  // named so now.
+  static int shared_folder(int root, int scratch) {
+    int pinned = pinned_folder_of(root);
+    return pinned >= 0 ? pinned : scratch;
+  }
+
   // The lock table stays: locks outlive a restart. So does the write count,
   // which other processes may have mapped already.
   void clear_scratch() {
@@ -784,6 +790,7 @@ class FilesStore final : public Store {
   bool fsync_;
   Fd root_;
   Fd scratch_;
+  int shared_folder_;
   WriteCount writes_;
   ReadCache cache_;
   std::atomic<std::uint64_t> scratch_counter_{0};
@@ -804,19 +811,6 @@ void clear_scratch_of(const std::filesystem::path& root, int pid) {
   std::string prefix = std::to_string(pid) + "-";
   for (const auto& name : names_in(scratch.get()))
     if (name.starts_with(prefix)) remove_tree(scratch.get(), name);
-}
-
-std::vector<SharedFile> shared_files_of(const std::filesystem::path& root) {
-  std::vector<SharedFile> files{{path_locks_file, "the locks that serialise writes to one path"},
-                                {LockTable::file_name, "the WebDAV lock table"},
-                                {WriteCount::file_name, "the count of writes that read caches check"}};
-  for (SharedFile& file : files) {
-    struct stat about {};
-    if (::stat((root / reserved_folder / file.name).c_str(), &about) != 0) continue;
-    file.device = about.st_dev;
-    file.inode = about.st_ino;
-  }
-  return files;
 }
 
 std::unique_ptr<Store> make_files_store(const FilesOptions& options) {

@@ -1,6 +1,7 @@
 #include "store/lock_table.hpp"
 
 #include "log/log.hpp"
+#include "store/shared_files.hpp"
 
 #include <verbd/detail/store_rules.hpp>
 
@@ -207,8 +208,9 @@ class LockTable::Gate {
         (alone ? set_range_lock(own.get(), F_WRLCK, 1, 1) && set_range_lock(own.get(), F_WRLCK, 0, 1)
                : set_range_lock(own.get(), F_RDLCK, 0, 2) && set_range_lock(own.get(), F_UNLCK, 1, 1));
     if (held) return own;
-    // The file's name removed: a process started now would make a table of
-    // its own, unseen by the others. Only a restart mends that.
+    // The file's name removed, in a process that did not pin it
+    // (shared_files.hpp): a process started now would make a table of its
+    // own, unseen by the others. Only a restart mends that.
     bool removed = !own.ok() && errno == ENOENT;
     verbd::log::get("store").error("locking the lock table {}: {}{}", LockTable::file_name,
                                    std::strerror(errno),
@@ -225,7 +227,7 @@ class LockTable::Gate {
         return own;
       }
     }
-    return Fd(::openat(folder_.get(), LockTable::file_name, O_RDWR | O_CLOEXEC));
+    return open_shared_file(folder_.get(), LockTable::file_name, false);
   }
   void give_back(Fd own) {
     std::lock_guard guard(spare_mutex_);
@@ -282,8 +284,7 @@ LockTable::LockTable(std::unique_ptr<Shared> shared) : shared_(std::move(shared)
 
 LockTable::~LockTable() = default;
 
-LockTable::LockTable(int folder)
-    : file_(::openat(folder, file_name, O_RDWR | O_CREAT | O_CLOEXEC, 0600)), generation_(UINT64_MAX) {
+LockTable::LockTable(int folder) : file_(open_shared_file(folder, file_name, true)), generation_(UINT64_MAX) {
   if (!file_.ok())
     throw std::runtime_error(std::string("cannot open the lock table ") + file_name + ": " +
                              std::strerror(errno));

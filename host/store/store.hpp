@@ -137,19 +137,4 @@ std::string take_unreachable() noexcept;
 // version, whole.
 void clear_scratch_of(const std::filesystem::path& root, int pid);
 
-// A file in the scratch folder of a files store that all its processes
-// share, each opening it by name as it starts: removed or replaced while
-// verbd runs, it is shared no more (processes started before and after it
-// hold different files).
-struct SharedFile {
-  const char* name;                     // in the scratch folder
-  const char* role;                     // what the processes share through it, for a log line
-  std::uint64_t device = 0, inode = 0;  // which file the name holds; 0, 0: none
-  bool same_file(const SharedFile& other) const noexcept {
-    return device == other.device && inode == other.inode;
-  }
-};
-// Those of the files store at `root`, as they are now.
-std::vector<SharedFile> shared_files_of(const std::filesystem::path& root);
-
 }  // namespace verbd::store

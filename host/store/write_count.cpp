@@ -2,6 +2,7 @@
 
 #include "common/fd.hpp"
 #include "store/path.hpp"
+#include "store/shared_files.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -23,7 +24,7 @@ namespace {
 }  // namespace
 
 WriteCount::WriteCount(int folder) {
-  Fd file(::openat(folder, file_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  Fd file = open_shared_file(folder, file_name, true);
   if (!file.ok()) fail("open");
   // Growing a file that another process has grown already changes nothing:
   // the bytes it holds stay.

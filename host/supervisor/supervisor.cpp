@@ -5,6 +5,7 @@
 #include "log/log.hpp"
 #include "store/path.hpp"
 #include "store/redis_client.hpp"
+#include "store/shared_files.hpp"
 #include "store/store.hpp"
 #include "supervisor/metrics_page.hpp"
 
@@ -85,7 +86,7 @@ class Supervisor {
       tls_port_ = net::bound_port(tls_listeners_.front());
     }
     if (config.metrics.enabled) metrics_.emplace(config.metrics.host, config.metrics.port);
-    if (config.store.backend == "files") shared_files_ = store::shared_files_of(config.store.root);
+    if (config.store.backend == "files") shared_files_ = store::pin_shared_files(config.store.root);
     unsigned processes = config.server.processes, loops = config.server.workers;
     std::size_t first = 0;
     for (unsigned p = 0; p < processes; ++p) {
@@ -390,17 +391,20 @@ class Supervisor {
     }
   }
 
-  // Someone cleaning the scratch folder while verbd runs splits what its
-  // processes share there: said once for each file that changed, since
-  // only a restart mends it (README, Durability).
+  // Someone cleaning the scratch folder while verbd runs: its processes go
+  // on with the files pinned at start (store/shared_files.hpp), which the
+  // names no longer lead to. Said once for each file whose name changed.
   void watch_shared_files() {
     if (shared_files_.empty()) return;
     auto now = store::shared_files_of(config_.store.root);
     for (std::size_t i = 0; i < now.size(); ++i) {
       if (now[i].same_file(shared_files_[i])) continue;
-      log().error("{}/{}/{} was {} while verbd ran: its worker processes no longer share {}; restart verbd",
-                  config_.store.root.string(), store::reserved_folder, now[i].name,
-                  now[i].inode == 0 ? "removed" : "replaced", now[i].role);
+      bool removed = now[i].inode == 0;
+      log().warn(
+          "{}/{}/{} was {} while verbd ran: its processes go on sharing {} through the file they "
+          "opened, until they stop; the next start {}",
+          config_.store.root.string(), store::reserved_folder, now[i].name, removed ? "removed" : "replaced",
+          now[i].role, removed ? "makes a new one" : "uses the one there now");
       shared_files_[i] = now[i];
     }
   }
@@ -440,7 +444,7 @@ class Supervisor {
   std::optional<Clock::time_point> kill_at_;
   std::map<FileIdentity, CrashHistory> crashes_;
   std::vector<std::pair<FileIdentity, std::string>> quarantined_;
-  std::vector<store::SharedFile> shared_files_;  // as verbd's start made them, or as last logged
+  std::vector<store::SharedFile> shared_files_;  // as pinned at start, or as last logged
 };
 
 }  // namespace

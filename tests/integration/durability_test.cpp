@@ -230,18 +230,55 @@ TEST_F(Durability, AWriteIsSeenAtOnceByEveryProcess) {
 }
 
 // The scratch folder's shared files removed while verbd runs (someone
-// cleaning it): processes started afterwards would no longer share them
-// with the others, so the supervisor says so, naming the file.
-TEST_F(Durability, AScratchFileRemovedWhileVerbdRunsIsSaidToNeedARestart) {
+// cleaning it): processes started afterwards (an isolated plugin's again, a
+// worker's replacement) still share them with those started before, and
+// the supervisor says what happened, naming the file.
+TEST_F(Durability, ScratchFilesRemovedWhileVerbdRunsStaySharedByEveryProcess) {
+  folder_.write("verbd.toml",
+                "[server]\nport = 0\nworkers = 1\n[plugins]\ndirectory = \"" +
+                    std::string(VERBD_DAV_PLUGIN_DIR) +
+                    "\"\nwatch = false\n[plugins.put]\nisolation = \"process\"\n[store]\nroot = "
+                    "\"data\"\nrecheck_ms = 60000\n[log]\naccess = false\n");
   auto verbd = start();
   ASSERT_NE(port_, 0);
-  ASSERT_EQ(fetch(port_, "PUT", "/before", "x").status, 201);
-  ASSERT_TRUE(std::filesystem::remove(folder_ / "data/.verbd-tmp/locks"));
+  Reply lock = fetch(port_, "LOCK", "/held",
+                     "<?xml version=\"1.0\"?><D:lockinfo xmlns:D=\"DAV:\"><D:lockscope><D:exclusive/>"
+                     "</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>");
+  ASSERT_EQ(lock.status, 201);
+  std::string token(lock.header("Lock-Token"));
+  ASSERT_EQ(fetch(port_, "PUT", "/cached", "old").status, 201);
+  std::this_thread::sleep_for(300ms);  // settled, so the worker's read cache keeps it
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(fetch(port_, "GET", "/cached").body, "old");  // kept, then looked at
+
+  for (const char* name : {"locks", "dav-locks", "writes"})
+    ASSERT_TRUE(std::filesystem::remove(folder_ / "data/.verbd-tmp" / name)) << name;
   EXPECT_TRUE(
-      verbd->err_shows("\\.verbd-tmp/locks was removed while verbd ran: its worker processes no longer "
-                       "share the locks that serialise writes to one path; restart verbd"))
+      verbd->err_shows("\\.verbd-tmp/writes was removed while verbd ran: its processes go on sharing "
+                       "the count of writes that read caches check through the file they opened, "
+                       "until they stop; the next start makes a new one"))
       << verbd->err();
-  EXPECT_EQ(fetch(port_, "PUT", "/after", "y").status, 201) << "the processes running keep their own";
+
+  // The PUT plugin's process, started again after the removal, counts its
+  // write where the worker's read cache looks.
+  auto isolated = plugin_processes_below(verbd->pid());
+  ASSERT_EQ(isolated.size(), 1u);
+  ASSERT_EQ(::kill(isolated.front(), SIGKILL), 0);
+  int put = 502;
+  for (int tries = 0; put == 502 && tries < 3; ++tries) put = fetch(port_, "PUT", "/cached", "new").status;
+  EXPECT_EQ(put, 204);
+  EXPECT_NE(plugin_processes_below(verbd->pid()), isolated);
+  EXPECT_EQ(fetch(port_, "GET", "/cached").body, "new");
+
+  // A worker started after the removal sees the lock taken before it.
+  std::string supervisor = std::to_string(verbd->pid()), worker;
+  std::istringstream(slurp("/proc/" + supervisor + "/task/" + supervisor + "/children")) >> worker;
+  ASSERT_FALSE(worker.empty());
+  ASSERT_EQ(::kill(std::stoi(worker), SIGKILL), 0);
+  ASSERT_TRUE(verbd->err_shows("worker 1 \\(pid " + worker + "\\) killed by SIGKILL .*restarted as pid"))
+      << verbd->err();
+  EXPECT_EQ(fetch(port_, "PUT", "/held", "x").status, 423);
+  EXPECT_EQ(fetch(port_, "PUT", "/held", "x", {"If: (" + token + ")"}).status, 204);
+  EXPECT_EQ(fetch(port_, "PUT", "/after", "y").status, 201);
 }
 
 TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
