@@ -284,12 +284,60 @@ void remove_tree(int directory, const std::string& name) {
   ::unlinkat(directory, name.c_str(), AT_REMOVEDIR);
 }
 
+// The scratch folder, `root/.verbd-tmp/`: made again when someone removed
+// it while verbd runs, since a removed folder takes no new entries and every
+// write would fail. An operation takes its descriptor once and uses it
+// throughout; a folder replaced meanwhile stays open until the store goes.
+class ScratchFolder {
+ public:
+  ScratchFolder(int root, std::filesystem::path path) : root_(root), path_(std::move(path)) {
+    Fd folder = open();
+    if (!folder.ok()) throw std::runtime_error("cannot use " + path_.string() + ": " + std::strerror(errno));
+    current_ = folder.get();
+    folders_.push_back(std::move(folder));
+  }
+
+  int get() {
+    int folder = current_.load(std::memory_order_acquire);
+    struct stat about {};
+    if (::fstat(folder, &about) == 0 && about.st_nlink > 0) return folder;
+    return make_again(folder);
+  }
+
+ private:
+  Fd open() const {
+    ::mkdirat(root_, path_.filename().c_str(), 0700);
+    return Fd(::openat(root_, path_.filename().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+
+  int make_again(int removed) {
+    std::lock_guard lock(mutex_);
+    if (int now = current_.load(std::memory_order_relaxed); now != removed) return now;  // another thread did
+    Fd folder = open();
+    if (!folder.ok()) {
+      verbd::log::get("store").error("{} was removed while verbd ran, and cannot be made again: {}",
+                                     path_.string(), std::strerror(errno));
+      return removed;  // the operation fails on it, and the next one tries again
+    }
+    verbd::log::get("store").warn("{} was removed while verbd ran: made again", path_.string());
+    current_.store(folder.get(), std::memory_order_release);
+    folders_.push_back(std::move(folder));
+    return current_.load(std::memory_order_relaxed);
+  }
+
+  int root_;
+  std::filesystem::path path_;
+  std::mutex mutex_;
+  std::atomic<int> current_{-1};
+  std::vector<Fd> folders_;  // all made: threads may still be using the earlier ones
+};
+
 class FilesStore final : public Store {
  public:
   explicit FilesStore(const FilesOptions& options)
       : fsync_(options.fsync),
         root_(open_root(options.root)),
-        scratch_(open_scratch(root_.get(), options.root)),
+        scratch_(root_.get(), options.root / reserved_folder),
         shared_folder_(shared_folder(root_.get(), scratch_.get())),
         writes_(shared_folder_),
         cache_(writes_, options.recheck) {
@@ -373,9 +421,10 @@ class FilesStore final : public Store {
     if (S_ISDIR(st.st_mode)) {
       // Renamed away first, so nobody sees a half-deleted collection.
       std::string doomed = scratch_name();
-      if (::renameat(parent.get(), name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+      int scratch = scratch_.get();
+      if (::renameat(parent.get(), name.c_str(), scratch, doomed.c_str()) != 0)
         return from_errno(errno, "rename", path);
-      remove_tree(scratch_.get(), doomed);
+      remove_tree(scratch, doomed);
     } else if (::unlinkat(parent.get(), name.c_str(), 0) != 0) {
       return from_errno(errno, "unlink", path);
     }
@@ -429,34 +478,35 @@ class FilesStore final : public Store {
     created = ::fstatat(target_parent.get(), target_name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
     if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
 
+    int scratch = scratch_.get();
     std::string made;  // the copy, in the scratch folder
     if (!move) {
       made = scratch_name();
       Fd source_fd(::openat(source_parent.get(), source_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (!source_fd.ok() || !copy_node(source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW)) {
+      if (!source_fd.ok() || !copy_node(scratch, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW)) {
         int error = errno;
-        remove_tree(scratch_.get(), made);
+        remove_tree(scratch, made);
         return from_errno(error, "copy", from);
       }
     }
-    int from_folder = move ? source_parent.get() : scratch_.get();
+    int from_folder = move ? source_parent.get() : scratch;
     std::string from_name = move ? source_name : made;
     // A file over a file is replaced in one rename; anything else over
     // something is renamed away first.
     std::string doomed;
     if (!created && (S_ISDIR(existing.st_mode) || S_ISDIR(source.st_mode))) {
       doomed = scratch_name();
-      if (::renameat(target_parent.get(), target_name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+      if (::renameat(target_parent.get(), target_name.c_str(), scratch, doomed.c_str()) != 0)
         return from_errno(errno, "rename", to);
     }
     int rename_flags = created ? RENAME_NOREPLACE : 0;
     if (::renameat2(from_folder, from_name.c_str(), target_parent.get(), target_name.c_str(), rename_flags) !=
         0) {
       int error = errno;
-      if (!move) remove_tree(scratch_.get(), made);
+      if (!move) remove_tree(scratch, made);
       return from_errno(error, "rename", to);
     }
-    if (!doomed.empty()) remove_tree(scratch_.get(), doomed);
+    if (!doomed.empty()) remove_tree(scratch, doomed);
     sync_directory(target_parent.get());
     if (move) {
       sync_directory(source_parent.get());
@@ -520,24 +570,24 @@ class FilesStore final : public Store {
   }
 
   // Copies the file or folder open as `from` to `name` in the scratch
-  // folder: bytes, attributes, and (unless `shallow`) members.
-  bool copy_node(int from, const std::string& name, bool shallow) {
+  // folder open as `scratch`: bytes, attributes, and (unless `shallow`) members.
+  bool copy_node(int scratch, int from, const std::string& name, bool shallow) {
     struct stat st {};
     if (::fstat(from, &st) != 0) return false;
     if (S_ISREG(st.st_mode)) {
-      Fd to(::openat(scratch_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      Fd to(::openat(scratch, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       return to.ok() && copy_all(from, to.get()) && copy_attributes(from, to.get()) &&
              (!fsync_ || ::fsync(to.get()) == 0);
     }
-    if (!S_ISDIR(st.st_mode) || ::mkdirat(scratch_.get(), name.c_str(), 0755) != 0) return false;
-    Fd folder(::openat(scratch_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!S_ISDIR(st.st_mode) || ::mkdirat(scratch, name.c_str(), 0755) != 0) return false;
+    Fd folder(::openat(scratch, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!folder.ok() || !copy_attributes(from, folder.get())) return false;
     if (shallow) return true;
     for (const auto& member : list_members(from, false)) {
       std::string bare = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       Fd child(::openat(from, bare.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       std::string inner = name + "/" + bare;
-      if (!child.ok() || !copy_node(child.get(), inner, false)) return false;
+      if (!child.ok() || !copy_node(scratch, child.get(), inner, false)) return false;
     }
     if (fsync_) ::fsync(folder.get());
     return true;
@@ -627,11 +677,12 @@ class FilesStore final : public Store {
   Status replace(int parent, const std::string& name, const Write& write, const Fd& old,
                  const std::string& media_type, Entry& entry) {
     std::string temporary = scratch_name();
+    int scratch = scratch_.get();
     Fd file;
-    bool file_adopted = adopt(write, temporary, file);
+    bool file_adopted = adopt(write, scratch, temporary, file);
     bool written = file_adopted;
     if (!written) {
-      file = Fd(::openat(scratch_.get(), temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      file = Fd(::openat(scratch, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       if (!file.ok()) return from_errno(errno, "create", write.path);
       written =
           (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
@@ -646,9 +697,9 @@ class FilesStore final : public Store {
     struct stat st {};
     written = written && (!fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
     int flags = write.mode == WriteMode::create ? RENAME_NOREPLACE : 0;
-    if (!written || ::renameat2(scratch_.get(), temporary.c_str(), parent, name.c_str(), flags) != 0) {
+    if (!written || ::renameat2(scratch, temporary.c_str(), parent, name.c_str(), flags) != 0) {
       int error = errno;
-      ::unlinkat(scratch_.get(), temporary.c_str(), 0);
+      ::unlinkat(scratch, temporary.c_str(), 0);
       return from_errno(error, "write", write.path);
     }
     sync_directory(parent);
@@ -658,29 +709,29 @@ class FilesStore final : public Store {
   }
 
   // A spooled body made the new version without copying a byte: its
-  // unnamed file is given the scratch name `temporary` (linkat through
+  // unnamed file is given the name `temporary` in `scratch` (linkat through
   // /proc, which needs no privilege, unlike AT_EMPTY_PATH). Not when the
   // version must start with the old bytes, when it was adopted before, or
   // when it lies on another filesystem; then it is copied.
-  bool adopt(const Write& write, const std::string& temporary, Fd& file) {
+  bool adopt(const Write& write, int scratch, const std::string& temporary, Fd& file) {
     if (write.body_file == nullptr || write.body_file->adopted || write.mode == WriteMode::append)
       return false;
     std::string link = "/proc/self/fd/" + std::to_string(write.body_file->fd);
-    if (::linkat(AT_FDCWD, link.c_str(), scratch_.get(), temporary.c_str(), AT_SYMLINK_FOLLOW) != 0)
-      return false;
+    if (::linkat(AT_FDCWD, link.c_str(), scratch, temporary.c_str(), AT_SYMLINK_FOLLOW) != 0) return false;
     file = Fd(::fcntl(write.body_file->fd, F_DUPFD_CLOEXEC, 0));
     if (file.ok()) return true;
-    ::unlinkat(scratch_.get(), temporary.c_str(), 0);
+    ::unlinkat(scratch, temporary.c_str(), 0);
     return false;
   }
 
   Status empty_root() {
+    int scratch = scratch_.get();
     for (const auto& member : list_members(root_.get(), true)) {
       std::string name = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       std::string doomed = scratch_name();
-      if (::renameat(root_.get(), name.c_str(), scratch_.get(), doomed.c_str()) != 0)
+      if (::renameat(root_.get(), name.c_str(), scratch, doomed.c_str()) != 0)
         return from_errno(errno, "rename", "/" + name);
-      remove_tree(scratch_.get(), doomed);
+      remove_tree(scratch, doomed);
     }
     sync_directory(root_.get());
     return VERBD_OK;
@@ -714,15 +765,6 @@ class FilesStore final : public Store {
     return fd;
   }
 
-  static Fd open_scratch(int root, const std::filesystem::path& root_path) {
-    std::string scratch(reserved_folder);
-    ::mkdirat(root, scratch.c_str(), 0700);
-    Fd fd(::openat(root, scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.ok())
-      throw std::runtime_error("cannot use " + (root_path / scratch).string() + ": " + std::strerror(errno));
-    return fd;
-  }
-
   // Where the files all processes share are: the folder pinned at start
   // when there is one (store/shared_files.hpp), which may not be the one
   // named so now.
@@ -734,9 +776,10 @@ class FilesStore final : public Store {
   // The lock table stays: locks outlive a restart. So does the write count,
   // which other processes may have mapped already.
   void clear_scratch() {
-    for (const auto& member : list_members(scratch_.get(), false)) {
+    int scratch = scratch_.get();
+    for (const auto& member : list_members(scratch, false)) {
       if (member == LockTable::file_name || member == WriteCount::file_name) continue;
-      remove_tree(scratch_.get(), member.back() == '/' ? member.substr(0, member.size() - 1) : member);
+      remove_tree(scratch, member.back() == '/' ? member.substr(0, member.size() - 1) : member);
     }
   }
 
@@ -789,7 +832,7 @@ class FilesStore final : public Store {
 
   bool fsync_;
   Fd root_;
-  Fd scratch_;
+  ScratchFolder scratch_;
   int shared_folder_;
   WriteCount writes_;
   ReadCache cache_;

@@ -281,6 +281,22 @@ TEST_F(Durability, ScratchFilesRemovedWhileVerbdRunsStaySharedByEveryProcess) {
   EXPECT_EQ(fetch(port_, "PUT", "/after", "y").status, 201);
 }
 
+// The scratch folder itself removed while verbd runs: each worker process
+// makes it again when it next needs it, and says so; before, every write
+// failed (404: its temporary file had no folder to go in).
+TEST_F(Durability, TheScratchFolderRemovedWhileVerbdRunsIsMadeAgain) {
+  auto verbd = start();
+  ASSERT_NE(port_, 0);
+  ASSERT_EQ(fetch(port_, "PUT", "/before/a", "x").status, 201);
+  ASSERT_GT(std::filesystem::remove_all(folder_ / "data/.verbd-tmp"), 0u);
+  for (int n = 0; n < 8; ++n)  // on new connections: both worker processes
+    EXPECT_EQ(fetch(port_, "PUT", "/after/" + std::to_string(n), "y").status, 201) << n;
+  EXPECT_EQ(fetch(port_, "DELETE", "/before/").status, 204);  // renamed into the scratch folder, then removed
+  EXPECT_EQ(fetch(port_, "GET", "/after/7").body, "y");
+  EXPECT_TRUE(verbd->err_shows("\\.verbd-tmp was removed while verbd ran: made again")) << verbd->err();
+  EXPECT_TRUE(std::filesystem::is_directory(folder_ / "data/.verbd-tmp"));
+}
+
 TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
   auto verbd = start();
   for (int n = 0; n < 200; ++n) ASSERT_EQ(fetch(port_, "PUT", "/big/" + std::to_string(n), "x").status, 201);
