@@ -286,8 +286,10 @@ void remove_tree(int directory, const std::string& name) {
 
 // The scratch folder, `root/.verbd-tmp/`: made again when someone removed
 // it while verbd runs, since a removed folder takes no new entries and every
-// write would fail. An operation takes its descriptor once and uses it
-// throughout; a folder replaced meanwhile stays open until the store goes.
+// write would fail. Looked at only when a step in it failed (a look at the
+// folder on every write slows durable writes measurably). An operation
+// uses one descriptor throughout; a folder replaced meanwhile stays open
+// until the store goes.
 class ScratchFolder {
  public:
   ScratchFolder(int root, std::filesystem::path path) : root_(root), path_(std::move(path)) {
@@ -297,11 +299,16 @@ class ScratchFolder {
     folders_.push_back(std::move(folder));
   }
 
-  int get() {
-    int folder = current_.load(std::memory_order_acquire);
-    struct stat about {};
-    if (::fstat(folder, &about) == 0 && about.st_nlink > 0) return folder;
-    return make_again(folder);
+  int get() const noexcept { return current_.load(std::memory_order_acquire); }
+
+  // After a step in `used` failed with ENOENT: the folder to take it again
+  // in, or `used` when it was not removed (the step failed for another
+  // reason). errno is kept.
+  int made_again(int used) {
+    int error = errno;
+    int folder = made_again_if_removed(used);
+    errno = error;
+    return folder;
   }
 
  private:
@@ -310,14 +317,16 @@ class ScratchFolder {
     return Fd(::openat(root_, path_.filename().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
 
-  int make_again(int removed) {
+  int made_again_if_removed(int used) {
     std::lock_guard lock(mutex_);
-    if (int now = current_.load(std::memory_order_relaxed); now != removed) return now;  // another thread did
+    if (int now = current_.load(std::memory_order_relaxed); now != used) return now;  // another thread did
+    struct stat about {};
+    if (::fstat(used, &about) != 0 || about.st_nlink > 0) return used;
     Fd folder = open();
     if (!folder.ok()) {
       verbd::log::get("store").error("{} was removed while verbd ran, and cannot be made again: {}",
                                      path_.string(), std::strerror(errno));
-      return removed;  // the operation fails on it, and the next one tries again
+      return used;
     }
     verbd::log::get("store").warn("{} was removed while verbd ran: made again", path_.string());
     current_.store(folder.get(), std::memory_order_release);
@@ -401,7 +410,11 @@ class FilesStore final : public Store {
   // In the scratch folder, so that write() can link it into place. A
   // filesystem without O_TMPFILE gets one in the temporary folder, copied.
   Fd open_spool() override {
-    Fd file(::openat(scratch_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+    Fd file;
+    in_scratch([&](int folder) {
+      file = Fd(::openat(folder, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+      return file.ok();
+    });
     return file.ok() || errno != EOPNOTSUPP ? std::move(file) : Store::open_spool();
   }
 
@@ -421,9 +434,11 @@ class FilesStore final : public Store {
     if (S_ISDIR(st.st_mode)) {
       // Renamed away first, so nobody sees a half-deleted collection.
       std::string doomed = scratch_name();
-      int scratch = scratch_.get();
-      if (::renameat(parent.get(), name.c_str(), scratch, doomed.c_str()) != 0)
-        return from_errno(errno, "rename", path);
+      bool renamed = false;
+      int scratch = in_scratch([&](int folder) {
+        return renamed = ::renameat(parent.get(), name.c_str(), folder, doomed.c_str()) == 0;
+      });
+      if (!renamed) return from_errno(errno, "rename", path);
       remove_tree(scratch, doomed);
     } else if (::unlinkat(parent.get(), name.c_str(), 0) != 0) {
       return from_errno(errno, "unlink", path);
@@ -478,35 +493,44 @@ class FilesStore final : public Store {
     created = ::fstatat(target_parent.get(), target_name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
     if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
 
-    int scratch = scratch_.get();
-    std::string made;  // the copy, in the scratch folder
+    std::string made;  // the copy, in the scratch folder `made_in`
+    int made_in = -1;
     if (!move) {
       made = scratch_name();
       Fd source_fd(::openat(source_parent.get(), source_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (!source_fd.ok() || !copy_node(scratch, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW)) {
+      if (!source_fd.ok()) return from_errno(errno, "copy", from);
+      bool copied = false;
+      made_in = in_scratch([&](int folder) {
+        return copied = copy_node(folder, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW);
+      });
+      if (!copied) {
         int error = errno;
-        remove_tree(scratch, made);
+        remove_tree(made_in, made);
         return from_errno(error, "copy", from);
       }
     }
-    int from_folder = move ? source_parent.get() : scratch;
+    int from_folder = move ? source_parent.get() : made_in;
     std::string from_name = move ? source_name : made;
     // A file over a file is replaced in one rename; anything else over
-    // something is renamed away first.
+    // something is renamed away first, to the scratch folder `doomed_in`.
     std::string doomed;
+    int doomed_in = -1;
     if (!created && (S_ISDIR(existing.st_mode) || S_ISDIR(source.st_mode))) {
       doomed = scratch_name();
-      if (::renameat(target_parent.get(), target_name.c_str(), scratch, doomed.c_str()) != 0)
-        return from_errno(errno, "rename", to);
+      bool renamed = false;
+      doomed_in = in_scratch([&](int folder) {
+        return renamed = ::renameat(target_parent.get(), target_name.c_str(), folder, doomed.c_str()) == 0;
+      });
+      if (!renamed) return from_errno(errno, "rename", to);
     }
     int rename_flags = created ? RENAME_NOREPLACE : 0;
     if (::renameat2(from_folder, from_name.c_str(), target_parent.get(), target_name.c_str(), rename_flags) !=
         0) {
       int error = errno;
-      if (!move) remove_tree(scratch, made);
+      if (!move) remove_tree(made_in, made);
       return from_errno(error, "rename", to);
     }
-    if (!doomed.empty()) remove_tree(scratch, doomed);
+    if (!doomed.empty()) remove_tree(doomed_in, doomed);
     sync_directory(target_parent.get());
     if (move) {
       sync_directory(source_parent.get());
@@ -677,12 +701,16 @@ class FilesStore final : public Store {
   Status replace(int parent, const std::string& name, const Write& write, const Fd& old,
                  const std::string& media_type, Entry& entry) {
     std::string temporary = scratch_name();
-    int scratch = scratch_.get();
     Fd file;
-    bool file_adopted = adopt(write, scratch, temporary, file);
+    bool file_adopted = false;
+    int scratch = in_scratch([&](int folder) {
+      file_adopted = adopt(write, folder, temporary, file);
+      if (!file_adopted)
+        file = Fd(::openat(folder, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      return file.ok();
+    });
     bool written = file_adopted;
     if (!written) {
-      file = Fd(::openat(scratch, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       if (!file.ok()) return from_errno(errno, "create", write.path);
       written =
           (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
@@ -725,12 +753,14 @@ class FilesStore final : public Store {
   }
 
   Status empty_root() {
-    int scratch = scratch_.get();
     for (const auto& member : list_members(root_.get(), true)) {
       std::string name = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       std::string doomed = scratch_name();
-      if (::renameat(root_.get(), name.c_str(), scratch, doomed.c_str()) != 0)
-        return from_errno(errno, "rename", "/" + name);
+      bool renamed = false;
+      int scratch = in_scratch([&](int folder) {
+        return renamed = ::renameat(root_.get(), name.c_str(), folder, doomed.c_str()) == 0;
+      });
+      if (!renamed) return from_errno(errno, "rename", "/" + name);
       remove_tree(scratch, doomed);
     }
     sync_directory(root_.get());
@@ -763,6 +793,18 @@ class FilesStore final : public Store {
     if (!fd.ok())
       throw std::runtime_error("cannot open store root " + root.string() + ": " + std::strerror(errno));
     return fd;
+  }
+
+  // Takes `step(folder)` (true when done) in the scratch folder, and once
+  // more in a new one when it failed because the folder was removed while
+  // verbd ran. Returns the folder it was taken in last.
+  template <class Step>
+  int in_scratch(Step step) {
+    int folder = scratch_.get();
+    if (step(folder) || errno != ENOENT) return folder;
+    int again = scratch_.made_again(folder);
+    if (again != folder) step(again);
+    return again;
   }
 
   // Where the files all processes share are: the folder pinned at start
