@@ -141,8 +141,8 @@ std::string if_fields(const http::Request& request) {
   return joined;
 }
 
-}  // namespace
-
+// Fills `destination` (empty when the request has none). False, with
+// `response` answered, when the request is refused.
 bool resolve_destination(const http::Request& request, std::string& destination, http::Response& response) {
   destination.clear();
   std::string_view value = request.header("Destination");
@@ -161,6 +161,9 @@ bool resolve_destination(const http::Request& request, std::string& destination,
   return true;
 }
 
+// For the request on `path` (clean) with `destination` (as above). False,
+// with `response` answered (412 or 423, or 400 for an If field that does
+// not parse), when the request may not go ahead.
 bool conditions_hold(const http::Request& request, const std::string& path, const std::string& destination,
                      store::Store& store, http::Response& response) {
   bool changes = !changes_nothing(request.method);
@@ -189,6 +192,8 @@ bool conditions_hold(const http::Request& request, const std::string& path, cons
     }
   return true;
 }
+
+}  // namespace
 
 bool checks_pass(const http::Request& request, const std::string& path, std::string& destination,
                  bool check_conditions, store::Store& store, http::Response& response) {

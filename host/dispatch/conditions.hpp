@@ -24,19 +24,12 @@
 
 namespace verbd::dispatch {
 
-// Fills `destination` (empty when the request has none). False, with
-// `response` answered, when the request is refused.
-bool resolve_destination(const http::Request& request, std::string& destination, http::Response& response);
-
-// For the request on `path` (clean) with `destination` (as above). False,
-// with `response` answered (412 or 423, or 400 for an If header that does
-// not parse), when the request may not go ahead.
-bool conditions_hold(const http::Request& request, const std::string& path, const std::string& destination,
-                     store::Store& store, http::Response& response);
-
 // The host's checks before a plugin is called (and before the body of an
-// "Expect: 100-continue" is asked for): resolve_destination(), then, with
-// `check_conditions` (in the worker), conditions_hold().
+// "Expect: 100-continue" is asked for), for the request on `path` (clean):
+// fills `destination` (empty when the request has none); then, with
+// `check_conditions` (in the worker), the If field and the locks. False,
+// with `response` answered, when the request is refused: 400 or 502 for
+// its Destination, 412 or 423 (or 400 for an If field that does not parse).
 bool checks_pass(const http::Request& request, const std::string& path, std::string& destination,
                  bool check_conditions, store::Store& store, http::Response& response);
 
