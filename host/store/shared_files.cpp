@@ -16,7 +16,7 @@ namespace verbd::store {
 
 namespace {
 
-// Which file or folder: its name may lead elsewhere since, never its inode.
+// Which file or folder this is, whatever its name leads to now.
 struct Inode {
   dev_t device = 0;
   ino_t number = 0;
