@@ -111,6 +111,15 @@ Status from_errno(int error, const char* doing, std::string_view path) {
   }
 }
 
+// A step in the scratch folder failed: the folder is verbd's own, so its
+// missing (or a name in it taken) is a server error, never the client's
+// "not found" or "exists".
+Status scratch_failure(int error, const char* doing, std::string_view path) {
+  if (error != ENOENT && error != ENOTDIR && error != EEXIST) return from_errno(error, doing, path);
+  verbd::log::get("store").error("{} {} in {}: {}", doing, path, reserved_folder, std::strerror(error));
+  return VERBD_IO_ERROR;
+}
+
 // "a/b/c" -> {"a/b", "c"}; "c" -> {"", "c"}.
 std::pair<std::string_view, std::string> split_parent(std::string_view relative) {
   auto slash = relative.rfind('/');
@@ -711,7 +720,7 @@ class FilesStore final : public Store {
     });
     bool written = file_adopted;
     if (!written) {
-      if (!file.ok()) return from_errno(errno, "create", write.path);
+      if (!file.ok()) return scratch_failure(errno, "create", write.path);
       written =
           (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
           (write.body_file != nullptr ? copy_start(write.body_file->fd, write.body_file->size, file.get())
