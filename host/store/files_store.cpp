@@ -338,9 +338,10 @@ class ScratchFolder {
       return used;
     }
     verbd::log::get("store").warn("{} was removed while verbd ran: made again", path_.string());
-    current_.store(folder.get(), std::memory_order_release);
+    int made = folder.get();
     folders_.push_back(std::move(folder));
-    return current_.load(std::memory_order_relaxed);
+    current_.store(made, std::memory_order_release);
+    return made;
   }
 
   int root_;
@@ -420,8 +421,9 @@ class FilesStore final : public Store {
   // filesystem without O_TMPFILE gets one in the temporary folder, copied.
   Fd open_spool() override {
     Fd file;
-    in_scratch([&](int folder) {
-      file = Fd(::openat(folder, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+    int folder;
+    in_scratch(folder, [&](int scratch) {
+      file = Fd(::openat(scratch, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
       return file.ok();
     });
     return file.ok() || errno != EOPNOTSUPP ? std::move(file) : Store::open_spool();
@@ -443,11 +445,8 @@ class FilesStore final : public Store {
     if (S_ISDIR(st.st_mode)) {
       // Renamed away first, so nobody sees a half-deleted collection.
       std::string doomed = scratch_name();
-      bool renamed = false;
-      int scratch = in_scratch([&](int folder) {
-        return renamed = ::renameat(parent.get(), name.c_str(), folder, doomed.c_str()) == 0;
-      });
-      if (!renamed) return from_errno(errno, "rename", path);
+      int scratch;
+      if (!rename_to_scratch(parent.get(), name, doomed, scratch)) return from_errno(errno, "rename", path);
       remove_tree(scratch, doomed);
     } else if (::unlinkat(parent.get(), name.c_str(), 0) != 0) {
       return from_errno(errno, "unlink", path);
@@ -508,9 +507,8 @@ class FilesStore final : public Store {
       made = scratch_name();
       Fd source_fd(::openat(source_parent.get(), source_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!source_fd.ok()) return from_errno(errno, "copy", from);
-      bool copied = false;
-      made_in = in_scratch([&](int folder) {
-        return copied = copy_node(folder, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW);
+      bool copied = in_scratch(made_in, [&](int scratch) {
+        return copy_node(scratch, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW);
       });
       if (!copied) {
         int error = errno;
@@ -526,11 +524,8 @@ class FilesStore final : public Store {
     int doomed_in = -1;
     if (!created && (S_ISDIR(existing.st_mode) || S_ISDIR(source.st_mode))) {
       doomed = scratch_name();
-      bool renamed = false;
-      doomed_in = in_scratch([&](int folder) {
-        return renamed = ::renameat(target_parent.get(), target_name.c_str(), folder, doomed.c_str()) == 0;
-      });
-      if (!renamed) return from_errno(errno, "rename", to);
+      if (!rename_to_scratch(target_parent.get(), target_name, doomed, doomed_in))
+        return from_errno(errno, "rename", to);
     }
     int rename_flags = created ? RENAME_NOREPLACE : 0;
     if (::renameat2(from_folder, from_name.c_str(), target_parent.get(), target_name.c_str(), rename_flags) !=
@@ -712,7 +707,8 @@ class FilesStore final : public Store {
     std::string temporary = scratch_name();
     Fd file;
     bool file_adopted = false;
-    int scratch = in_scratch([&](int folder) {
+    int scratch;
+    in_scratch(scratch, [&](int folder) {
       file_adopted = adopt(write, folder, temporary, file);
       if (!file_adopted)
         file = Fd(::openat(folder, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
@@ -765,11 +761,9 @@ class FilesStore final : public Store {
     for (const auto& member : list_members(root_.get(), true)) {
       std::string name = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       std::string doomed = scratch_name();
-      bool renamed = false;
-      int scratch = in_scratch([&](int folder) {
-        return renamed = ::renameat(root_.get(), name.c_str(), folder, doomed.c_str()) == 0;
-      });
-      if (!renamed) return from_errno(errno, "rename", "/" + name);
+      int scratch;
+      if (!rename_to_scratch(root_.get(), name, doomed, scratch))
+        return from_errno(errno, "rename", "/" + name);
       remove_tree(scratch, doomed);
     }
     sync_directory(root_.get());
@@ -806,14 +800,26 @@ class FilesStore final : public Store {
 
   // Takes `step(folder)` (true when done) in the scratch folder, and once
   // more in a new one when it failed because the folder was removed while
-  // verbd ran. Returns the folder it was taken in last.
+  // verbd ran. Whether it was done at last; `folder`: where it was taken
+  // last (errno says why it failed there).
   template <class Step>
-  int in_scratch(Step step) {
-    int folder = scratch_.get();
-    if (step(folder) || errno != ENOENT) return folder;
+  bool in_scratch(int& folder, Step step) {
+    folder = scratch_.get();
+    if (step(folder)) return true;
+    if (errno != ENOENT) return false;
     int again = scratch_.made_again(folder);
-    if (again != folder) step(again);
-    return again;
+    if (again == folder) return false;
+    folder = again;
+    return step(folder);
+  }
+
+  // Renames `name` in `directory` to `doomed` in the scratch folder, which
+  // `folder` is set to: a collection goes there before it is removed, so
+  // that nobody sees it half-removed.
+  bool rename_to_scratch(int directory, const std::string& name, const std::string& doomed, int& folder) {
+    return in_scratch(folder, [&](int scratch) {
+      return ::renameat(directory, name.c_str(), scratch, doomed.c_str()) == 0;
+    });
   }
 
   // Where the files all processes share are: the folder pinned at start
