@@ -94,10 +94,10 @@ std::vector<SharedFile> pin_shared_files(const std::filesystem::path& root) {
   for (SharedFile& file : files) {
     int fd = keep(open_shared_file(pinned.folder, file.name, true), (folder / file.name).string());
     pinned.files.emplace_back(file.name, fd);
-    struct stat about {};
-    if (::fstat(fd, &about) != 0) fail((folder / file.name).string());
-    file.device = about.st_dev;
-    file.inode = about.st_ino;
+    Inode inode = inode_of(fd);
+    if (inode == Inode{}) fail((folder / file.name).string());
+    file.device = inode.device;
+    file.inode = inode.number;
   }
   pins() = std::move(pinned);
   return files;
