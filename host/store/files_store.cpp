@@ -7,8 +7,10 @@
 // O_NOFOLLOW instead, which refuses every symlink).
 //
 // Atomicity: a write goes to a temporary file in the root's scratch folder,
-// is fsync'ed (when asked), then renamed over its target; readers see the
-// old file or the new one. A large request body was spooled to an unnamed
+// is made durable (when asked), then renamed over its target; readers see
+// the old file or the new one. Durable: a small body by a record in the
+// journal (store/journal.hpp), a large one by an fsync of its file, and of
+// its folder after the rename. A large request body was spooled to an unnamed
 // file in that folder as it arrived: that file is named and renamed into
 // place, not copied. An append copies the old bytes into the new file
 // first: O(size) per append, in exchange for the same all-or-nothing rule.
@@ -20,6 +22,7 @@
 // (store/read_cache.hpp).
 #include "common/fd.hpp"
 #include "log/log.hpp"
+#include "store/journal.hpp"
 #include "store/lock_table.hpp"
 #include "store/path.hpp"
 #include "store/read_cache.hpp"
@@ -42,8 +45,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace verbd::store {
@@ -233,6 +239,16 @@ std::int64_t created_of(int fd) {
   return about.stx_btime.tv_sec;
 }
 
+// The folder open as `fd`, as the journal tells one from another.
+bool identify_folder(int fd, Journal::Folder& folder) {
+  struct statx about {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &about) != 0) return false;
+  std::uint64_t born =
+      static_cast<std::uint64_t>(about.stx_btime.tv_sec) * 1'000'000'000u + about.stx_btime.tv_nsec;
+  folder = {about.stx_ino, about.stx_mask & STATX_BTIME ? born : 0};
+  return true;
+}
+
 // Copies one attribute, when there is one, from a file or folder to another.
 bool copy_attribute(int from, int to, const char* name) {
   std::string bytes;
@@ -355,11 +371,13 @@ class FilesStore final : public Store {
  public:
   explicit FilesStore(const FilesOptions& options)
       : fsync_(options.fsync),
+        journaling_(options.fsync),
         root_(open_root(options.root)),
         scratch_(root_.get(), options.root / reserved_folder),
         shared_folder_(shared_folder(root_.get(), scratch_.get())),
         writes_(shared_folder_),
-        cache_(writes_, options.recheck) {
+        cache_(writes_, options.recheck),
+        journal_(shared_folder_) {
     if (options.clear_scratch) clear_scratch();
     // Opened by each process itself: locks taken through two different
     // opens of the file exclude each other, through one they do not.
@@ -368,6 +386,7 @@ class FilesStore final : public Store {
       throw std::runtime_error("cannot use " + (options.root / reserved_folder / path_locks_file).string() +
                                ": " + std::strerror(errno));
     dav_locks_ = std::make_unique<LockTable>(shared_folder_);
+    if (options.clear_scratch) replay_journal();
   }
 
   Status stat(std::string_view path, Entry& entry) override {
@@ -410,11 +429,16 @@ class FilesStore final : public Store {
       old = Fd(::openat(parent.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!old.ok()) return from_errno(errno, "open", write.path);
     }
+    std::string joined;
+    std::optional<std::string_view> version = journaled_version(write, old, joined);
     std::string media_type(write.media_type);
     if (media_type.empty())
       media_type =
           old.ok() ? media_type_of(old.get(), write.path) : std::string(guess_media_type(write.path));
-    return replace(parent.get(), name, write, old, media_type, entry);
+    Status status = replace({parent.get(), parent_path, name}, write, old, media_type, version, entry);
+    if (status == VERBD_OK && journaling_ && !version) status = mark_made_durable(parent.get(), write.path);
+    if (version && journal_.full()) journal_.settle();  // a failure is logged; this write is durable
+    return status;
   }
 
   // In the scratch folder, so that write() can link it into place. A
@@ -442,18 +466,10 @@ class FilesStore final : public Store {
       return from_errno(errno, "stat", path);
     if (names_collection(path) && !S_ISDIR(st.st_mode)) return VERBD_NOT_FOUND;
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return VERBD_DENIED;  // a symlink or a device
-    if (S_ISDIR(st.st_mode)) {
-      // Renamed away first, so nobody sees a half-deleted collection.
-      std::string doomed = scratch_name();
-      int scratch;
-      if (!rename_to_scratch(parent.get(), name, doomed, scratch)) return from_errno(errno, "rename", path);
-      remove_tree(scratch, doomed);
-    } else if (::unlinkat(parent.get(), name.c_str(), 0) != 0) {
-      return from_errno(errno, "unlink", path);
-    }
-    sync_directory(parent.get());
-    dav_locks_->forget(path);
-    return VERBD_OK;
+    Status status = S_ISDIR(st.st_mode) ? remove_collection(parent.get(), name, path)
+                                        : remove_file(parent.get(), parent_path, name, path);
+    if (status == VERBD_OK) dav_locks_->forget(path);
+    return status;
   }
 
   Status list(std::string_view path, std::string& lines) override {
@@ -486,6 +502,11 @@ class FilesStore final : public Store {
         detail::is_within(from, to))
       return VERBD_BAD_ARGUMENT;
     CountedChange counted(writes_);
+    auto [first, second] = std::minmax(stripe_of(from), stripe_of(to));
+    StripeLock first_lock(*this, first);
+    std::optional<StripeLock> second_lock;
+    if (second != first) second_lock.emplace(*this, second);
+    if (Status status = settle_journal(); status != VERBD_OK) return status;
     auto [source_path, source_name] = split_parent(relative(from));
     auto [target_path, target_name] = split_parent(relative(to));
     Fd source_parent(open_beneath(root_.get(), source_path, O_RDONLY | O_DIRECTORY));
@@ -540,7 +561,10 @@ class FilesStore final : public Store {
       sync_directory(source_parent.get());
       dav_locks_->forget(from);
     }
-    return VERBD_OK;
+    // The records of writes into the collection just moved name paths it
+    // no longer has, so a replay would skip them: settled now, their files
+    // are durable where they went.
+    return move && S_ISDIR(source.st_mode) ? settle_journal() : VERBD_OK;
   }
 
   Status properties(std::string_view path, Properties& properties) override {
@@ -554,6 +578,9 @@ class FilesStore final : public Store {
   }
 
   Status change_properties(std::string_view path, std::span<const PropertyChange> changes) override {
+    // No settle and no record: the file is fsync'ed below, bytes and
+    // attributes, and a replay of an earlier record of the path writes the
+    // same bytes and keeps the attributes of the file it replaces.
     CountedChange counted(writes_);
     StripeLock lock(*this, path);
     Fd fd;
@@ -701,9 +728,33 @@ class FilesStore final : public Store {
     return VERBD_OK;
   }
 
-  // Writes the new version in the scratch folder and renames it into place.
-  Status replace(int parent, const std::string& name, const Write& write, const Fd& old,
-                 const std::string& media_type, Entry& entry) {
+  // The whole new version a write's record will hold, when the journal
+  // records it: the body, or an append's old bytes and new (in `joined`),
+  // while that is small. None when its file is to be fsync'ed instead.
+  std::optional<std::string_view> journaled_version(const Write& write, const Fd& old, std::string& joined) {
+    if (!journaling_ || write.body_file != nullptr || write.body.size() > Journal::body_limit) return {};
+    if (write.mode != WriteMode::append || !old.ok()) return write.body;
+    struct stat st {};
+    if (::fstat(old.get(), &st) != 0 || write.body.size() + std::uint64_t(st.st_size) > Journal::body_limit ||
+        append_file_start(old.get(), std::uint64_t(st.st_size), joined) != 0 ||
+        joined.size() + write.body.size() > Journal::body_limit)
+      return {};
+    return joined.append(write.body);
+  }
+
+  // Where a write renames its new version: the folder, open, its path
+  // relative to the root, and the name in it.
+  struct Target {
+    int folder;
+    std::string_view folder_path;
+    const std::string& name;
+  };
+
+  // Writes the new version in the scratch folder and renames it into
+  // place. Durable by its record when `version` is given (journaled_version).
+  Status replace(const Target& target, const Write& write, const Fd& old, const std::string& media_type,
+                 std::optional<std::string_view> version, Entry& entry) {
+    bool journaled = version.has_value();
     std::string temporary = scratch_name();
     Fd file;
     bool file_adopted = false;
@@ -717,10 +768,12 @@ class FilesStore final : public Store {
     bool written = file_adopted;
     if (!written) {
       if (!file.ok()) return scratch_failure(errno, "create", write.path);
-      written =
-          (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
-          (write.body_file != nullptr ? copy_start(write.body_file->fd, write.body_file->size, file.get())
-                                      : write_all(file.get(), write.body));
+      written = journaled
+                    ? write_all(file.get(), *version)
+                    : (write.mode != WriteMode::append || !old.ok() || copy_all(old.get(), file.get())) &&
+                          (write.body_file != nullptr
+                               ? copy_start(write.body_file->fd, write.body_file->size, file.get())
+                               : write_all(file.get(), write.body));
     }
     // Without xattr support (some filesystems) the type is guessed on read.
     if (written) ::fsetxattr(file.get(), media_type_attribute, media_type.data(), media_type.size(), 0);
@@ -728,14 +781,26 @@ class FilesStore final : public Store {
     // nor the time the resource was made.
     if (written && old.ok()) written = keep_properties(old.get(), file.get(), write.path);
     struct stat st {};
-    written = written && (!fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
+    written = written && (journaled || !fsync_ || ::fsync(file.get()) == 0) && ::fstat(file.get(), &st) == 0;
+    std::uint64_t mark = 0;
+    bool recorded =
+        written && journaled &&
+        journal_write(Journal::Change::write, target.folder, write.path, media_type, *version, mark) &&
+        (!journal_.settled_since(mark) || ::fsync(file.get()) == 0);
+    written = written && (recorded || !journaled);
     int flags = write.mode == WriteMode::create ? RENAME_NOREPLACE : 0;
-    if (!written || ::renameat2(scratch, temporary.c_str(), parent, name.c_str(), flags) != 0) {
+    if (!written || ::renameat2(scratch, temporary.c_str(), target.folder, target.name.c_str(), flags) != 0) {
       int error = errno;
       ::unlinkat(scratch, temporary.c_str(), 0);
+      if (recorded) settle_journal();  // so that no replay makes this write after all
       return from_errno(error, "write", write.path);
     }
-    sync_directory(parent);
+    if (!journaled) {
+      sync_directory(target.folder);
+    } else if (!durable_by_record(mark, target.folder, target.folder_path)) {
+      ::fsync(file.get());
+      sync_directory(target.folder);
+    }
     if (write.body_file != nullptr && file_adopted) write.body_file->adopted = true;
     fill_resource(st, media_type, entry);
     return VERBD_OK;
@@ -757,7 +822,127 @@ class FilesStore final : public Store {
     return false;
   }
 
+  // Appends the record of a change to `path` in `folder`, from which a
+  // replay makes it again; `mark`: the journal's, from before. When a
+  // settle ran meanwhile (settled_since), which may have emptied the
+  // journal of it, a new version's file is fsync'ed before its name is given.
+  bool journal_write(Journal::Change change, int folder, std::string_view path, std::string_view media_type,
+                     std::string_view version, std::uint64_t& mark) {
+    Journal::Folder in;
+    if (!identify_folder(folder, in)) return false;
+    mark = journal_.mark();
+    return journal_.append({change, path, media_type, version, in, stripe_of(path)});
+  }
+
+  // Whether a change journaled after `mark` in `folder` (at `folder_path`)
+  // is durable by its record: not when a settle may have emptied the
+  // journal of it, nor when its folder has moved, so that a replay would
+  // skip it. The caller fsyncs then, as without a journal.
+  bool durable_by_record(std::uint64_t mark, int folder, std::string_view folder_path) const {
+    return !journal_.settled_since(mark) && still_at(folder, folder_path);
+  }
+
+  // After a write made durable in its file, without a record of its bytes:
+  // a record says so, so that a replay never makes an earlier version of
+  // the path again over it. After the write, not before: a crash between
+  // the two leaves the earlier version, which was acknowledged, not one
+  // whose bytes may be lost.
+  Status mark_made_durable(int folder, std::string_view path) {
+    if (!journal_.may_hold_records_in(stripe_of(path))) return VERBD_OK;  // no earlier record to undo
+    std::uint64_t mark = 0;
+    if (journal_write(Journal::Change::made_durable, folder, path, {}, {}, mark)) return VERBD_OK;
+    return settle_journal();
+  }
+
+  // Before a change the journal does not describe: its records are made
+  // durable in their files and dropped, so that a replay never makes one
+  // of them again over this change.
+  Status settle_journal() {
+    if (!journaling_ || !journal_.holds_records() || journal_.settle()) return VERBD_OK;
+    return VERBD_IO_ERROR;  // logged by settle()
+  }
+
+  // At a start, before the workers: the writes whose records a crash left
+  // in the journal are made again, durably, in order, where the folder
+  // they went into is still at its path.
+  void replay_journal() {
+    std::uint64_t torn = 0;
+    auto records = journal_.records(torn);
+    auto& log = verbd::log::get("store");
+    std::string name = std::string(reserved_folder) + "/" + Journal::file_name;
+    if (torn > 0)
+      log.warn(
+          "the journal {} ends in {} bytes that are no whole record (a write a crash cut short, "
+          "never acknowledged): left out",
+          name, torn);
+    std::map<std::string_view, std::size_t> last;  // of each path
+    for (std::size_t i = 0; i < records.size(); ++i) last[records[i].path] = i;
+    std::size_t made = 0;
+    journaling_ = false;
+    bool fsync = std::exchange(fsync_, true);
+    for (std::size_t i = 0; i < records.size(); ++i)
+      if (last[records[i].path] == i) made += make_again(records[i]) ? 1 : 0;
+    fsync_ = fsync;
+    journaling_ = fsync;
+    if (!records.empty())
+      log.info("replayed the journal {}: {} records of {} paths, the last of each made again{}", name,
+               records.size(), last.size(),
+               made == last.size()
+                   ? ""
+                   : fmt::format(" but {} (their folders were moved or removed since)", last.size() - made));
+    if (!journal_.empty_out())
+      throw std::runtime_error(std::string("cannot empty the store's journal: ") + std::strerror(errno));
+  }
+
+  bool make_again(const Journal::Record& record) {
+    if (!is_store_path(record.path) || relative(record.path).empty()) return false;
+    auto [parent_path, name] = split_parent(relative(record.path));
+    Fd parent(open_beneath(root_.get(), parent_path, O_RDONLY | O_DIRECTORY));
+    Journal::Folder folder;
+    if (!parent.ok() || !identify_folder(parent.get(), folder) || folder != record.folder) return false;
+    if (record.change == Journal::Change::made_durable) return true;
+    if (record.change == Journal::Change::remove) {
+      struct stat st {};
+      if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT;
+      if (!S_ISREG(st.st_mode)) return false;  // a collection made there since
+      return ::unlinkat(parent.get(), name.c_str(), 0) == 0 && ::fsync(parent.get()) == 0;
+    }
+    Entry entry;
+    bool created = false;
+    return write({record.path, record.version, record.media_type, WriteMode::replace}, entry, created) ==
+           VERBD_OK;
+  }
+
+  // A file is removed as a write is made: its record first (journaled),
+  // then the unlink.
+  Status remove_file(int parent, std::string_view parent_path, const std::string& name,
+                     std::string_view path) {
+    std::uint64_t mark = 0;
+    bool recorded = journaling_ && journal_write(Journal::Change::remove, parent, path, {}, {}, mark);
+    if (journaling_ && !recorded) return from_errno(errno, "journal", path);
+    if (::unlinkat(parent, name.c_str(), 0) != 0) {
+      int error = errno;
+      if (recorded) settle_journal();  // so that no replay makes this removal after all
+      return from_errno(error, "unlink", path);
+    }
+    if (!recorded || !durable_by_record(mark, parent, parent_path)) sync_directory(parent);
+    return VERBD_OK;
+  }
+
+  // Renamed away first, so nobody sees a half-deleted collection. The
+  // journal's records of writes into it need no settle: a replay skips
+  // them, since their folder is gone.
+  Status remove_collection(int parent, const std::string& name, std::string_view path) {
+    std::string doomed = scratch_name();
+    int scratch;
+    if (!rename_to_scratch(parent, name, doomed, scratch)) return from_errno(errno, "rename", path);
+    remove_tree(scratch, doomed);
+    sync_directory(parent);
+    return VERBD_OK;
+  }
+
   Status empty_root() {
+    if (Status status = settle_journal(); status != VERBD_OK) return status;
     for (const auto& member : list_members(root_.get(), true)) {
       std::string name = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       std::string doomed = scratch_name();
@@ -831,11 +1016,13 @@ class FilesStore final : public Store {
   }
 
   // The lock table stays: locks outlive a restart. So does the write count,
-  // which other processes may have mapped already.
+  // which other processes may have mapped already, and the journal, which
+  // replay_journal() reads next.
   void clear_scratch() {
     int scratch = scratch_.get();
     for (const auto& member : list_members(scratch, false)) {
-      if (member == LockTable::file_name || member == WriteCount::file_name) continue;
+      if (member == LockTable::file_name || member == WriteCount::file_name || member == Journal::file_name)
+        continue;
       remove_tree(scratch, member.back() == '/' ? member.substr(0, member.size() - 1) : member);
     }
   }
@@ -858,13 +1045,20 @@ class FilesStore final : public Store {
     if (fsync_) ::fsync(directory);
   }
 
+  // The journal's slots are the stripes: a path's records are appended
+  // under its stripe's lock.
+  static std::size_t stripe_of(std::string_view path) {
+    return std::hash<std::string_view>{}(path) % stripes;
+  }
+
   // Holds the stripe of a path against the other threads and processes.
+  // Two are taken in the order of their numbers, so that two takers never
+  // wait for each other.
   class StripeLock {
    public:
-    StripeLock(FilesStore& store, std::string_view path)
-        : stripe_(std::hash<std::string_view>{}(path) % stripes),
-          guard_(store.stripes_[stripe_]),
-          locks_(store.locks_.get()) {
+    StripeLock(FilesStore& store, std::string_view path) : StripeLock(store, stripe_of(path)) {}
+    StripeLock(FilesStore& store, std::size_t stripe)
+        : stripe_(stripe), guard_(store.stripes_[stripe_]), locks_(store.locks_.get()) {
       lock_byte(F_WRLCK);
     }
     ~StripeLock() { lock_byte(F_UNLCK); }
@@ -888,16 +1082,19 @@ class FilesStore final : public Store {
   };
 
   bool fsync_;
+  bool journaling_;  // small writes made durable by the journal: with fsync, but not while replaying it
   Fd root_;
   ScratchFolder scratch_;
   int shared_folder_;
   WriteCount writes_;
   ReadCache cache_;
+  Journal journal_;
   std::atomic<std::uint64_t> scratch_counter_{0};
   // Writes to two paths that share a stripe wait for each other, fsyncs
   // included: with 8 writes in flight, 64 stripes held one write in ten
   // behind another (1 - (63/64)^7); 1024 hold one in 150.
   static constexpr std::size_t stripes = 1024;
+  static_assert(stripes == Journal::slots);
   std::array<std::mutex, stripes> stripes_;
   Fd locks_;
   std::unique_ptr<LockTable> dav_locks_;

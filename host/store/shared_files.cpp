@@ -1,5 +1,6 @@
 #include "store/shared_files.hpp"
 
+#include "store/journal.hpp"
 #include "store/lock_table.hpp"
 #include "store/path.hpp"
 #include "store/write_count.hpp"
@@ -74,7 +75,8 @@ int pinned_in(int scratch, std::string_view name) {
 std::vector<SharedFile> shared_files_of(const std::filesystem::path& root) {
   std::vector<SharedFile> files{{path_locks_file, "the locks that serialise writes to one path"},
                                 {LockTable::file_name, "the WebDAV lock table"},
-                                {WriteCount::file_name, "the count of writes that read caches check"}};
+                                {WriteCount::file_name, "the count of writes that read caches check"},
+                                {Journal::file_name, "the journal of durable writes"}};
   for (SharedFile& file : files) {
     struct stat about {};
     if (::stat((root / reserved_folder / file.name).c_str(), &about) != 0) continue;

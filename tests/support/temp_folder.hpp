@@ -19,7 +19,8 @@ inline std::vector<std::string> scratch_leftovers(const std::filesystem::path& d
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(data_root / ".verbd-tmp"))
     if (entry.path().filename() != "locks" && entry.path().filename() != "dav-locks" &&
-        entry.path().filename() != "writes" && entry.path().filename() != "quarantined")
+        entry.path().filename() != "writes" && entry.path().filename() != "journal" &&
+        entry.path().filename() != "quarantined")
       names.push_back(entry.path().filename().string());
   return names;
 }

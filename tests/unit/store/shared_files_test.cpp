@@ -36,7 +36,7 @@ TEST(SharedFiles, PinnedOnesAreOpenedAgainAfterTheirNamesAreRemovedAndOnlyForThe
   TempFolder folder;
   std::filesystem::create_directory(folder / std::string(reserved_folder));
   auto pinned = pin_shared_files(folder.path());
-  ASSERT_EQ(pinned.size(), 3u);
+  ASSERT_EQ(pinned.size(), 4u);
   Fd root = open_folder(folder.path());
   int shared = pinned_folder_of(root.get());
   ASSERT_GE(shared, 0);
@@ -65,7 +65,7 @@ TEST(SharedFiles, PinnedOnesAreOpenedAgainAfterTheirNamesAreRemovedAndOnlyForThe
   // A process started by exec takes them from their text, and nothing else.
   std::string text = pinned_as_text();
   EXPECT_EQ(text.rfind("root=", 0), 0u) << text;
-  EXPECT_EQ(pinned_descriptors().size(), 5u);
+  EXPECT_EQ(pinned_descriptors().size(), 6u);
   for (const std::string& bad : std::vector<std::string>{"", "root=3x", "root=999999,folder=999998", "root", "folder=" + std::to_string(shared)})
     EXPECT_THROW(adopt_pinned(bad), std::runtime_error) << bad;
   adopt_pinned(text);

@@ -1,0 +1,245 @@
+#include "store/journal.hpp"
+
+#include "log/log.hpp"
+#include "store/path.hpp"
+#include "store/shared_files.hpp"
+
+#include <boost/crc.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
+#include <stdexcept>
+
+namespace verbd::store {
+namespace {
+
+// The file: a header, then the records, each appended whole. The header's
+// first bytes say what the file is; the counts follow, then, from the
+// second page, the count of settles when each slot last had a record.
+constexpr std::string_view magic = "verbd journal 1\n";
+constexpr off_t header_size = Journal::empty_size;
+constexpr std::size_t counts_offset = 64;
+constexpr std::size_t slots_offset = 4096;
+static_assert(slots_offset + Journal::slots * sizeof(std::uint64_t) == Journal::empty_size);
+// A slot's value besides a count plus one.
+constexpr std::uint64_t no_record = 0, may_hold_any = UINT64_MAX;
+
+// Each record: this head, then the path, the media type and the body. The
+// checksum covers everything after itself, so a record a crash cut short
+// (or bytes that never were a record) is told from a whole one.
+struct RecordHead {
+  std::uint32_t magic = 0x31524a56;  // "VJR1"
+  std::uint32_t checksum = 0;
+  std::uint64_t folder_inode = 0, folder_born = 0;
+  std::uint32_t change = 0;
+  std::uint32_t path_size = 0, media_type_size = 0;
+  std::uint32_t unused = 0;
+  std::uint64_t version_size = 0;
+};
+static_assert(sizeof(RecordHead) == 48, "no padding: the checksum covers every byte");
+constexpr std::size_t checksummed_from = offsetof(RecordHead, folder_inode);
+
+std::uint32_t checksum_of(const RecordHead& head, std::string_view path, std::string_view media_type,
+                          std::string_view version) {
+  boost::crc_32_type crc;
+  crc.process_bytes(reinterpret_cast<const char*>(&head) + checksummed_from, sizeof head - checksummed_from);
+  for (std::string_view part : {path, media_type, version}) crc.process_bytes(part.data(), part.size());
+  return crc.checksum();
+}
+
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error("cannot use the store's journal " + std::string(reserved_folder) + "/" +
+                           Journal::file_name + " in its root: " + what + ": " + std::strerror(errno));
+}
+
+// The byte lock that makes one settle at a time between processes.
+class SettleLock {
+ public:
+  explicit SettleLock(int file) : file_(file) { lock(F_WRLCK); }
+  ~SettleLock() { lock(F_UNLCK); }
+  SettleLock(const SettleLock&) = delete;
+  SettleLock& operator=(const SettleLock&) = delete;
+
+ private:
+  void lock(short type) const noexcept {
+    struct flock byte {};
+    byte.l_type = type;
+    byte.l_whence = SEEK_SET;
+    byte.l_len = 1;
+    while (::fcntl(file_, F_OFD_SETLKW, &byte) != 0 && errno == EINTR) {
+    }
+  }
+  int file_;
+};
+
+bool read_exactly(int file, void* into, std::size_t size, off_t at) {
+  auto* bytes = static_cast<char*>(into);
+  while (size > 0) {
+    ssize_t got = ::pread(file, bytes, size, at);
+    if (got <= 0) return false;
+    bytes += got, size -= static_cast<std::size_t>(got), at += got;
+  }
+  return true;
+}
+
+// Reads the record at `at` into `record` and moves `at` past it; false
+// when there is none whole there.
+bool read_record(int file, off_t& at, Journal::Record& record) {
+  RecordHead head;
+  if (!read_exactly(file, &head, sizeof head, at) || head.magic != RecordHead{}.magic ||
+      head.path_size > 4096 || head.media_type_size > 1024 || head.version_size > Journal::body_limit)
+    return false;
+  record.path.resize(head.path_size);
+  record.media_type.resize(head.media_type_size);
+  record.version.resize(head.version_size);
+  off_t next = at + static_cast<off_t>(sizeof head);
+  for (std::string* part : {&record.path, &record.media_type, &record.version}) {
+    if (!read_exactly(file, part->data(), part->size(), next)) return false;
+    next += static_cast<off_t>(part->size());
+  }
+  if (checksum_of(head, record.path, record.media_type, record.version) != head.checksum) return false;
+  if (head.change < std::uint32_t(Journal::Change::write) ||
+      head.change > std::uint32_t(Journal::Change::made_durable))
+    return false;
+  record.change = Journal::Change(head.change);
+  record.folder = {head.folder_inode, head.folder_born};
+  at = next;
+  return true;
+}
+
+}  // namespace
+
+Journal::Journal(int folder) : file_(open_shared_file(folder, file_name, true)) {
+  if (!file_.ok()) fail("open");
+  struct stat st {};
+  if (::fstat(file_.get(), &st) != 0) fail("fstat");
+  // A new file (or one whose making a crash cut short: zeros where its
+  // first bytes go) is given its header. Making it again over one another
+  // process made changes nothing.
+  char first[magic.size()] = {};
+  if (::pread(file_.get(), first, sizeof first, 0) < 0) fail("read");
+  bool unmade = std::all_of(std::begin(first), std::end(first), [](char c) { return c == 0; });
+  if (unmade && ((st.st_size < header_size && ::ftruncate(file_.get(), header_size) != 0) ||
+                 ::pwrite(file_.get(), magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size())))
+    fail("make");
+  if (!unmade && st.st_size < header_size) {
+    errno = EINVAL;
+    fail("its first bytes are not a verbd journal's");
+  }
+  void* page = ::mmap(nullptr, header_size, PROT_READ | PROT_WRITE, MAP_SHARED, file_.get(), 0);
+  if (page == MAP_FAILED) fail("mmap");
+  if (std::memcmp(page, magic.data(), magic.size()) != 0) {
+    ::munmap(page, header_size);
+    errno = EINVAL;
+    fail("its first bytes are not a verbd journal's");
+  }
+  header_ = reinterpret_cast<std::uint64_t*>(static_cast<char*>(page) + counts_offset);
+  slots_ = reinterpret_cast<std::uint64_t*>(static_cast<char*>(page) + slots_offset);
+  // From here on only appended to (pwrite on a file opened so would append too).
+  if (::fcntl(file_.get(), F_SETFL, O_APPEND) != 0) fail("fcntl");
+}
+
+Journal::~Journal() { ::munmap(reinterpret_cast<char*>(header_) - counts_offset, header_size); }
+
+bool Journal::append(const Appended& record) {
+  RecordHead head;
+  head.folder_inode = record.folder.inode;
+  head.folder_born = record.folder.born;
+  head.change = static_cast<std::uint32_t>(record.change);
+  head.path_size = static_cast<std::uint32_t>(record.path.size());
+  head.media_type_size = static_cast<std::uint32_t>(record.media_type.size());
+  head.version_size = record.version.size();
+  head.checksum = checksum_of(head, record.path, record.media_type, record.version);
+  auto part = [](std::string_view bytes) { return iovec{const_cast<char*>(bytes.data()), bytes.size()}; };
+  iovec parts[] = {{&head, sizeof head}, part(record.path), part(record.media_type), part(record.version)};
+  auto size = static_cast<ssize_t>(sizeof head + record.path.size() + record.media_type.size() +
+                                   record.version.size());
+  // One writev on a file opened O_APPEND: records of concurrent writers
+  // never interleave.
+  ssize_t written = ::writev(file_.get(), parts, 4);
+  if (written > 0) appended().fetch_add(static_cast<std::uint64_t>(written), std::memory_order_acq_rel);
+  if (written == size && ::fdatasync(file_.get()) == 0) {
+    // One more than the count now, never no_record.
+    std::atomic_ref<std::uint64_t>(slots_[record.slot % slots]).store(mark() + 1, std::memory_order_release);
+    return true;
+  }
+  if (written == size) return false;
+  int error = written < 0 ? errno : ENOSPC;
+  settle();
+  errno = error;
+  return false;
+}
+
+bool Journal::may_hold_records_in(std::size_t slot) const noexcept {
+  std::uint64_t recorded = std::atomic_ref<std::uint64_t>(slots_[slot % slots]).load(std::memory_order_acquire);
+  if (recorded == no_record || recorded == may_hold_any) return recorded == may_hold_any;
+  // A settle that began after the record was on disk emptied the journal
+  // of it: the next one to begin when none ran, the one after that if one did.
+  std::uint64_t count = recorded - 1;
+  return mark() < count + (count % 2 == 0 ? 2 : 3);
+}
+
+bool Journal::settle() {
+  std::lock_guard<std::mutex> in_this_process(settling_);
+  SettleLock in_any_process(file_.get());
+  if (!holds_records()) return true;
+  // What is counted now is emptied out below; what is appended from here on
+  // may be emptied too, and is then counted once too often, which costs one
+  // settle more, never a record missed.
+  std::uint64_t counted = appended().load(std::memory_order_acquire);
+  settles().fetch_add(1, std::memory_order_acq_rel);  // odd: a settle runs
+  bool done = ::syncfs(file_.get()) == 0 && empty_records();
+  int error = errno;
+  if (done) appended().fetch_sub(counted, std::memory_order_acq_rel);
+  // The records stay: every slot may hold some, whatever the count says.
+  if (!done) fill_slots(may_hold_any);
+  settles().fetch_add(1, std::memory_order_acq_rel);
+  if (!done)
+    verbd::log::get("store").error("settling the journal {}: {}; its records stay", file_name,
+                                   std::strerror(error));
+  errno = error;
+  return done;
+}
+
+std::vector<Journal::Record> Journal::records(std::uint64_t& torn_bytes) const {
+  std::vector<Record> records;
+  struct stat st {};
+  if (::fstat(file_.get(), &st) != 0) return records;
+  off_t at = header_size;
+  for (Record record; at < st.st_size && read_record(file_.get(), at, record);)
+    records.push_back(std::move(record));
+  torn_bytes = at < st.st_size ? static_cast<std::uint64_t>(st.st_size - at) : 0;
+  return records;
+}
+
+bool Journal::empty_out() {
+  if (!empty_records()) return false;
+  appended().store(0, std::memory_order_release);
+  fill_slots(no_record);
+  // A settle a crash interrupted left the count odd: every write would take
+  // it for one that runs.
+  if (mark() % 2 == 1) settles().fetch_add(1, std::memory_order_acq_rel);
+  return true;
+}
+
+void Journal::fill_slots(std::uint64_t value) noexcept {
+  for (std::size_t slot = 0; slot < slots; ++slot)
+    std::atomic_ref<std::uint64_t>(slots_[slot]).store(value, std::memory_order_release);
+}
+
+// Emptied, and durably so: a journal that came back after a crash would
+// make its writes again over later changes.
+bool Journal::empty_records() {
+  return ::ftruncate(file_.get(), header_size) == 0 && ::fdatasync(file_.get()) == 0;
+}
+
+}  // namespace verbd::store
