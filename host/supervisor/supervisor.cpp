@@ -3,6 +3,7 @@
 #include "common/exit_status.hpp"
 #include "common/host_port.hpp"
 #include "log/log.hpp"
+#include "store/journal.hpp"
 #include "store/path.hpp"
 #include "store/redis_client.hpp"
 #include "store/shared_files.hpp"
@@ -86,7 +87,11 @@ class Supervisor {
       tls_port_ = net::bound_port(tls_listeners_.front());
     }
     if (config.metrics.enabled) metrics_.emplace(config.metrics.host, config.metrics.port);
-    if (config.store.backend == "files") shared_files_ = store::pin_shared_files(config.store.root);
+    if (config.store.backend == "files") {
+      shared_files_ = store::pin_shared_files(config.store.root);
+      Fd root(::open(config.store.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      journal_.emplace(store::pinned_folder_of(root.get()));
+    }
     unsigned processes = config.server.processes, loops = config.server.workers;
     std::size_t first = 0;
     for (unsigned p = 0; p < processes; ++p) {
@@ -102,6 +107,7 @@ class Supervisor {
     block_signals();
     for (auto& worker : workers_) spawn(worker);
     while (!stopping_ || alive() > 0) wait_for_events();
+    if (journal_) journal_->settle();  // the next start finds no writes to make again
     log().info("stopped");
     return 0;
   }
@@ -142,6 +148,7 @@ class Supervisor {
     if (::getppid() != supervisor) std::_Exit(1);
     signals_ = Fd();
     metrics_.reset();
+    journal_.reset();  // the worker's store opens its own
     for (auto& other : workers_) other.ready = Fd();
     WorkerStart start;
     start.number = worker.number;
@@ -379,6 +386,7 @@ class Supervisor {
   void on_timers() {
     watch_shared_files();
     auto now = Clock::now();
+    settle_journal_when_due(now);
     for (auto& worker : workers_)
       if (worker.respawn_at && *worker.respawn_at <= now && !stopping_) spawn(worker);
     if (kill_at_ && *kill_at_ <= now) {
@@ -389,6 +397,15 @@ class Supervisor {
         }
       kill_at_.reset();
     }
+  }
+
+  // The journal's records are settled every few seconds even when no write
+  // fills it, so that a replay after a crash never makes again a write
+  // older than that over a file someone changed by hand since.
+  void settle_journal_when_due(Clock::time_point now) {
+    if (!journal_ || now < settle_at_) return;
+    if (journal_->holds_records()) journal_->settle();  // a failure is logged; the records stay for a replay
+    settle_at_ = now + journal_settle_interval;
   }
 
   // Someone cleaning the scratch folder while verbd runs: its processes go
@@ -445,6 +462,9 @@ class Supervisor {
   std::map<FileIdentity, CrashHistory> crashes_;
   std::vector<std::pair<FileIdentity, std::string>> quarantined_;
   std::vector<store::SharedFile> shared_files_;  // as pinned at start, or as last logged
+  std::optional<store::Journal> journal_;        // the files store's, settled from here too
+  static constexpr auto journal_settle_interval = std::chrono::seconds(5);
+  Clock::time_point settle_at_ = Clock::now() + journal_settle_interval;
 };
 
 }  // namespace
