@@ -37,7 +37,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # are replaced, plugin calls on pool threads that are slow or stuck, large
 # request bodies written by a thread of their own and handed to pool
 # threads, response bodies handed back from them piece by piece, the
-# redis store shared by several hosts, and
+# redis store shared by several hosts, the journal of durable writes, and
 # WebDAV locks and moves under concurrent requests; HTTPS, the metrics and
 # the log files, written by every worker thread. Only the two test programs
 # that hold those tests are built (with what they run), and with line
@@ -46,7 +46,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERBD_SANITIZE=thread \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" --targets "unit_tests integration_tests" \
-  --tests 'StoreConcurrency|RedisStore|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies|StreamedResponses|BodyStream|SpoolWriter|Webdav|Https|Metrics|Logs'
+  --tests 'StoreConcurrency|Journal|RedisStore|ServesManyClientsAtOnce|Durability|LivePlugins|Crashes|EachFault|SlowPlugins|PooledDispatcher|LargeBodies|StreamedResponses|BodyStream|SpoolWriter|Webdav|Https|Metrics|Logs'
 
 # The request parser, path normalisation, the If field and the Range field under libFuzzer (clang).
 echo "== build-fuzz: build"

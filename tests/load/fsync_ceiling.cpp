@@ -2,9 +2,11 @@
 // files durably, with the system calls the files store makes for a PUT
 // with `fsync = true` and nothing else (no HTTP, no parsing, no plugin):
 // create in a scratch folder, write, set the media type, fsync, rename
-// into place, fsync the folder. No server that keeps that order (the bytes
-// are on disk before their name) can make more; it shows how close verbd
-// comes, and what the filesystem allows at all.
+// into place, fsync the folder. No server that makes each file durable by
+// its own two fsyncs can make more. verbd does so for large bodies only: a
+// small one is made durable by a record in its journal (store/journal.hpp),
+// whose fdatasyncs the filesystem gathers into fewer commits, which is how
+// it can pass this ceiling.
 //   fsync_ceiling FOLDER THREADS SECONDS   (prints files per second)
 #include <fcntl.h>
 #include <linux/fs.h>

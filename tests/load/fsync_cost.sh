@@ -8,8 +8,9 @@
 # compare. With fsync on, each round also times the filesystem's ceiling
 # (fsync_ceiling.cpp: the store's system calls for a durable PUT, on as
 # many threads as wrk has connections, without a server): the last line
-# says how much of the disk's pace verbd reaches, and how much any server
-# could gain on the old build. SECONDS_PER_ROUND (5) and ROUNDS (3) change
+# says how verbd's pace compares with the disk's for that order, and how
+# much a server that keeps it could gain on the old build (verbd's journal
+# makes small writes durable in another order, and can pass it). SECONDS_PER_ROUND (5) and ROUNDS (3) change
 # the run; DATA_DIR puts the stores on another filesystem (fsync's cost is
 # the filesystem's).
 set -euo pipefail
