@@ -862,9 +862,11 @@ class FilesStore final : public Store {
     return VERBD_IO_ERROR;  // logged by settle()
   }
 
-  // At a start, before the workers: the writes whose records a crash left
-  // in the journal are made again, durably, in order, where the folder
-  // they went into is still at its path.
+  // At a start, before the workers: the changes whose records a crash left
+  // in the journal are made again, the last of each path, where the folder
+  // it went into is still at its path. Without an fsync each: the journal
+  // is emptied only once a syncfs has made them all durable, and a crash
+  // before that makes them again at the next start.
   void replay_journal() {
     std::uint64_t torn = 0;
     auto records = journal_.records(torn);
@@ -879,7 +881,7 @@ class FilesStore final : public Store {
     for (std::size_t i = 0; i < records.size(); ++i) last[records[i].path] = i;
     std::size_t made = 0;
     journaling_ = false;
-    bool fsync = std::exchange(fsync_, true);
+    bool fsync = std::exchange(fsync_, false);
     for (std::size_t i = 0; i < records.size(); ++i)
       if (last[records[i].path] == i) made += make_again(records[i]) ? 1 : 0;
     fsync_ = fsync;
@@ -891,7 +893,7 @@ class FilesStore final : public Store {
                    ? ""
                    : fmt::format(" but {} (their folders were moved or removed since)", last.size() - made));
     if (!journal_.empty_out())
-      throw std::runtime_error(std::string("cannot empty the store's journal: ") + std::strerror(errno));
+      throw std::runtime_error("cannot settle the store's journal " + name + ": " + std::strerror(errno));
   }
 
   bool make_again(const Journal::Record& record) {
@@ -905,7 +907,7 @@ class FilesStore final : public Store {
       struct stat st {};
       if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT;
       if (!S_ISREG(st.st_mode)) return false;  // a collection made there since
-      return ::unlinkat(parent.get(), name.c_str(), 0) == 0 && ::fsync(parent.get()) == 0;
+      return ::unlinkat(parent.get(), name.c_str(), 0) == 0;
     }
     Entry entry;
     bool created = false;

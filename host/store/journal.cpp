@@ -222,7 +222,7 @@ std::vector<Journal::Record> Journal::records(std::uint64_t& torn_bytes) const {
 }
 
 bool Journal::empty_out() {
-  if (!empty_records()) return false;
+  if (::syncfs(file_.get()) != 0 || !empty_records()) return false;
   appended().store(0, std::memory_order_release);
   fill_slots(no_record);
   // A settle a crash interrupted left the count odd: every write would take

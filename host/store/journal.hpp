@@ -116,7 +116,8 @@ class Journal {
   // For a replay, at a start, before any other process uses the journal:
   // the records in order, up to the first one a crash cut short
   // (`torn_bytes`: how many bytes from there to the end were left out),
-  // then empty_out() once their writes were made again.
+  // then empty_out() once their changes were made again: it makes the
+  // filesystem durable (syncfs), then empties the journal.
   std::vector<Record> records(std::uint64_t& torn_bytes) const;
   bool empty_out();
 
