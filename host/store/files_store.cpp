@@ -534,7 +534,7 @@ class FilesStore final : public Store {
       if (!copied) {
         int error = errno;
         remove_tree(made_in, made);
-        return from_errno(error, "copy", from);
+        return scratch_step_failure(error, made_in, "copy", from);
       }
     }
     int from_folder = move ? source_parent.get() : made_in;
@@ -546,7 +546,7 @@ class FilesStore final : public Store {
     if (!created && (S_ISDIR(existing.st_mode) || S_ISDIR(source.st_mode))) {
       doomed = scratch_name();
       if (!rename_to_scratch(target_parent.get(), target_name, doomed, doomed_in))
-        return from_errno(errno, "rename", to);
+        return scratch_step_failure(errno, doomed_in, "rename", to);
     }
     int rename_flags = created ? RENAME_NOREPLACE : 0;
     if (::renameat2(from_folder, from_name.c_str(), target_parent.get(), target_name.c_str(), rename_flags) !=
@@ -937,7 +937,8 @@ class FilesStore final : public Store {
   Status remove_collection(int parent, const std::string& name, std::string_view path) {
     std::string doomed = scratch_name();
     int scratch;
-    if (!rename_to_scratch(parent, name, doomed, scratch)) return from_errno(errno, "rename", path);
+    if (!rename_to_scratch(parent, name, doomed, scratch))
+      return scratch_step_failure(errno, scratch, "rename", path);
     remove_tree(scratch, doomed);
     sync_directory(parent);
     return VERBD_OK;
@@ -950,7 +951,7 @@ class FilesStore final : public Store {
       std::string doomed = scratch_name();
       int scratch;
       if (!rename_to_scratch(root_.get(), name, doomed, scratch))
-        return from_errno(errno, "rename", "/" + name);
+        return scratch_step_failure(errno, scratch, "rename", "/" + name);
       remove_tree(scratch, doomed);
     }
     sync_directory(root_.get());
@@ -998,6 +999,15 @@ class FilesStore final : public Store {
     if (again == folder) return false;
     folder = again;
     return step(folder);
+  }
+
+  // A step in the scratch folder open as `folder` failed with `error`: the
+  // server's fault (500, logged) when that folder is gone, removed and not
+  // made again (a file in its place), rather than the client's path's (404).
+  static Status scratch_step_failure(int error, int folder, const char* doing, std::string_view path) {
+    struct stat st {};
+    if (::fstat(folder, &st) == 0 && st.st_nlink == 0) return scratch_failure(error, doing, path);
+    return from_errno(error, doing, path);
   }
 
   // Renames `name` in `directory` to `doomed` in the scratch folder, which

@@ -348,15 +348,21 @@ TEST_F(Durability, TheScratchFolderRemovedWhileVerbdRunsIsMadeAgain) {
 }
 
 // The scratch folder removed and a file put in its place: it cannot be
-// made again, so writes fail as the server's fault (500, and the log says
-// why), not as the client's (404); once the file is gone, they succeed.
+// made again, so writes and deletes of collections fail as the server's
+// fault (500, and the log says why), not as the client's (404); once the
+// file is gone, they succeed.
 TEST_F(Durability, AScratchFolderThatCannotBeMadeAgainFailsWritesWith500) {
   auto verbd = start();
   ASSERT_NE(port_, 0);
   ASSERT_EQ(fetch(port_, "PUT", "/before", "x").status, 201);
+  ASSERT_EQ(fetch(port_, "PUT", "/collection/member", "x").status, 201);
   ASSERT_GT(std::filesystem::remove_all(folder_ / "data/.verbd-tmp"), 0u);
   folder_.write("data/.verbd-tmp", "in the way");
   EXPECT_EQ(fetch(port_, "PUT", "/blocked", "y").status, 500);
+  // A collection is renamed into the scratch folder before it is removed.
+  EXPECT_EQ(fetch(port_, "DELETE", "/collection/").status, 500);
+  EXPECT_TRUE(verbd->err_shows("rename /collection/ in \\.verbd-tmp: No such file or directory"))
+      << verbd->err();
   EXPECT_TRUE(
       verbd->err_shows("\\.verbd-tmp was removed while verbd ran, and cannot be made again: Not a "
                        "directory"))
@@ -366,6 +372,7 @@ TEST_F(Durability, AScratchFolderThatCannotBeMadeAgainFailsWritesWith500) {
   for (int n = 0; n < 4; ++n)  // on new connections: both worker processes
     EXPECT_EQ(fetch(port_, "PUT", "/after/" + std::to_string(n), "z").status, 201) << n;
   EXPECT_EQ(fetch(port_, "GET", "/before").body, "x");
+  EXPECT_EQ(fetch(port_, "DELETE", "/collection/").status, 204);
 }
 
 TEST_F(Durability, DeletingACollectionLeavesNoHalfState) {
