@@ -22,6 +22,7 @@
 // (store/read_cache.hpp).
 #include "common/fd.hpp"
 #include "log/log.hpp"
+#include "store/byte_lock.hpp"
 #include "store/journal.hpp"
 #include "store/lock_table.hpp"
 #include "store/path.hpp"
@@ -1070,27 +1071,11 @@ class FilesStore final : public Store {
    public:
     StripeLock(FilesStore& store, std::string_view path) : StripeLock(store, stripe_of(path)) {}
     StripeLock(FilesStore& store, std::size_t stripe)
-        : stripe_(stripe), guard_(store.stripes_[stripe_]), locks_(store.locks_.get()) {
-      lock_byte(F_WRLCK);
-    }
-    ~StripeLock() { lock_byte(F_UNLCK); }
-    StripeLock(const StripeLock&) = delete;
-    StripeLock& operator=(const StripeLock&) = delete;
+        : in_this_process_(store.stripes_[stripe]), in_any_process_(store.locks_.get(), off_t(stripe)) {}
 
    private:
-    void lock_byte(short type) const noexcept {
-      struct flock byte {};
-      byte.l_type = type;
-      byte.l_whence = SEEK_SET;
-      byte.l_start = static_cast<off_t>(stripe_);
-      byte.l_len = 1;
-      while (::fcntl(locks_, F_OFD_SETLKW, &byte) != 0 && errno == EINTR) {
-      }
-    }
-
-    std::size_t stripe_;
-    std::lock_guard<std::mutex> guard_;
-    int locks_;
+    std::lock_guard<std::mutex> in_this_process_;
+    ByteLock in_any_process_;
   };
 
   bool fsync_;

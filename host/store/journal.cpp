@@ -1,6 +1,7 @@
 #include "store/journal.hpp"
 
 #include "log/log.hpp"
+#include "store/byte_lock.hpp"
 #include "store/path.hpp"
 #include "store/shared_files.hpp"
 
@@ -60,26 +61,6 @@ std::uint32_t checksum_of(const RecordHead& head, std::string_view path, std::st
   throw std::runtime_error("cannot use the store's journal " + std::string(reserved_folder) + "/" +
                            Journal::file_name + " in its root: " + what + ": " + std::strerror(errno));
 }
-
-// The byte lock that makes one settle at a time between processes.
-class SettleLock {
- public:
-  explicit SettleLock(int file) : file_(file) { lock(F_WRLCK); }
-  ~SettleLock() { lock(F_UNLCK); }
-  SettleLock(const SettleLock&) = delete;
-  SettleLock& operator=(const SettleLock&) = delete;
-
- private:
-  void lock(short type) const noexcept {
-    struct flock byte {};
-    byte.l_type = type;
-    byte.l_whence = SEEK_SET;
-    byte.l_len = 1;
-    while (::fcntl(file_, F_OFD_SETLKW, &byte) != 0 && errno == EINTR) {
-    }
-  }
-  int file_;
-};
 
 bool read_exactly(int file, void* into, std::size_t size, off_t at) {
   auto* bytes = static_cast<char*>(into);
@@ -190,7 +171,7 @@ bool Journal::may_hold_records_in(std::size_t slot) const noexcept {
 
 bool Journal::settle() {
   std::lock_guard<std::mutex> in_this_process(settling_);
-  SettleLock in_any_process(file_.get());
+  ByteLock in_any_process(file_.get(), 0);
   if (!holds_records()) return true;
   // What is counted now is emptied out below; what is appended from here on
   // may be emptied too, and is then counted once too often, which costs one
