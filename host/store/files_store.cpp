@@ -503,10 +503,10 @@ class FilesStore final : public Store {
         detail::is_within(from, to))
       return VERBD_BAD_ARGUMENT;
     CountedChange counted(writes_);
-    auto [first, second] = std::minmax(stripe_of(from), stripe_of(to));
-    StripeLock first_lock(*this, first);
+    std::size_t from_stripe = stripe_of(from), to_stripe = stripe_of(to);
+    StripeLock first_lock(*this, std::min(from_stripe, to_stripe));
     std::optional<StripeLock> second_lock;
-    if (second != first) second_lock.emplace(*this, second);
+    if (from_stripe != to_stripe) second_lock.emplace(*this, std::max(from_stripe, to_stripe));
     if (Status status = settle_journal(); status != VERBD_OK) return status;
     auto [source_path, source_name] = split_parent(relative(from));
     auto [target_path, target_name] = split_parent(relative(to));
