@@ -8,12 +8,13 @@
 //
 // Atomicity: a write goes to a temporary file in the root's scratch folder,
 // is made durable (when asked), then renamed over its target; readers see
-// the old file or the new one. Durable: a small body by a record in the
-// journal (store/journal.hpp), a large one by an fsync of its file, and of
-// its folder after the rename. A large request body was spooled to an unnamed
-// file in that folder as it arrived: that file is named and renamed into
-// place, not copied. An append copies the old bytes into the new file
-// first: O(size) per append, in exchange for the same all-or-nothing rule.
+// the old file or the new one. Durable: a small new version (and a file's
+// removal) by a record in the journal (store/journal.hpp), a large one by
+// an fsync of its file, and of its folder after the rename. A large request
+// body was spooled to an unnamed file in that folder as it arrived: that
+// file is named and renamed into place, not copied. An append copies the
+// old bytes into the new file first: O(size) per append, in exchange for
+// the same all-or-nothing rule.
 // Writes to one path are serialised by a striped lock so two appends never
 // lose each other's bytes: a mutex between the threads of a process, and a
 // lock on a byte of the scratch folder's lock file between processes.
