@@ -1,9 +1,9 @@
 // The files that every process of one verbd shares in the files store's
 // scratch folder: the path locks (`locks`), the WebDAV lock table
 // (`dav-locks`), the write count (`writes`) and the journal of durable
-// writes (`journal`). Each process needs an open
-// file of its own on each (an fcntl lock belongs to the open file that took
-// it), and all of them must open the same file.
+// writes (`journal`). Each process needs an open file of its own on each
+// (an fcntl lock belongs to the open file that took it), and all of them
+// must open the same file.
 //
 // Opening by name does not promise that: someone who removes the name while
 // verbd runs (cleaning "temporary files") would give each later open a
