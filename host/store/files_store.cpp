@@ -508,7 +508,6 @@ class FilesStore final : public Store {
     StripeLock first_lock(*this, std::min(from_stripe, to_stripe));
     std::optional<StripeLock> second_lock;
     if (from_stripe != to_stripe) second_lock.emplace(*this, std::max(from_stripe, to_stripe));
-    if (Status status = settle_journal(); status != VERBD_OK) return status;
     auto [source_path, source_name] = split_parent(relative(from));
     auto [target_path, target_name] = split_parent(relative(to));
     Fd source_parent(open_beneath(root_.get(), source_path, O_RDONLY | O_DIRECTORY));
@@ -523,6 +522,12 @@ class FilesStore final : public Store {
     struct stat existing {};
     created = ::fstatat(target_parent.get(), target_name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
     if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
+    bool files_only = S_ISREG(source.st_mode) && (created || S_ISREG(existing.st_mode));
+    Status journaled = files_only
+                           ? journal_transfer({source_parent.get(), source_path, source_name}, from, move,
+                                              {target_parent.get(), target_path, target_name}, to, created)
+                           : settle_journal();
+    if (journaled != VERBD_OK) return journaled;
 
     std::string made;  // the copy, in the scratch folder `made_in`
     int made_in = -1;
@@ -854,6 +859,31 @@ class FilesStore final : public Store {
     std::uint64_t mark = 0;
     if (journal_write(Journal::Change::made_durable, folder, path, {}, {}, mark)) return VERBD_OK;
     return settle_journal();
+  }
+
+  // A file moved or copied over a file or nothing: the journal's earlier
+  // records of the two paths (the source's only for a move) must not be
+  // made again over it. Each path whose stripe may hold one gets a record
+  // that says it was made durable in place, so that a replay leaves it as
+  // it is on disk; the file at it is fsync'ed first, so that it is durable
+  // whether the rename that follows reaches the disk or not. Cheaper than
+  // a settle, which would make every file of the filesystem durable.
+  Status journal_transfer(const Target& source, std::string_view from, bool move, const Target& target,
+                          std::string_view to, bool target_missing) {
+    if (!journaling_) return VERBD_OK;
+    auto mark_side = [&](const Target& side, std::string_view path, bool exists) -> Status {
+      if (!journal_.may_hold_records_in(stripe_of(path))) return VERBD_OK;
+      if (exists) {
+        Fd file(::openat(side.folder, side.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!file.ok() || ::fsync(file.get()) != 0) return from_errno(errno, "fsync", path);
+      }
+      std::uint64_t mark = 0;
+      return journal_write(Journal::Change::made_durable, side.folder, path, {}, {}, mark) ? VERBD_OK
+                                                                                           : settle_journal();
+    };
+    if (move)
+      if (Status status = mark_side(source, from, true); status != VERBD_OK) return status;
+    return mark_side(target, to, !target_missing);
   }
 
   // Before a change the journal does not describe: its records are made

@@ -98,35 +98,43 @@ TEST_F(StoreJournal, SmallAppendsAndTheRemovalOfFilesAreRecordedToo) {
 
 // What the journal does not record is made durable otherwise, and no replay
 // of an earlier record undoes it: a version too large to record is fsync'ed
-// and marked so; a move settles the journal; a removed collection's
-// records are skipped; dead properties are fsync'ed with the bytes.
+// and marked so, as are the two paths of a file moved or copied; a moved
+// collection settles the journal; dead properties are fsync'ed with the bytes.
 TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   const std::string large(Journal::body_limit + 1, 'L'), long_log(Journal::body_limit, 'a');
   {
     auto store = start();
-    ASSERT_EQ(put(*store, "/from", "moved"), VERBD_OK);
     bool created = false;
+    ASSERT_EQ(put(*store, "/folder/member", "in a moved folder"), VERBD_OK);
+    ASSERT_EQ(store->transfer("/folder/", "/moved/", 0, true, created), VERBD_OK);
+    EXPECT_EQ(journal_bytes(), empty_journal);  // settled: the member's record names a path gone
+
+    ASSERT_EQ(put(*store, "/from", "moved"), VERBD_OK);
+    ASSERT_EQ(put(*store, "/to", "replaced by the move"), VERBD_OK);
     ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, true, created), VERBD_OK);
-    EXPECT_EQ(journal_bytes(), empty_journal);
+    ASSERT_EQ(put(*store, "/gone", "removed"), VERBD_OK);
+    ASSERT_EQ(store->remove("/gone"), VERBD_OK);
+    ASSERT_EQ(put(*store, "/copied", "copy"), VERBD_OK);
+    ASSERT_EQ(store->transfer("/copied", "/gone", 0, false, created), VERBD_OK);
 
     ASSERT_EQ(put(*store, "/large", "small first"), VERBD_OK);
     ASSERT_EQ(put(*store, "/large", large), VERBD_OK);
     ASSERT_EQ(put(*store, "/long", long_log), VERBD_OK);
     ASSERT_EQ(put(*store, "/long", "b", {}, WriteMode::append), VERBD_OK);  // too large to record
-    ASSERT_EQ(put(*store, "/folder/member", "gone with its folder"), VERBD_OK);
-    ASSERT_EQ(store->remove("/folder/"), VERBD_OK);
     ASSERT_EQ(put(*store, "/described", "x"), VERBD_OK);
     PropertyChange property{"{urn:example}colour", "blue", false};
     ASSERT_EQ(store->change_properties("/described", std::span(&property, 1)), VERBD_OK);
-    ASSERT_EQ(put(*store, "/folder/member", "in a new folder"), VERBD_OK);
     EXPECT_GT(journal_bytes(), empty_journal);
   }
   auto store = start();
-  EXPECT_EQ(read(*store, "/large"), large);
-  EXPECT_EQ(read(*store, "/long"), long_log + "b");
+  EXPECT_EQ(read(*store, "/moved/member"), "in a moved folder");
+  EXPECT_EQ(read(*store, "/folder/member"), "status " + std::to_string(VERBD_NOT_FOUND));
   EXPECT_EQ(read(*store, "/from"), "status " + std::to_string(VERBD_NOT_FOUND));
   EXPECT_EQ(read(*store, "/to"), "moved");
-  EXPECT_EQ(read(*store, "/folder/member"), "in a new folder");
+  EXPECT_EQ(read(*store, "/gone"), "copy");
+  EXPECT_EQ(read(*store, "/copied"), "copy");
+  EXPECT_EQ(read(*store, "/large"), large);
+  EXPECT_EQ(read(*store, "/long"), long_log + "b");
   Properties properties;
   ASSERT_EQ(store->properties("/described", properties), VERBD_OK);
   EXPECT_EQ(properties["{urn:example}colour"], "blue");
