@@ -523,10 +523,13 @@ class FilesStore final : public Store {
     created = ::fstatat(target_parent.get(), target_name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0;
     if (!created && !(flags & VERBD_TRANSFER_OVERWRITE)) return VERBD_EXISTS;
     bool files_only = S_ISREG(source.st_mode) && (created || S_ISREG(existing.st_mode));
-    Status journaled = files_only
-                           ? journal_transfer({source_parent.get(), source_path, source_name}, from, move,
-                                              {target_parent.get(), target_path, target_name}, to, created)
-                           : settle_journal();
+    Target source_at{source_parent.get(), source_path, source_name};
+    Target target_at{target_parent.get(), target_path, target_name};
+    std::optional<std::uint64_t>
+        recorded;  // a move made durable by its records: the journal's mark before them
+    Status journaled = !files_only ? settle_journal()
+                       : move      ? journal_move(source_at, from, target_at, to, created, recorded)
+                                   : journal_transfer(source_at, from, false, target_at, to, created);
     if (journaled != VERBD_OK) return journaled;
 
     std::string made;  // the copy, in the scratch folder `made_in`
@@ -560,14 +563,18 @@ class FilesStore final : public Store {
         0) {
       int error = errno;
       if (!move) remove_tree(made_in, made);
+      if (recorded) settle_journal();  // so that no replay makes this move after all
       return from_errno(error, "rename", to);
     }
     if (!doomed.empty()) remove_tree(doomed_in, doomed);
-    sync_directory(target_parent.get());
-    if (move) {
-      sync_directory(source_parent.get());
-      dav_locks_->forget(from);
+    bool durable = recorded && durable_by_record(*recorded, target_parent.get(), target_path) &&
+                   still_at(source_parent.get(), source_path);
+    if (!durable) {
+      if (recorded) fsync_file(target_parent.get(), target_name);
+      sync_directory(target_parent.get());
+      if (move) sync_directory(source_parent.get());
     }
+    if (move) dav_locks_->forget(from);
     // The records of writes into the collection just moved name paths it
     // no longer has, so a replay would skip them: settled now, their files
     // are durable where they went.
@@ -838,7 +845,7 @@ class FilesStore final : public Store {
     Journal::Folder in;
     if (!identify_folder(folder, in)) return false;
     mark = journal_.mark();
-    return journal_.append({change, path, media_type, version, in, stripe_of(path)});
+    return journal_.append({{change, path, media_type, version, in, stripe_of(path)}});
   }
 
   // Whether a change journaled after `mark` in `folder` (at `folder_path`)
@@ -859,6 +866,39 @@ class FilesStore final : public Store {
     std::uint64_t mark = 0;
     if (journal_write(Journal::Change::made_durable, folder, path, {}, {}, mark)) return VERBD_OK;
     return settle_journal();
+  }
+
+  // A small file moved over a file or nothing: the move is recorded, the
+  // new path's whole version with its dead properties and creation time
+  // and the old path's removal, in one append, so that neither the file
+  // nor its folders need an fsync. `mark` is set when it was; a larger
+  // file goes as journal_transfer() says.
+  Status journal_move(const Target& source, std::string_view from, const Target& target, std::string_view to,
+                      bool target_missing, std::optional<std::uint64_t>& mark) {
+    if (!journaling_) return VERBD_OK;
+    Fd file(::openat(source.folder, source.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!file.ok() || ::fstat(file.get(), &st) != 0) return from_errno(errno, "open", from);
+    std::string version, properties;
+    Journal::Folder out_of, into;
+    if (std::uint64_t(st.st_size) > Journal::body_limit ||
+        append_file_start(file.get(), std::uint64_t(st.st_size), version) != 0 ||
+        read_attribute(file.get(), properties_attribute, properties) != 0 ||
+        !identify_folder(source.folder, out_of) || !identify_folder(target.folder, into))
+      return journal_transfer(source, from, true, target, to, target_missing);
+    std::string media_type = media_type_of(file.get(), to);
+    std::uint64_t before = journal_.mark();
+    if (!journal_.append({{Journal::Change::moved_in, to, media_type, version, into, stripe_of(to),
+                           properties, created_of(file.get())},
+                          {Journal::Change::remove, from, {}, {}, out_of, stripe_of(from)}}))
+      return from_errno(errno, "journal", from);
+    mark = before;
+    return VERBD_OK;
+  }
+
+  static void fsync_file(int folder, const std::string& name) {
+    Fd file(::openat(folder, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (file.ok()) ::fsync(file.get());
   }
 
   // A file moved or copied over a file or nothing: the journal's earlier
@@ -943,8 +983,27 @@ class FilesStore final : public Store {
     }
     Entry entry;
     bool created = false;
-    return write({record.path, record.version, record.media_type, WriteMode::replace}, entry, created) ==
-           VERBD_OK;
+    if (write({record.path, record.version, record.media_type, WriteMode::replace}, entry, created) !=
+        VERBD_OK)
+      return false;
+    return record.change != Journal::Change::moved_in || keep_moved_attributes(record);
+  }
+
+  // A file moved in brings its dead properties and creation time, where a
+  // write kept those of the file it replaced.
+  bool keep_moved_attributes(const Journal::Record& record) {
+    Fd file(open_beneath(root_.get(), relative(record.path), O_RDONLY | O_NOFOLLOW));
+    if (!file.ok()) return false;
+    const std::string& properties = record.properties;
+    bool kept = properties.empty() ? ::fremovexattr(file.get(), properties_attribute) == 0 || errno == ENODATA
+                                   : ::fsetxattr(file.get(), properties_attribute, properties.data(),
+                                                 properties.size(), 0) == 0;
+    if (record.created != 0) {
+      std::string text = std::to_string(record.created);
+      ::fsetxattr(file.get(), created_attribute, text.data(), text.size(),
+                  0);  // without xattrs: the birth time
+    }
+    return kept;
   }
 
   // A file is removed as a write is made: its record first (journaled),

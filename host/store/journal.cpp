@@ -34,26 +34,29 @@ static_assert(slots_offset + Journal::slots * sizeof(std::uint64_t) == Journal::
 // A slot's value besides a count plus one.
 constexpr std::uint64_t no_record = 0, may_hold_any = UINT64_MAX;
 
-// Each record: this head, then the path, the media type and the body. The
-// checksum covers everything after itself, so a record a crash cut short
-// (or bytes that never were a record) is told from a whole one.
+// Each record: this head, then the path, the media type, the dead
+// properties and the version. The checksum covers everything after
+// itself, so a record a crash cut short (or bytes that never were a
+// record) is told from a whole one.
 struct RecordHead {
   std::uint32_t magic = 0x31524a56;  // "VJR1"
   std::uint32_t checksum = 0;
   std::uint64_t folder_inode = 0, folder_born = 0;
   std::uint32_t change = 0;
-  std::uint32_t path_size = 0, media_type_size = 0;
-  std::uint32_t unused = 0;
+  std::uint32_t path_size = 0, media_type_size = 0, properties_size = 0;
   std::uint64_t version_size = 0;
+  std::int64_t created = 0;
 };
-static_assert(sizeof(RecordHead) == 48, "no padding: the checksum covers every byte");
+static_assert(sizeof(RecordHead) == 56, "no padding: the checksum covers every byte");
 constexpr std::size_t checksummed_from = offsetof(RecordHead, folder_inode);
+constexpr std::uint32_t most_property_bytes = 64 * 1024;
 
 std::uint32_t checksum_of(const RecordHead& head, std::string_view path, std::string_view media_type,
-                          std::string_view version) {
+                          std::string_view properties, std::string_view version) {
   boost::crc_32_type crc;
   crc.process_bytes(reinterpret_cast<const char*>(&head) + checksummed_from, sizeof head - checksummed_from);
-  for (std::string_view part : {path, media_type, version}) crc.process_bytes(part.data(), part.size());
+  for (std::string_view part : {path, media_type, properties, version})
+    crc.process_bytes(part.data(), part.size());
   return crc.checksum();
 }
 
@@ -77,22 +80,26 @@ bool read_exactly(int file, void* into, std::size_t size, off_t at) {
 bool read_record(int file, off_t& at, Journal::Record& record) {
   RecordHead head;
   if (!read_exactly(file, &head, sizeof head, at) || head.magic != RecordHead{}.magic ||
-      head.path_size > 4096 || head.media_type_size > 1024 || head.version_size > Journal::body_limit)
+      head.path_size > 4096 || head.media_type_size > 1024 || head.properties_size > most_property_bytes ||
+      head.version_size > Journal::body_limit)
     return false;
   record.path.resize(head.path_size);
   record.media_type.resize(head.media_type_size);
+  record.properties.resize(head.properties_size);
   record.version.resize(head.version_size);
   off_t next = at + static_cast<off_t>(sizeof head);
-  for (std::string* part : {&record.path, &record.media_type, &record.version}) {
+  for (std::string* part : {&record.path, &record.media_type, &record.properties, &record.version}) {
     if (!read_exactly(file, part->data(), part->size(), next)) return false;
     next += static_cast<off_t>(part->size());
   }
-  if (checksum_of(head, record.path, record.media_type, record.version) != head.checksum) return false;
+  if (checksum_of(head, record.path, record.media_type, record.properties, record.version) != head.checksum)
+    return false;
   if (head.change < std::uint32_t(Journal::Change::write) ||
-      head.change > std::uint32_t(Journal::Change::made_durable))
+      head.change > std::uint32_t(Journal::Change::moved_in))
     return false;
   record.change = Journal::Change(head.change);
   record.folder = {head.folder_inode, head.folder_born};
+  record.created = head.created;
   at = next;
   return true;
 }
@@ -131,26 +138,45 @@ Journal::Journal(int folder) : file_(open_shared_file(folder, file_name, true)) 
 
 Journal::~Journal() { ::munmap(reinterpret_cast<char*>(header_) - counts_offset, header_size); }
 
-bool Journal::append(const Appended& record) {
-  RecordHead head;
-  head.folder_inode = record.folder.inode;
-  head.folder_born = record.folder.born;
-  head.change = static_cast<std::uint32_t>(record.change);
-  head.path_size = static_cast<std::uint32_t>(record.path.size());
-  head.media_type_size = static_cast<std::uint32_t>(record.media_type.size());
-  head.version_size = record.version.size();
-  head.checksum = checksum_of(head, record.path, record.media_type, record.version);
-  auto part = [](std::string_view bytes) { return iovec{const_cast<char*>(bytes.data()), bytes.size()}; };
-  iovec parts[] = {{&head, sizeof head}, part(record.path), part(record.media_type), part(record.version)};
-  auto size = static_cast<ssize_t>(sizeof head + record.path.size() + record.media_type.size() +
-                                   record.version.size());
+bool Journal::append(std::initializer_list<Appended> records) {
+  constexpr std::size_t parts_each = 5;
+  if (records.size() > 2) {
+    errno = EINVAL;
+    return false;
+  }
+  RecordHead heads[2];
+  iovec parts[2 * parts_each];
+  ssize_t size = 0;
+  std::size_t count = 0;
+  auto part = [&](const void* bytes, std::size_t length) {
+    parts[count++] = iovec{const_cast<void*>(bytes), length};
+    size += static_cast<ssize_t>(length);
+  };
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Appended& record = records.begin()[i];
+    RecordHead& head = heads[i];
+    head.folder_inode = record.folder.inode;
+    head.folder_born = record.folder.born;
+    head.change = static_cast<std::uint32_t>(record.change);
+    head.path_size = static_cast<std::uint32_t>(record.path.size());
+    head.media_type_size = static_cast<std::uint32_t>(record.media_type.size());
+    head.properties_size = static_cast<std::uint32_t>(record.properties.size());
+    head.version_size = record.version.size();
+    head.created = record.created;
+    head.checksum = checksum_of(head, record.path, record.media_type, record.properties, record.version);
+    part(&head, sizeof head);
+    for (std::string_view bytes : {record.path, record.media_type, record.properties, record.version})
+      part(bytes.data(), bytes.size());
+  }
   // One writev on a file opened O_APPEND: records of concurrent writers
   // never interleave.
-  ssize_t written = ::writev(file_.get(), parts, 4);
+  ssize_t written = ::writev(file_.get(), parts, static_cast<int>(count));
   if (written > 0) appended().fetch_add(static_cast<std::uint64_t>(written), std::memory_order_acq_rel);
   if (written == size && ::fdatasync(file_.get()) == 0) {
     // One more than the count now, never no_record.
-    std::atomic_ref<std::uint64_t>(slots_[record.slot % slots]).store(mark() + 1, std::memory_order_release);
+    for (const Appended& record : records)
+      std::atomic_ref<std::uint64_t>(slots_[record.slot % slots])
+          .store(mark() + 1, std::memory_order_release);
     return true;
   }
   if (written == size) return false;

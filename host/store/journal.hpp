@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -67,7 +68,9 @@ class Journal {
   // written (an append's too), its file removed, or a new version made
   // durable in its file (fsync'ed: too large to record), which a replay
   // must not undo.
-  enum class Change : std::uint32_t { write = 1, remove = 2, made_durable = 3 };
+  // A file moved in is a write whose dead properties and creation time
+  // come with it, where a write keeps those of the file it replaces.
+  enum class Change : std::uint32_t { write = 1, remove = 2, made_durable = 3, moved_in = 4 };
 
   // One change, as a replay makes it again: to `path`, whose file is in
   // `folder`. Only the last record of each path is made again (a write's
@@ -77,7 +80,9 @@ class Journal {
     Change change = Change::write;
     std::string path;
     std::string media_type;
-    std::string version;  // the new bytes of a write
+    std::string version;       // the new bytes of a write
+    std::string properties;    // moved_in: the dead properties, as the files store keeps them
+    std::int64_t created = 0;  // moved_in: when the resource was made (0: not known)
     Folder folder;
   };
 
@@ -87,6 +92,8 @@ class Journal {
     std::string_view path, media_type, version;
     Folder folder;
     std::size_t slot;
+    std::string_view properties = {};
+    std::int64_t created = 0;
   };
 
   // The journal of the scratch folder open as `folder` (made if missing).
@@ -101,10 +108,10 @@ class Journal {
   std::uint64_t mark() const noexcept { return settles().load(std::memory_order_acquire); }
   bool settled_since(std::uint64_t mark) const noexcept { return mark % 2 == 1 || this->mark() != mark; }
 
-  // Appends one record and waits until it is on disk. False, with errno
-  // set, when it could not be; the journal is settled then, so that a
-  // record cut short never hides the ones after it.
-  bool append(const Appended& record);
+  // Appends one record, or two together (a move's), and waits until they
+  // are on disk. False, with errno set, when they could not be; the journal
+  // is settled then, so that a record cut short never hides the ones after it.
+  bool append(std::initializer_list<Appended> records);
 
   bool holds_records() const noexcept { return appended().load(std::memory_order_acquire) > 0; }
   // False when no record appended in `slot` can be left: none was, or a

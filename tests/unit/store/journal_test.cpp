@@ -98,8 +98,8 @@ TEST_F(StoreJournal, SmallAppendsAndTheRemovalOfFilesAreRecordedToo) {
 
 // What the journal does not record is made durable otherwise, and no replay
 // of an earlier record undoes it: a version too large to record is fsync'ed
-// and marked so, as are the two paths of a file moved or copied; a moved
-// collection settles the journal; dead properties are fsync'ed with the bytes.
+// and marked so, as are the two paths of a file copied; a moved collection
+// settles the journal; dead properties are fsync'ed with the bytes.
 TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   const std::string large(Journal::body_limit + 1, 'L'), long_log(Journal::body_limit, 'a');
   {
@@ -138,6 +138,38 @@ TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   Properties properties;
   ASSERT_EQ(store->properties("/described", properties), VERBD_OK);
   EXPECT_EQ(properties["{urn:example}colour"], "blue");
+}
+
+// A small file's move is recorded whole (the new path's version with its
+// dead properties and creation time, the old path's removal), so a crash
+// that lost the rename loses nothing: the replay makes the move.
+TEST_F(StoreJournal, ASmallFileMovedIsRecordedWithItsPropertiesAndMadeAgain) {
+  Entry moved;
+  {
+    auto store = start();
+    ASSERT_EQ(put(*store, "/from", "moved", "text/x-moved"), VERBD_OK);
+    PropertyChange property{"{urn:example}colour", "blue", false};
+    ASSERT_EQ(store->change_properties("/from", std::span(&property, 1)), VERBD_OK);
+    ASSERT_EQ(put(*store, "/to", "replaced by the move"), VERBD_OK);
+    bool created = false;
+    ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, true, created), VERBD_OK);
+    ASSERT_EQ(store->stat("/to", moved), VERBD_OK);
+    EXPECT_GT(journal_bytes(), empty_journal);
+  }
+  // As if the rename had not reached the disk, nor the version it replaced.
+  std::filesystem::rename(root() / "to", root() / "from");
+  folder_.write("root/to", "");
+  auto store = start();
+  std::string media_type;
+  EXPECT_EQ(read(*store, "/from"), "status " + std::to_string(VERBD_NOT_FOUND));
+  EXPECT_EQ(read(*store, "/to", &media_type), "moved");
+  EXPECT_EQ(media_type, "text/x-moved");
+  Properties properties;
+  ASSERT_EQ(store->properties("/to", properties), VERBD_OK);
+  EXPECT_EQ(properties["{urn:example}colour"], "blue");
+  Entry entry;
+  ASSERT_EQ(store->stat("/to", entry), VERBD_OK);
+  EXPECT_EQ(entry.created_unix, moved.created_unix);
 }
 
 TEST_F(StoreJournal, ARemovedCollectionsWritesAreNotMadeAgain) {
@@ -234,7 +266,7 @@ TEST(JournalFile, ARecordIsKnownInItsSlotUntilASettle) {
   Journal journal(opened.get());
   EXPECT_FALSE(journal.may_hold_records_in(3));
   std::uint64_t before = journal.mark();
-  ASSERT_TRUE(journal.append({Journal::Change::write, "/a", "text/plain", "x", {1, 2}, 3}));
+  ASSERT_TRUE(journal.append({{Journal::Change::write, "/a", "text/plain", "x", {1, 2}, 3}}));
   EXPECT_FALSE(journal.settled_since(before));
   EXPECT_TRUE(journal.holds_records());
   EXPECT_TRUE(journal.may_hold_records_in(3));
