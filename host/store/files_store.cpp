@@ -525,8 +525,8 @@ class FilesStore final : public Store {
     bool files_only = S_ISREG(source.st_mode) && (created || S_ISREG(existing.st_mode));
     Target source_at{source_parent.get(), source_path, source_name};
     Target target_at{target_parent.get(), target_path, target_name};
-    std::optional<std::uint64_t>
-        recorded;  // a move made durable by its records: the journal's mark before them
+    // A move made durable by its records: the journal's mark from before them.
+    std::optional<std::uint64_t> recorded;
     Status journaled = !files_only ? settle_journal()
                        : move      ? journal_move(source_at, from, target_at, to, created, recorded)
                                    : journal_transfer(source_at, from, false, target_at, to, created);
