@@ -995,14 +995,13 @@ class FilesStore final : public Store {
     Fd file(open_beneath(root_.get(), relative(record.path), O_RDONLY | O_NOFOLLOW));
     if (!file.ok()) return false;
     const std::string& properties = record.properties;
-    bool kept = properties.empty() ? ::fremovexattr(file.get(), properties_attribute) == 0 || errno == ENODATA
-                                   : ::fsetxattr(file.get(), properties_attribute, properties.data(),
-                                                 properties.size(), 0) == 0;
-    if (record.created != 0) {
-      std::string text = std::to_string(record.created);
-      ::fsetxattr(file.get(), created_attribute, text.data(), text.size(),
-                  0);  // without xattrs: the birth time
-    }
+    bool kept =
+        properties.empty()
+            ? ::fremovexattr(file.get(), properties_attribute) == 0 || errno == ENODATA || errno == ENOTSUP
+            : ::fsetxattr(file.get(), properties_attribute, properties.data(), properties.size(), 0) == 0;
+    // Without xattrs the creation time is the file's birth time.
+    std::string created = std::to_string(record.created);
+    if (record.created != 0) ::fsetxattr(file.get(), created_attribute, created.data(), created.size(), 0);
     return kept;
   }
 
