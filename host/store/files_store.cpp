@@ -896,9 +896,10 @@ class FilesStore final : public Store {
     return VERBD_OK;
   }
 
-  static void fsync_file(int folder, const std::string& name) {
+  // False, with errno set, when the file `name` in `folder` could not be fsync'ed.
+  static bool fsync_file(int folder, const std::string& name) {
     Fd file(::openat(folder, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (file.ok()) ::fsync(file.get());
+    return file.ok() && ::fsync(file.get()) == 0;
   }
 
   // A file moved or copied over a file or nothing: the journal's earlier
@@ -913,10 +914,7 @@ class FilesStore final : public Store {
     if (!journaling_) return VERBD_OK;
     auto mark_side = [&](const Target& side, std::string_view path, bool exists) -> Status {
       if (!journal_.may_hold_records_in(stripe_of(path))) return VERBD_OK;
-      if (exists) {
-        Fd file(::openat(side.folder, side.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (!file.ok() || ::fsync(file.get()) != 0) return from_errno(errno, "fsync", path);
-      }
+      if (exists && !fsync_file(side.folder, side.name)) return from_errno(errno, "fsync", path);
       std::uint64_t mark = 0;
       return journal_write(Journal::Change::made_durable, side.folder, path, {}, {}, mark) ? VERBD_OK
                                                                                            : settle_journal();
@@ -999,9 +997,10 @@ class FilesStore final : public Store {
         properties.empty()
             ? ::fremovexattr(file.get(), properties_attribute) == 0 || errno == ENODATA || errno == ENOTSUP
             : ::fsetxattr(file.get(), properties_attribute, properties.data(), properties.size(), 0) == 0;
-    // Without xattrs the creation time is the file's birth time.
-    std::string created = std::to_string(record.created);
-    if (record.created != 0) ::fsetxattr(file.get(), created_attribute, created.data(), created.size(), 0);
+    if (record.created != 0) {  // without xattrs the creation time is the file's birth time
+      std::string created = std::to_string(record.created);
+      ::fsetxattr(file.get(), created_attribute, created.data(), created.size(), 0);
+    }
     return kept;
   }
 
