@@ -175,8 +175,7 @@ bool Journal::append(std::initializer_list<Appended> records) {
   if (written == size && ::fdatasync(file_.get()) == 0) {
     // One more than the count now, never no_record.
     for (const Appended& record : records)
-      std::atomic_ref<std::uint64_t>(slots_[record.slot % slots])
-          .store(mark() + 1, std::memory_order_release);
+      slot_count(record.slot).store(mark() + 1, std::memory_order_release);
     return true;
   }
   if (written == size) return false;
@@ -187,7 +186,7 @@ bool Journal::append(std::initializer_list<Appended> records) {
 }
 
 bool Journal::may_hold_records_in(std::size_t slot) const noexcept {
-  std::uint64_t recorded = std::atomic_ref<std::uint64_t>(slots_[slot % slots]).load(std::memory_order_acquire);
+  std::uint64_t recorded = slot_count(slot).load(std::memory_order_acquire);
   if (recorded == no_record || recorded == may_hold_any) return recorded == may_hold_any;
   // A settle that began after the record was on disk emptied the journal
   // of it: the next one to begin when none ran, the one after that if one did.
@@ -239,8 +238,7 @@ bool Journal::empty_out() {
 }
 
 void Journal::fill_slots(std::uint64_t value) noexcept {
-  for (std::size_t slot = 0; slot < slots; ++slot)
-    std::atomic_ref<std::uint64_t>(slots_[slot]).store(value, std::memory_order_release);
+  for (std::size_t slot = 0; slot < slots; ++slot) slot_count(slot).store(value, std::memory_order_release);
 }
 
 // Emptied, and durably so: a journal that came back after a crash would

@@ -136,6 +136,9 @@ class Journal {
   static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
   std::atomic_ref<std::uint64_t> settles() const noexcept { return std::atomic_ref<std::uint64_t>(header_[0]); }
   std::atomic_ref<std::uint64_t> appended() const noexcept { return std::atomic_ref<std::uint64_t>(header_[1]); }
+  std::atomic_ref<std::uint64_t> slot_count(std::size_t slot) const noexcept {
+    return std::atomic_ref<std::uint64_t>(slots_[slot % slots]);
+  }
   bool empty_records();
   void fill_slots(std::uint64_t value) noexcept;
 
