@@ -527,9 +527,8 @@ class FilesStore final : public Store {
     Target target_at{target_parent.get(), target_path, target_name};
     // A move made durable by its records: the journal's mark from before them.
     std::optional<std::uint64_t> recorded;
-    Status journaled = !files_only ? settle_journal()
-                       : move      ? journal_move(source_at, from, target_at, to, created, recorded)
-                                   : journal_transfer(source_at, from, false, target_at, to, created);
+    Status journaled = files_only ? record_transfer(source_at, from, move, target_at, to, created, recorded)
+                                  : settle_journal();
     if (journaled != VERBD_OK) return journaled;
 
     std::string made;  // the copy, in the scratch folder `made_in`
@@ -539,7 +538,7 @@ class FilesStore final : public Store {
       Fd source_fd(::openat(source_parent.get(), source_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!source_fd.ok()) return from_errno(errno, "copy", from);
       bool copied = in_scratch(made_in, [&](int scratch) {
-        return copy_node(scratch, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW);
+        return copy_node(scratch, source_fd.get(), made, flags & VERBD_TRANSFER_SHALLOW, !recorded);
       });
       if (!copied) {
         int error = errno;
@@ -563,12 +562,12 @@ class FilesStore final : public Store {
         0) {
       int error = errno;
       if (!move) remove_tree(made_in, made);
-      if (recorded) settle_journal();  // so that no replay makes this move after all
+      if (recorded) settle_journal();  // so that no replay makes this move or copy after all
       return from_errno(error, "rename", to);
     }
     if (!doomed.empty()) remove_tree(doomed_in, doomed);
     bool durable = recorded && durable_by_record(*recorded, target_parent.get(), target_path) &&
-                   still_at(source_parent.get(), source_path);
+                   (!move || still_at(source_parent.get(), source_path));
     if (!durable) {
       if (recorded) fsync_file(target_parent.get(), target_name);
       sync_directory(target_parent.get());
@@ -640,13 +639,16 @@ class FilesStore final : public Store {
 
   // Copies the file or folder open as `from` to `name` in the scratch
   // folder open as `scratch`: bytes, attributes, and (unless `shallow`) members.
-  bool copy_node(int scratch, int from, const std::string& name, bool shallow) {
+  // A copy of the file or folder open as `from`, as `name` in `scratch`;
+  // fsync'ed when the store fsyncs and `sync`, which is false for a file
+  // whose copy the journal records.
+  bool copy_node(int scratch, int from, const std::string& name, bool shallow, bool sync) {
     struct stat st {};
     if (::fstat(from, &st) != 0) return false;
     if (S_ISREG(st.st_mode)) {
       Fd to(::openat(scratch, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       return to.ok() && copy_all(from, to.get()) && copy_attributes(from, to.get()) &&
-             (!fsync_ || ::fsync(to.get()) == 0);
+             (!fsync_ || !sync || ::fsync(to.get()) == 0);
     }
     if (!S_ISDIR(st.st_mode) || ::mkdirat(scratch, name.c_str(), 0755) != 0) return false;
     Fd folder(::openat(scratch, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -656,7 +658,7 @@ class FilesStore final : public Store {
       std::string bare = member.back() == '/' ? member.substr(0, member.size() - 1) : member;
       Fd child(::openat(from, bare.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       std::string inner = name + "/" + bare;
-      if (!child.ok() || !copy_node(scratch, child.get(), inner, false)) return false;
+      if (!child.ok() || !copy_node(scratch, child.get(), inner, false, sync)) return false;
     }
     if (fsync_) ::fsync(folder.get());
     return true;
@@ -868,13 +870,13 @@ class FilesStore final : public Store {
     return settle_journal();
   }
 
-  // A small file moved over a file or nothing: the move is recorded, the
-  // new path's whole version with its dead properties and creation time
-  // and the old path's removal, in one append, so that neither the file
-  // nor its folders need an fsync. `mark` is set when it was; a larger
-  // file goes as journal_transfer() says.
-  Status journal_move(const Target& source, std::string_view from, const Target& target, std::string_view to,
-                      bool target_missing, std::optional<std::uint64_t>& mark) {
+  // A small file moved or copied over a file or nothing: the new path's
+  // whole version is recorded with its dead properties and creation time
+  // (a copy's is now), and for a move the old path's removal, in one
+  // append, so that neither the file nor its folders need an fsync. `mark`
+  // is set when it was; a larger file goes as journal_transfer() says.
+  Status record_transfer(const Target& source, std::string_view from, bool move, const Target& target,
+                         std::string_view to, bool target_missing, std::optional<std::uint64_t>& mark) {
     if (!journaling_) return VERBD_OK;
     Fd file(::openat(source.folder, source.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st {};
@@ -885,12 +887,14 @@ class FilesStore final : public Store {
         append_file_start(file.get(), std::uint64_t(st.st_size), version) != 0 ||
         read_attribute(file.get(), properties_attribute, properties) != 0 ||
         !identify_folder(source.folder, out_of) || !identify_folder(target.folder, into))
-      return journal_transfer(source, from, true, target, to, target_missing);
+      return journal_transfer(source, from, move, target, to, target_missing);
     std::string media_type = media_type_of(file.get(), to);
+    std::int64_t created = move ? created_of(file.get()) : std::int64_t(::time(nullptr));
+    Journal::Appended made{
+        Journal::Change::transferred_in, to, media_type, version, into, stripe_of(to), properties, created};
+    Journal::Appended removed{Journal::Change::remove, from, {}, {}, out_of, stripe_of(from)};
     std::uint64_t before = journal_.mark();
-    if (!journal_.append({{Journal::Change::moved_in, to, media_type, version, into, stripe_of(to),
-                           properties, created_of(file.get())},
-                          {Journal::Change::remove, from, {}, {}, out_of, stripe_of(from)}}))
+    if (!(move ? journal_.append({made, removed}) : journal_.append({made})))
       return from_errno(errno, "journal", from);
     mark = before;
     return VERBD_OK;
@@ -984,12 +988,12 @@ class FilesStore final : public Store {
     if (write({record.path, record.version, record.media_type, WriteMode::replace}, entry, created) !=
         VERBD_OK)
       return false;
-    return record.change != Journal::Change::moved_in || keep_moved_attributes(record);
+    return record.change != Journal::Change::transferred_in || keep_transferred_attributes(record);
   }
 
-  // A file moved in brings its dead properties and creation time, where a
-  // write kept those of the file it replaced.
-  bool keep_moved_attributes(const Journal::Record& record) {
+  // A file moved or copied in brings its dead properties and creation
+  // time, where a write kept those of the file it replaced.
+  bool keep_transferred_attributes(const Journal::Record& record) {
     Fd file(open_beneath(root_.get(), relative(record.path), O_RDONLY | O_NOFOLLOW));
     if (!file.ok()) return false;
     const std::string& properties = record.properties;

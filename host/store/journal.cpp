@@ -95,7 +95,7 @@ bool read_record(int file, off_t& at, Journal::Record& record) {
   if (checksum_of(head, record.path, record.media_type, record.properties, record.version) != head.checksum)
     return false;
   if (head.change < std::uint32_t(Journal::Change::write) ||
-      head.change > std::uint32_t(Journal::Change::moved_in))
+      head.change > std::uint32_t(Journal::Change::transferred_in))
     return false;
   record.change = Journal::Change(head.change);
   record.folder = {head.folder_inode, head.folder_born};

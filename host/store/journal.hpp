@@ -68,9 +68,10 @@ class Journal {
   // written (an append's too), its file removed, or a new version made
   // durable in its file (fsync'ed: too large to record), which a replay
   // must not undo.
-  // A file moved in is a write whose dead properties and creation time
-  // come with it, where a write keeps those of the file it replaces.
-  enum class Change : std::uint32_t { write = 1, remove = 2, made_durable = 3, moved_in = 4 };
+  // A file moved or copied in is a write whose dead properties and
+  // creation time come with it, where a write keeps those of the file it
+  // replaces.
+  enum class Change : std::uint32_t { write = 1, remove = 2, made_durable = 3, transferred_in = 4 };
 
   // One change, as a replay makes it again: to `path`, whose file is in
   // `folder`. Only the last record of each path is made again (a write's
@@ -81,8 +82,8 @@ class Journal {
     std::string path;
     std::string media_type;
     std::string version;       // the new bytes of a write
-    std::string properties;    // moved_in: the dead properties, as the files store keeps them
-    std::int64_t created = 0;  // moved_in: when the resource was made (0: not known)
+    std::string properties;    // transferred_in: the dead properties, as the files store keeps them
+    std::int64_t created = 0;  // transferred_in: when the resource was made (0: not known)
     Folder folder;
   };
 

@@ -98,7 +98,7 @@ TEST_F(StoreJournal, SmallAppendsAndTheRemovalOfFilesAreRecordedToo) {
 
 // What the journal does not record is made durable otherwise, and no replay
 // of an earlier record undoes it: a version too large to record is fsync'ed
-// and marked so, as are the two paths of a file copied; a moved collection
+// and marked so, as is the new path of a large file copied; a moved collection
 // settles the journal; dead properties are fsync'ed with the bytes.
 TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   const std::string large(Journal::body_limit + 1, 'L'), long_log(Journal::body_limit, 'a');
@@ -114,7 +114,7 @@ TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
     ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, true, created), VERBD_OK);
     ASSERT_EQ(put(*store, "/gone", "removed"), VERBD_OK);
     ASSERT_EQ(store->remove("/gone"), VERBD_OK);
-    ASSERT_EQ(put(*store, "/copied", "copy"), VERBD_OK);
+    ASSERT_EQ(put(*store, "/copied", large), VERBD_OK);
     ASSERT_EQ(store->transfer("/copied", "/gone", 0, false, created), VERBD_OK);
 
     ASSERT_EQ(put(*store, "/large", "small first"), VERBD_OK);
@@ -131,8 +131,8 @@ TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   EXPECT_EQ(read(*store, "/folder/member"), "status " + std::to_string(VERBD_NOT_FOUND));
   EXPECT_EQ(read(*store, "/from"), "status " + std::to_string(VERBD_NOT_FOUND));
   EXPECT_EQ(read(*store, "/to"), "moved");
-  EXPECT_EQ(read(*store, "/gone"), "copy");
-  EXPECT_EQ(read(*store, "/copied"), "copy");
+  EXPECT_EQ(read(*store, "/gone"), large);
+  EXPECT_EQ(read(*store, "/copied"), large);
   EXPECT_EQ(read(*store, "/large"), large);
   EXPECT_EQ(read(*store, "/long"), long_log + "b");
   Properties properties;
@@ -170,6 +170,34 @@ TEST_F(StoreJournal, ASmallFileMovedIsRecordedWithItsPropertiesAndMadeAgain) {
   Entry entry;
   ASSERT_EQ(store->stat("/to", entry), VERBD_OK);
   EXPECT_EQ(entry.created_unix, moved.created_unix);
+}
+
+// A small file's copy is recorded whole too: the new path's version, its
+// properties, and its own creation time.
+TEST_F(StoreJournal, ASmallFileCopiedIsRecordedWithItsPropertiesAndMadeAgain) {
+  Entry copy;
+  {
+    auto store = start();
+    ASSERT_EQ(put(*store, "/from", "copied", "text/x-copied"), VERBD_OK);
+    PropertyChange property{"{urn:example}colour", "blue", false};
+    ASSERT_EQ(store->change_properties("/from", std::span(&property, 1)), VERBD_OK);
+    ASSERT_EQ(put(*store, "/to", "replaced by the copy"), VERBD_OK);
+    bool created = false;
+    ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, false, created), VERBD_OK);
+    ASSERT_EQ(store->stat("/to", copy), VERBD_OK);
+  }
+  folder_.write("root/to", "");  // as if neither the copy nor the version it replaced reached the disk
+  auto store = start();
+  std::string media_type;
+  EXPECT_EQ(read(*store, "/from"), "copied");
+  EXPECT_EQ(read(*store, "/to", &media_type), "copied");
+  EXPECT_EQ(media_type, "text/x-copied");
+  Properties properties;
+  ASSERT_EQ(store->properties("/to", properties), VERBD_OK);
+  EXPECT_EQ(properties["{urn:example}colour"], "blue");
+  Entry entry;
+  ASSERT_EQ(store->stat("/to", entry), VERBD_OK);
+  EXPECT_NEAR(double(entry.created_unix), double(copy.created_unix), 1.0);
 }
 
 TEST_F(StoreJournal, ARemovedCollectionsWritesAreNotMadeAgain) {
