@@ -438,7 +438,7 @@ class FilesStore final : public Store {
       media_type =
           old.ok() ? media_type_of(old.get(), write.path) : std::string(guess_media_type(write.path));
     Status status = replace({parent.get(), parent_path, name}, write, old, media_type, version, entry);
-    if (status == VERBD_OK && journaling_ && !version) status = mark_made_durable(parent.get(), write.path);
+    if (status == VERBD_OK && journaling() && !version) status = mark_made_durable(parent.get(), write.path);
     if (version && journal_.full()) journal_.settle();  // a failure is logged; this write is durable
     return status;
   }
@@ -748,7 +748,7 @@ class FilesStore final : public Store {
   // records it: the body, or an append's old bytes and new (in `joined`),
   // while that is small. None when its file is to be fsync'ed instead.
   std::optional<std::string_view> journaled_version(const Write& write, const Fd& old, std::string& joined) {
-    if (!journaling_ || write.body_file != nullptr || write.body.size() > Journal::body_limit) return {};
+    if (!journaling() || write.body_file != nullptr || write.body.size() > Journal::body_limit) return {};
     if (write.mode != WriteMode::append || !old.ok()) return write.body;
     struct stat st {};
     if (::fstat(old.get(), &st) != 0 || write.body.size() + std::uint64_t(st.st_size) > Journal::body_limit ||
@@ -877,7 +877,7 @@ class FilesStore final : public Store {
   // is set when it was; a larger file goes as journal_transfer() says.
   Status record_transfer(const Target& source, std::string_view from, bool move, const Target& target,
                          std::string_view to, bool target_missing, std::optional<std::uint64_t>& mark) {
-    if (!journaling_) return VERBD_OK;
+    if (!journaling()) return VERBD_OK;
     Fd file(::openat(source.folder, source.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st {};
     if (!file.ok() || ::fstat(file.get(), &st) != 0) return from_errno(errno, "open", from);
@@ -915,7 +915,7 @@ class FilesStore final : public Store {
   // a settle, which would make every file of the filesystem durable.
   Status journal_transfer(const Target& source, std::string_view from, bool move, const Target& target,
                           std::string_view to, bool target_missing) {
-    if (!journaling_) return VERBD_OK;
+    if (!journaling()) return VERBD_OK;
     auto mark_side = [&](const Target& side, std::string_view path, bool exists) -> Status {
       if (!journal_.may_hold_records_in(stripe_of(path))) return VERBD_OK;
       if (exists && !fsync_file(side.folder, side.name)) return from_errno(errno, "fsync", path);
@@ -932,7 +932,7 @@ class FilesStore final : public Store {
   // durable in their files and dropped, so that a replay never makes one
   // of them again over this change.
   Status settle_journal() {
-    if (!journaling_ || !journal_.holds_records() || journal_.settle()) return VERBD_OK;
+    if (!journaling() || !journal_.holds_records() || journal_.settle()) return VERBD_OK;
     return VERBD_IO_ERROR;  // logged by settle()
   }
 
@@ -1013,8 +1013,8 @@ class FilesStore final : public Store {
   Status remove_file(int parent, std::string_view parent_path, const std::string& name,
                      std::string_view path) {
     std::uint64_t mark = 0;
-    bool recorded = journaling_ && journal_write(Journal::Change::remove, parent, path, {}, {}, mark);
-    if (journaling_ && !recorded) return from_errno(errno, "journal", path);
+    bool recorded = journaling() && journal_write(Journal::Change::remove, parent, path, {}, {}, mark);
+    if (journaling() && !recorded) return from_errno(errno, "journal", path);
     if (::unlinkat(parent, name.c_str(), 0) != 0) {
       int error = errno;
       if (recorded) settle_journal();  // so that no replay makes this removal after all
@@ -1172,6 +1172,7 @@ class FilesStore final : public Store {
 
   bool fsync_;
   bool journaling_;  // small writes made durable by the journal: with fsync, but not while replaying it
+  bool journaling() const noexcept { return journaling_ && journal_.in_use(); }
   Fd root_;
   ScratchFolder scratch_;
   int shared_folder_;

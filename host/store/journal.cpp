@@ -176,6 +176,7 @@ bool Journal::append(std::initializer_list<Appended> records) {
     // One more than the count now, never no_record.
     for (const Appended& record : records)
       slot_count(record.slot).store(mark() + 1, std::memory_order_release);
+    retire_if_unlinked();  // then the caller's settled_since() says to fsync
     return true;
   }
   if (written == size) return false;
@@ -216,6 +217,21 @@ bool Journal::settle() {
   return done;
 }
 
+bool Journal::retire_if_unlinked() {
+  if (!in_use()) return true;
+  struct stat st {};
+  if (::fstat(file_.get(), &st) != 0 || st.st_nlink > 0) return false;
+  std::uint64_t was_in_use = 0;
+  if (retired().compare_exchange_strong(was_in_use, 1, std::memory_order_acq_rel))
+    verbd::log::get("store").error(
+        "the journal {}/{} was removed or replaced while verbd ran: what it recorded is made durable now "
+        "(syncfs), and durable writes are made with an fsync of their file and folder until a restart "
+        "makes a new one",
+        reserved_folder, file_name);
+  settle();  // a failure is logged; the writes it would have made durable may be lost in a crash
+  return true;
+}
+
 std::vector<Journal::Record> Journal::records(std::uint64_t& torn_bytes) const {
   std::vector<Record> records;
   struct stat st {};
@@ -230,6 +246,7 @@ std::vector<Journal::Record> Journal::records(std::uint64_t& torn_bytes) const {
 bool Journal::empty_out() {
   if (::syncfs(file_.get()) != 0 || !empty_records()) return false;
   appended().store(0, std::memory_order_release);
+  retired().store(0, std::memory_order_release);  // its file is the one at its name, as a start opened it
   fill_slots(no_record);
   // A settle a crash interrupted left the count odd: every write would take
   // it for one that runs.

@@ -106,8 +106,12 @@ class Journal {
 
   // Taken before a write is appended; settled_since(mark) says, after its
   // rename, whether a settle began or ran since.
+  // A retired journal counts as settled since any mark: its records are
+  // never replayed, so a write whose record went there fsyncs.
   std::uint64_t mark() const noexcept { return settles().load(std::memory_order_acquire); }
-  bool settled_since(std::uint64_t mark) const noexcept { return mark % 2 == 1 || this->mark() != mark; }
+  bool settled_since(std::uint64_t mark) const noexcept {
+    return mark % 2 == 1 || this->mark() != mark || !in_use();
+  }
 
   // Appends one record, or two together (a move's), and waits until they
   // are on disk. False, with errno set, when they could not be; the journal
@@ -124,6 +128,15 @@ class Journal {
   // False, with errno set, when the filesystem could not (the records stay).
   bool settle();
 
+  // A journal whose file was removed or replaced while verbd ran would be
+  // gone at the next start, with the records a replay needs. It is retired
+  // when that is found: by the append that finds it, or by the supervisor,
+  // which looks every second. What it recorded is settled, and writes are
+  // made durable without it (in_use() is false) until a restart makes a new
+  // one. True when it is retired.
+  bool retire_if_unlinked();
+  bool in_use() const noexcept { return retired().load(std::memory_order_acquire) == 0; }
+
   // For a replay, at a start, before any other process uses the journal:
   // the records in order, up to the first one a crash cut short
   // (`torn_bytes`: how many bytes from there to the end were left out),
@@ -137,6 +150,9 @@ class Journal {
   static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
   std::atomic_ref<std::uint64_t> settles() const noexcept { return std::atomic_ref<std::uint64_t>(header_[0]); }
   std::atomic_ref<std::uint64_t> appended() const noexcept { return std::atomic_ref<std::uint64_t>(header_[1]); }
+  std::atomic_ref<std::uint64_t> retired() const noexcept {
+    return std::atomic_ref<std::uint64_t>(header_[2]);
+  }
   std::atomic_ref<std::uint64_t> slot_count(std::size_t slot) const noexcept {
     return std::atomic_ref<std::uint64_t>(slots_[slot % slots]);
   }
@@ -144,7 +160,7 @@ class Journal {
   void fill_slots(std::uint64_t value) noexcept;
 
   Fd file_;                 // appends (O_APPEND); its own open file, so its lock is this process's
-  std::uint64_t* header_;   // the mapped counts: settles, appended bytes
+  std::uint64_t* header_;   // the mapped counts: settles, appended bytes; then 1 once retired
   std::uint64_t* slots_;    // the mapped count of settles at each slot's last record, plus one
   std::mutex settling_;     // one settle at a time in this process; a byte lock between processes
 };

@@ -401,9 +401,12 @@ class Supervisor {
 
   // The journal's records are settled every few seconds even when no write
   // fills it, so that a replay after a crash never makes again a write
-  // older than that over a file someone changed by hand since.
+  // older than that over a file someone changed by hand since. A journal
+  // removed by hand is retired at once, even when no write comes to find it.
   void settle_journal_when_due(Clock::time_point now) {
-    if (!journal_ || now < settle_at_) return;
+    if (!journal_) return;
+    journal_->retire_if_unlinked();
+    if (now < settle_at_) return;
     if (journal_->holds_records()) journal_->settle();  // a failure is logged; the records stay for a replay
     settle_at_ = now + journal_settle_interval;
   }

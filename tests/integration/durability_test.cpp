@@ -331,6 +331,29 @@ TEST_F(Durability, TheJournalIsSettledEveryFewSecondsAndAtAStop) {
   EXPECT_EQ(std::filesystem::file_size(journal), empty_journal) << "not settled at the stop";
 }
 
+// The journal removed while verbd runs would take with it, at the next
+// start, the records a crash left: the supervisor finds it removed within a
+// second, settles what it holds, and says so; writes go on without it.
+TEST_F(Durability, TheJournalRemovedWhileVerbdRunsIsSettledAndSaysSo) {
+  auto journal = folder_ / "data/.verbd-tmp/journal";
+  auto verbd = start();
+  ASSERT_NE(port_, 0);
+  ASSERT_EQ(fetch(port_, "PUT", "/recorded", "x").status, 201);
+  ASSERT_TRUE(std::filesystem::remove(journal));
+  EXPECT_TRUE(
+      verbd->err_shows("the journal \\.verbd-tmp/journal was removed or replaced while verbd ran: what it "
+                       "recorded is made durable now"))
+      << verbd->err();
+  ASSERT_EQ(fetch(port_, "PUT", "/after", "y").status, 201);
+  EXPECT_EQ(fetch(port_, "GET", "/after").body, "y");
+  verbd->signal(SIGTERM);
+  EXPECT_EQ(verbd->exit_code(), 0);
+  auto again = start();
+  ASSERT_EQ(fetch(port_, "PUT", "/journaled", "z").status, 201);
+  EXPECT_GT(std::filesystem::file_size(journal), empty_journal);  // a new one, in use
+  EXPECT_EQ(fetch(port_, "GET", "/recorded").body, "x");
+}
+
 // The scratch folder itself removed while verbd runs: each worker process
 // makes it again when it next needs it, and says so; before, every write
 // failed (404: its temporary file had no folder to go in).

@@ -40,6 +40,18 @@ class StoreJournal : public ::testing::Test {
   std::uintmax_t journal_bytes() const { return std::filesystem::file_size(journal()); }
   static constexpr std::uintmax_t empty_journal = Journal::empty_size;  // its header alone
 
+  // The size of the journal this process holds open after its name was
+  // removed; 0 when it holds none.
+  std::uintmax_t removed_journal_bytes() const {
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code error;
+      auto target = std::filesystem::read_symlink(fd.path(), error);
+      if (!error && target.string() == journal().string() + " (deleted)")
+        return std::filesystem::file_size(fd.path());
+    }
+    return 0;
+  }
+
   // As a crash before the page cache reached the disk leaves a file.
   void lose_bytes_of(const std::string& path) const {
     std::filesystem::resize_file(root() / path.substr(1), 0);
@@ -286,6 +298,29 @@ TEST_F(StoreJournal, AFileThatIsNotAJournalIsAnErrorNamingIt) {
   EXPECT_GT(journal_bytes(), empty_journal);
 }
 
+// A journal removed while in use would be gone, with its records, at the
+// next start: what it holds is settled when a write finds it removed, and
+// later writes are made durable without it.
+TEST_F(StoreJournal, OneRemovedWhileInUseIsSettledAndWritesGoOnWithoutIt) {
+  {
+    auto store = start();
+    ASSERT_EQ(put(*store, "/before", "recorded"), VERBD_OK);
+    std::filesystem::remove(journal());
+    ASSERT_EQ(put(*store, "/finds", "its record finds the journal removed"), VERBD_OK);
+    ASSERT_EQ(put(*store, "/after", "not recorded"), VERBD_OK);
+    ASSERT_EQ(store->remove("/finds"), VERBD_OK);
+    bool created = false;
+    ASSERT_EQ(store->transfer("/after", "/copied", 0, false, created), VERBD_OK);
+    EXPECT_EQ(removed_journal_bytes(), empty_journal);
+  }
+  auto store = start();  // with a new journal
+  ASSERT_EQ(put(*store, "/new", "recorded again"), VERBD_OK);
+  EXPECT_GT(journal_bytes(), empty_journal);
+  EXPECT_EQ(read(*store, "/before"), "recorded");
+  EXPECT_EQ(read(*store, "/finds"), "status " + std::to_string(VERBD_NOT_FOUND));
+  EXPECT_EQ(read(*store, "/copied"), "not recorded");
+}
+
 // The journal alone: a record is known in its slot until a settle, and a
 // write learns from its mark whether a settle ran meanwhile.
 TEST(JournalFile, ARecordIsKnownInItsSlotUntilASettle) {
@@ -313,6 +348,32 @@ TEST(JournalFile, ARecordIsKnownInItsSlotUntilASettle) {
   EXPECT_FALSE(journal.may_hold_records_in(3));
   EXPECT_TRUE(journal.records(torn).empty());
   EXPECT_EQ(std::filesystem::file_size(folder / Journal::file_name), Journal::empty_size);
+}
+
+// Removed by hand: retired by the append that finds it so (whose write then
+// fsyncs, as after a settle), or by the supervisor's look every second.
+TEST(JournalFile, OneRemovedIsRetiredAndWhatItHoldsSettled) {
+  TempFolder folder;
+  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  {
+    Journal journal(opened.get());
+    ASSERT_TRUE(journal.append({{Journal::Change::write, "/a", "text/plain", "x", {1, 2}, 3}}));
+    EXPECT_FALSE(journal.retire_if_unlinked());
+    std::filesystem::remove(folder / Journal::file_name);
+    std::uint64_t before = journal.mark();
+    ASSERT_TRUE(journal.append({{Journal::Change::write, "/b", "text/plain", "y", {1, 2}, 4}}));
+    EXPECT_FALSE(journal.in_use());
+    EXPECT_TRUE(journal.settled_since(before));
+    EXPECT_FALSE(journal.holds_records());
+  }
+  Journal journal(opened.get());  // a new one, at the name
+  EXPECT_TRUE(journal.in_use());
+  ASSERT_TRUE(journal.append({{Journal::Change::write, "/c", "text/plain", "z", {1, 2}, 5}}));
+  std::uint64_t before = journal.mark();
+  std::filesystem::remove(folder / Journal::file_name);
+  EXPECT_TRUE(journal.retire_if_unlinked());
+  EXPECT_TRUE(journal.settled_since(before));
+  EXPECT_FALSE(journal.holds_records());
 }
 
 // A replay over the store as it stands changes nothing, whatever writes,
