@@ -152,64 +152,56 @@ TEST_F(StoreJournal, WhatItDoesNotRecordIsNeverUndoneByAReplay) {
   EXPECT_EQ(properties["{urn:example}colour"], "blue");
 }
 
-// A small file's move is recorded whole (the new path's version with its
-// dead properties and creation time, the old path's removal), so a crash
-// that lost the rename loses nothing: the replay makes the move.
-TEST_F(StoreJournal, ASmallFileMovedIsRecordedWithItsPropertiesAndMadeAgain) {
-  Entry moved;
-  {
+// A small file's move or copy is recorded whole: the new path's version
+// with its dead properties and creation time (a copy's own), and a move's
+// removal of the old path. A crash that lost the rename loses nothing.
+class StoreJournalTransfer : public StoreJournal {
+ protected:
+  // /from, with a media type and a property, moved or copied over /to; /to's entry after.
+  Entry transfer_small_file(bool move) {
     auto store = start();
-    ASSERT_EQ(put(*store, "/from", "moved", "text/x-moved"), VERBD_OK);
+    EXPECT_EQ(put(*store, "/from", "small", "text/x-small"), VERBD_OK);
     PropertyChange property{"{urn:example}colour", "blue", false};
-    ASSERT_EQ(store->change_properties("/from", std::span(&property, 1)), VERBD_OK);
-    ASSERT_EQ(put(*store, "/to", "replaced by the move"), VERBD_OK);
+    EXPECT_EQ(store->change_properties("/from", std::span(&property, 1)), VERBD_OK);
+    EXPECT_EQ(put(*store, "/to", "replaced"), VERBD_OK);
     bool created = false;
-    ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, true, created), VERBD_OK);
-    ASSERT_EQ(store->stat("/to", moved), VERBD_OK);
+    EXPECT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, move, created), VERBD_OK);
+    Entry entry;
+    EXPECT_EQ(store->stat("/to", entry), VERBD_OK);
     EXPECT_GT(journal_bytes(), empty_journal);
+    return entry;
   }
+
+  // /to as transfer_small_file() left it; its entry.
+  Entry expect_transferred(Store& store) {
+    std::string media_type;
+    EXPECT_EQ(read(store, "/to", &media_type), "small");
+    EXPECT_EQ(media_type, "text/x-small");
+    Properties properties;
+    EXPECT_EQ(store.properties("/to", properties), VERBD_OK);
+    EXPECT_EQ(properties["{urn:example}colour"], "blue");
+    Entry entry;
+    EXPECT_EQ(store.stat("/to", entry), VERBD_OK);
+    return entry;
+  }
+};
+
+TEST_F(StoreJournalTransfer, ASmallFileMovedIsMadeAgainWithItsPropertiesAndCreationTime) {
+  Entry moved = transfer_small_file(true);
   // As if the rename had not reached the disk, nor the version it replaced.
   std::filesystem::rename(root() / "to", root() / "from");
   folder_.write("root/to", "");
   auto store = start();
-  std::string media_type;
   EXPECT_EQ(read(*store, "/from"), "status " + std::to_string(VERBD_NOT_FOUND));
-  EXPECT_EQ(read(*store, "/to", &media_type), "moved");
-  EXPECT_EQ(media_type, "text/x-moved");
-  Properties properties;
-  ASSERT_EQ(store->properties("/to", properties), VERBD_OK);
-  EXPECT_EQ(properties["{urn:example}colour"], "blue");
-  Entry entry;
-  ASSERT_EQ(store->stat("/to", entry), VERBD_OK);
-  EXPECT_EQ(entry.created_unix, moved.created_unix);
+  EXPECT_EQ(expect_transferred(*store).created_unix, moved.created_unix);
 }
 
-// A small file's copy is recorded whole too: the new path's version, its
-// properties, and its own creation time.
-TEST_F(StoreJournal, ASmallFileCopiedIsRecordedWithItsPropertiesAndMadeAgain) {
-  Entry copy;
-  {
-    auto store = start();
-    ASSERT_EQ(put(*store, "/from", "copied", "text/x-copied"), VERBD_OK);
-    PropertyChange property{"{urn:example}colour", "blue", false};
-    ASSERT_EQ(store->change_properties("/from", std::span(&property, 1)), VERBD_OK);
-    ASSERT_EQ(put(*store, "/to", "replaced by the copy"), VERBD_OK);
-    bool created = false;
-    ASSERT_EQ(store->transfer("/from", "/to", VERBD_TRANSFER_OVERWRITE, false, created), VERBD_OK);
-    ASSERT_EQ(store->stat("/to", copy), VERBD_OK);
-  }
+TEST_F(StoreJournalTransfer, ASmallFileCopiedIsMadeAgainWithItsPropertiesAndCreationTime) {
+  Entry copy = transfer_small_file(false);
   folder_.write("root/to", "");  // as if neither the copy nor the version it replaced reached the disk
   auto store = start();
-  std::string media_type;
-  EXPECT_EQ(read(*store, "/from"), "copied");
-  EXPECT_EQ(read(*store, "/to", &media_type), "copied");
-  EXPECT_EQ(media_type, "text/x-copied");
-  Properties properties;
-  ASSERT_EQ(store->properties("/to", properties), VERBD_OK);
-  EXPECT_EQ(properties["{urn:example}colour"], "blue");
-  Entry entry;
-  ASSERT_EQ(store->stat("/to", entry), VERBD_OK);
-  EXPECT_NEAR(double(entry.created_unix), double(copy.created_unix), 1.0);
+  EXPECT_EQ(read(*store, "/from"), "small");
+  EXPECT_NEAR(double(expect_transferred(*store).created_unix), double(copy.created_unix), 1.0);
 }
 
 TEST_F(StoreJournal, ARemovedCollectionsWritesAreNotMadeAgain) {
