@@ -140,8 +140,8 @@ Journal::~Journal() { ::munmap(reinterpret_cast<char*>(header_) - counts_offset,
 
 bool Journal::append(std::initializer_list<Appended> records) {
   constexpr std::size_t parts_each = 5;
-  if (records.size() > 2) {
-    errno = EINVAL;
+  if (records.size() > 2 || broken()) {
+    errno = records.size() > 2 ? EINVAL : EIO;
     return false;
   }
   RecordHead heads[2];
@@ -179,9 +179,8 @@ bool Journal::append(std::initializer_list<Appended> records) {
     retire_if_unlinked();  // then the caller's settled_since() says to fsync
     return true;
   }
-  if (written == size) return false;
-  int error = written < 0 ? errno : ENOSPC;
-  settle();
+  int error = written >= 0 && written != size ? ENOSPC : errno;
+  settle();  // a failure breaks the journal, and is logged
   errno = error;
   return false;
 }
@@ -198,6 +197,10 @@ bool Journal::may_hold_records_in(std::size_t slot) const noexcept {
 bool Journal::settle() {
   std::lock_guard<std::mutex> in_this_process(settling_);
   ByteLock in_any_process(file_.get(), 0);
+  if (broken()) {
+    errno = EIO;
+    return false;
+  }
   if (!holds_records()) return true;
   // What is counted now is emptied out below; what is appended from here on
   // may be emptied too, and is then counted once too often, which costs one
@@ -209,10 +212,13 @@ bool Journal::settle() {
   if (done) appended().fetch_sub(counted, std::memory_order_acq_rel);
   // The records stay: every slot may hold some, whatever the count says.
   if (!done) fill_slots(may_hold_any);
+  if (!done) broken_flag().store(1, std::memory_order_release);
   settles().fetch_add(1, std::memory_order_acq_rel);
   if (!done)
-    verbd::log::get("store").error("settling the journal {}: {}; its records stay", file_name,
-                                   std::strerror(error));
+    verbd::log::get("store").error(
+        "settling the journal {}/{}: {}: its records are kept for the next start, which makes them again, "
+        "and durable writes are refused until then: restart verbd once the disk is sound",
+        reserved_folder, file_name, std::strerror(error));
   errno = error;
   return done;
 }
@@ -247,6 +253,7 @@ bool Journal::empty_out() {
   if (::syncfs(file_.get()) != 0 || !empty_records()) return false;
   appended().store(0, std::memory_order_release);
   retired().store(0, std::memory_order_release);  // its file is the one at its name, as a start opened it
+  broken_flag().store(0, std::memory_order_release);
   fill_slots(no_record);
   // A settle a crash interrupted left the count odd: every write would take
   // it for one that runs.

@@ -115,7 +115,8 @@ class Journal {
 
   // Appends one record, or two together (a move's), and waits until they
   // are on disk. False, with errno set, when they could not be; the journal
-  // is settled then, so that a record cut short never hides the ones after it.
+  // is settled then, so that a record that may not be whole on disk never
+  // hides the ones after it from a replay. Refused (EIO) while broken().
   bool append(std::initializer_list<Appended> records);
 
   bool holds_records() const noexcept { return appended().load(std::memory_order_acquire) > 0; }
@@ -125,8 +126,14 @@ class Journal {
   bool full() const noexcept { return appended().load(std::memory_order_acquire) >= settle_bytes; }
 
   // Makes every file of the filesystem durable and empties the journal.
-  // False, with errno set, when the filesystem could not (the records stay).
+  // False, with errno set, when the filesystem could not. The journal is
+  // broken then, until a restart: a failed syncfs may have dropped pages
+  // of the files the records describe, and a later one would not say so,
+  // so the records are the only sure copy and stay for the next start's
+  // replay. Meanwhile appends and settles are refused, so that no write
+  // depends on a record behind a failed one, and none is undone by a replay.
   bool settle();
+  bool broken() const noexcept { return broken_flag().load(std::memory_order_acquire) != 0; }
 
   // A journal whose file was removed or replaced while verbd ran would be
   // gone at the next start, with the records a replay needs. It is retired
@@ -153,6 +160,9 @@ class Journal {
   std::atomic_ref<std::uint64_t> retired() const noexcept {
     return std::atomic_ref<std::uint64_t>(header_[2]);
   }
+  std::atomic_ref<std::uint64_t> broken_flag() const noexcept {
+    return std::atomic_ref<std::uint64_t>(header_[3]);
+  }
   std::atomic_ref<std::uint64_t> slot_count(std::size_t slot) const noexcept {
     return std::atomic_ref<std::uint64_t>(slots_[slot % slots]);
   }
@@ -160,7 +170,7 @@ class Journal {
   void fill_slots(std::uint64_t value) noexcept;
 
   Fd file_;                 // appends (O_APPEND); its own open file, so its lock is this process's
-  std::uint64_t* header_;   // the mapped counts: settles, appended bytes; then 1 once retired
+  std::uint64_t* header_;   // mapped: the count of settles, the bytes appended, 1 once retired, 1 once broken
   std::uint64_t* slots_;    // the mapped count of settles at each slot's last record, plus one
   std::mutex settling_;     // one settle at a time in this process; a byte lock between processes
 };

@@ -1,0 +1,131 @@
+// The journal of durable writes when the disk fails: this executable's own
+// fdatasync and syncfs (which the host library, linked into it, calls
+// instead of libc's) fail with EIO on demand.
+//
+// A failed sync may have dropped the pages it was writing, and a later one
+// does not say so again. So a record whose sync failed is settled away (it
+// never hides the records after it from a replay), and when a settle fails
+// the records stay for the next start, which makes them again, and durable
+// writes are refused until then.
+#include "store/journal.hpp"
+#include "store/path.hpp"
+#include "store/store.hpp"
+
+#include "../support/temp_folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "log/log.hpp"
+
+namespace {
+std::atomic<int> fdatasyncs_to_fail{0};
+std::atomic<bool> syncfs_fails{false};
+}  // namespace
+
+extern "C" int fdatasync(int fd) {
+  if (fdatasyncs_to_fail.fetch_sub(1) > 0) {
+    errno = EIO;
+    return -1;
+  }
+  fdatasyncs_to_fail.store(0);
+  return static_cast<int>(::syscall(SYS_fdatasync, fd));
+}
+
+extern "C" int syncfs(int fd) {
+  if (syncfs_fails.load()) {
+    errno = EIO;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_syncfs, fd));
+}
+
+namespace verbd::store {
+namespace {
+
+using verbd::test::TempFolder;
+
+Journal::Appended write_of(std::string_view path, std::string_view version) {
+  return {Journal::Change::write, path, "text/plain", version, {1, 2}, 3};
+}
+
+TEST(JournalFaults, ARecordWhoseSyncFailedIsSettledAwayAndTheJournalGoesOn) {
+  TempFolder folder;
+  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Journal journal(opened.get());
+  ASSERT_TRUE(journal.append({write_of("/before", "acknowledged")}));
+  std::uint64_t before = journal.mark();
+  fdatasyncs_to_fail = 1;
+  EXPECT_FALSE(journal.append({write_of("/failed", "answered 500")}));
+  EXPECT_EQ(errno, EIO);
+  EXPECT_TRUE(journal.settled_since(before));  // so the writes in flight fsync their own files
+  EXPECT_FALSE(journal.holds_records());
+  EXPECT_FALSE(journal.broken());
+  ASSERT_TRUE(journal.append({write_of("/after", "acknowledged")}));
+  std::uint64_t torn = 0;
+  auto records = journal.records(torn);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].path, "/after");
+}
+
+class JournalFaultsInTheStore : public ::testing::Test {
+ protected:
+  ~JournalFaultsInTheStore() override { syncfs_fails = false; }
+  std::unique_ptr<Store> start() { return make_files_store({folder_ / "root", true, true}); }
+
+  static Status put(Store& store, std::string_view path, std::string_view body) {
+    Entry entry;
+    bool created = false;
+    return store.write({path, body, {}, WriteMode::replace}, entry, created);
+  }
+  static std::string read(Store& store, std::string_view path) {
+    std::string bytes;
+    Entry entry;
+    Status status = store.read(path, &bytes, entry);
+    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+  }
+
+  TempFolder folder_;
+};
+
+TEST_F(JournalFaultsInTheStore, ASettleThatFailsKeepsTheRecordsForTheNextStartAndRefusesWritesTillThen) {
+  {
+    auto store = start();
+    ASSERT_EQ(put(*store, "/kept", "acknowledged"), VERBD_OK);
+    ASSERT_EQ(put(*store, "/folder/member", "x"), VERBD_OK);
+    std::ostringstream lines;
+    auto& log = verbd::log::get("store");
+    log.sinks().push_back(std::make_shared<spdlog::sinks::ostream_sink_mt>(lines));
+    syncfs_fails = true;
+    bool created = false;
+    EXPECT_EQ(store->transfer("/folder/", "/moved/", 0, true, created), VERBD_IO_ERROR);  // settles first
+    EXPECT_EQ(put(*store, "/kept", "refused"), VERBD_IO_ERROR);
+    EXPECT_EQ(put(*store, "/new", "refused"), VERBD_IO_ERROR);
+    syncfs_fails = false;  // the disk is sound again; the journal stays broken till a restart
+    EXPECT_EQ(put(*store, "/kept", "still refused"), VERBD_IO_ERROR);
+    log.sinks().pop_back();
+    EXPECT_EQ(read(*store, "/kept"), "acknowledged");
+    EXPECT_EQ(read(*store, "/new"), "status " + std::to_string(VERBD_NOT_FOUND));
+    EXPECT_NE(lines.str().find("its records are kept for the next start"), std::string::npos) << lines.str();
+  }
+  // As a power loss after the failed syncfs would leave the file.
+  std::filesystem::resize_file(folder_ / "root/kept", 0);
+  auto store = start();
+  EXPECT_EQ(read(*store, "/kept"), "acknowledged");
+  EXPECT_EQ(read(*store, "/folder/member"), "x");
+  ASSERT_EQ(put(*store, "/kept", "accepted again"), VERBD_OK);
+  EXPECT_EQ(read(*store, "/kept"), "accepted again");
+}
+
+}  // namespace
+}  // namespace verbd::store
