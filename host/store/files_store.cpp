@@ -638,10 +638,9 @@ class FilesStore final : public Store {
   }
 
   // Copies the file or folder open as `from` to `name` in the scratch
-  // folder open as `scratch`: bytes, attributes, and (unless `shallow`) members.
-  // A copy of the file or folder open as `from`, as `name` in `scratch`;
-  // fsync'ed when the store fsyncs and `sync`, which is false for a file
-  // whose copy the journal records.
+  // folder open as `scratch`: bytes, attributes, and (unless `shallow`)
+  // members; fsync'ed when the store fsyncs and `sync`, which is false for
+  // a file whose copy the journal records.
   bool copy_node(int scratch, int from, const std::string& name, bool shallow, bool sync) {
     struct stat st {};
     if (::fstat(from, &st) != 0) return false;
