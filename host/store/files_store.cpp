@@ -413,6 +413,9 @@ class FilesStore final : public Store {
     if (!is_store_path(write.path) || relative(write.path).empty()) return VERBD_BAD_ARGUMENT;
     if (names_collection(write.path)) return VERBD_IS_COLLECTION;
     if (!write.media_type.empty() && !is_storable_media_type(write.media_type)) return VERBD_BAD_ARGUMENT;
+    // Refused before it is made: a large write is marked made durable only
+    // after its rename, which a broken journal would refuse.
+    if (journaling() && journal_.broken()) return from_errno(EIO, "write", write.path);
     CountedChange counted(writes_);
     StripeLock lock(*this, write.path);
     auto [parent_path, name] = split_parent(relative(write.path));

@@ -111,6 +111,7 @@ TEST_F(JournalFaultsInTheStore, ASettleThatFailsKeepsTheRecordsForTheNextStartAn
     EXPECT_EQ(store->transfer("/folder/", "/moved/", 0, true, created), VERBD_IO_ERROR);  // settles first
     EXPECT_EQ(put(*store, "/kept", "refused"), VERBD_IO_ERROR);
     EXPECT_EQ(put(*store, "/new", "refused"), VERBD_IO_ERROR);
+    EXPECT_EQ(put(*store, "/kept", std::string(Journal::body_limit + 1, 'L')), VERBD_IO_ERROR);  // not made
     syncfs_fails = false;  // the disk is sound again; the journal stays broken till a restart
     EXPECT_EQ(put(*store, "/kept", "still refused"), VERBD_IO_ERROR);
     log.sinks().pop_back();
