@@ -11,6 +11,7 @@
 #include "store/path.hpp"
 #include "store/store.hpp"
 
+#include "../support/store_text.hpp"
 #include "../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -84,16 +85,9 @@ class JournalFaultsInTheStore : public ::testing::Test {
   std::unique_ptr<Store> start() { return make_files_store({folder_ / "root", true, true}); }
 
   static Status put(Store& store, std::string_view path, std::string_view body) {
-    Entry entry;
-    bool created = false;
-    return store.write({path, body, {}, WriteMode::replace}, entry, created);
+    return verbd::test::write_text(store, path, body);
   }
-  static std::string read(Store& store, std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store.read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  }
+  static std::string read(Store& store, std::string_view path) { return verbd::test::text_at(store, path); }
 
   TempFolder folder_;
 };

@@ -9,6 +9,7 @@
 #include "store/path.hpp"
 #include "store/store.hpp"
 
+#include "../../support/store_text.hpp"
 #include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -60,18 +61,10 @@ class StoreJournal : public ::testing::Test {
 
   static Status put(Store& store, std::string_view path, std::string_view body, std::string_view type = {},
                     WriteMode mode = WriteMode::replace) {
-    Entry entry;
-    bool created = false;
-    return store.write({path, body, type, mode}, entry, created);
+    return verbd::test::write_text(store, path, body, type, mode);
   }
-
-  // The bytes at `path`, or "status N".
   static std::string read(Store& store, std::string_view path, std::string* media_type = nullptr) {
-    std::string bytes;
-    Entry entry;
-    Status status = store.read(path, &bytes, entry);
-    if (media_type != nullptr) *media_type = entry.media_type;
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+    return verbd::test::text_at(store, path, media_type);
   }
 
   TempFolder folder_;

@@ -5,6 +5,7 @@
 #include "store/write_count.hpp"
 
 #include "../../support/backend_test.hpp"
+#include "../../support/store_text.hpp"
 #include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -31,19 +32,10 @@ class StoreTest : public verbd::test::BackendTest {
  protected:
   Status put(std::string_view path, std::string_view body, std::string_view type = {},
              WriteMode mode = WriteMode::replace, bool* created = nullptr) {
-    Entry entry;
-    bool was_created = false;
-    Status status = store_->write({path, body, type, mode}, entry, was_created);
-    if (created) *created = was_created;
-    return status;
+    return verbd::test::write_text(*store_, path, body, type, mode, created);
   }
 
-  std::string get(std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store_->read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  }
+  std::string get(std::string_view path) { return verbd::test::text_at(*store_, path); }
 
   std::string list(std::string_view path) {
     std::string lines;
@@ -222,12 +214,8 @@ class FilesStoreTest : public ::testing::Test {
   std::unique_ptr<Store> open(std::chrono::milliseconds recheck = FilesOptions{}.recheck) {
     return make_files_store({folder_ / "root", true, true, recheck});
   }
-  // The bytes at `path`, or "status N".
   static std::string read_text(Store& store, std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store.read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
+    return verbd::test::text_at(store, path);
   }
   TempFolder folder_;
 };

@@ -8,6 +8,7 @@
 #include <verbd/detail/store_rules.hpp>
 
 #include "../../support/backend_test.hpp"
+#include "../../support/store_text.hpp"
 #include "../../support/temp_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -31,16 +32,9 @@ namespace {
 class WebdavStoreTest : public verbd::test::BackendTest {
  protected:
   Status put(std::string_view path, std::string_view body, std::string_view type = {}) {
-    Entry entry;
-    bool created = false;
-    return store_->write({path, body, type, WriteMode::replace}, entry, created);
+    return verbd::test::write_text(*store_, path, body, type);
   }
-  std::string get(std::string_view path) {
-    std::string bytes;
-    Entry entry;
-    Status status = store_->read(path, &bytes, entry);
-    return status == VERBD_OK ? bytes : "status " + std::to_string(status);
-  }
+  std::string get(std::string_view path) { return verbd::test::text_at(*store_, path); }
   Status transfer(std::string_view from, std::string_view to, std::uint32_t flags, bool move,
                   bool* created = nullptr) {
     bool was_created = false;
