@@ -7,8 +7,8 @@
 // never hides the records after it from a replay), and when a settle fails
 // the records stay for the next start, which makes them again, and durable
 // writes are refused until then.
+#include "log/log.hpp"
 #include "store/journal.hpp"
-#include "store/path.hpp"
 #include "store/store.hpp"
 
 #include "../support/store_text.hpp"
@@ -27,19 +27,17 @@
 #include <sstream>
 #include <string>
 
-#include "log/log.hpp"
-
 namespace {
 std::atomic<int> fdatasyncs_to_fail{0};
 std::atomic<bool> syncfs_fails{false};
 }  // namespace
 
 extern "C" int fdatasync(int fd) {
-  if (fdatasyncs_to_fail.fetch_sub(1) > 0) {
+  int left = fdatasyncs_to_fail.load();
+  if (left > 0 && fdatasyncs_to_fail.compare_exchange_strong(left, left - 1)) {
     errno = EIO;
     return -1;
   }
-  fdatasyncs_to_fail.store(0);
   return static_cast<int>(::syscall(SYS_fdatasync, fd));
 }
 
