@@ -528,7 +528,7 @@ class FilesStore final : public Store {
     bool files_only = S_ISREG(source.st_mode) && (created || S_ISREG(existing.st_mode));
     Target source_at{source_parent.get(), source_path, source_name};
     Target target_at{target_parent.get(), target_path, target_name};
-    // A move made durable by its records: the journal's mark from before them.
+    // A move or copy made durable by its records: the journal's mark from before them.
     std::optional<std::uint64_t> recorded;
     Status journaled = files_only ? record_transfer(source_at, from, move, target_at, to, created, recorded)
                                   : settle_journal();
@@ -888,7 +888,7 @@ class FilesStore final : public Store {
     if (std::uint64_t(st.st_size) > Journal::body_limit ||
         append_file_start(file.get(), std::uint64_t(st.st_size), version) != 0 ||
         read_attribute(file.get(), properties_attribute, properties) != 0 ||
-        !identify_folder(source.folder, out_of) || !identify_folder(target.folder, into))
+        (move && !identify_folder(source.folder, out_of)) || !identify_folder(target.folder, into))
       return journal_transfer(source, from, move, target, to, target_missing);
     std::string media_type = media_type_of(file.get(), to);
     std::int64_t created = move ? created_of(file.get()) : std::int64_t(::time(nullptr));

@@ -211,8 +211,10 @@ bool Journal::settle() {
   int error = errno;
   if (done) appended().fetch_sub(counted, std::memory_order_acq_rel);
   // The records stay: every slot may hold some, whatever the count says.
-  if (!done) fill_slots(may_hold_any);
-  if (!done) broken_flag().store(1, std::memory_order_release);
+  if (!done) {
+    fill_slots(may_hold_any);
+    broken_flag().store(1, std::memory_order_release);
+  }
   settles().fetch_add(1, std::memory_order_acq_rel);
   if (!done)
     verbd::log::get("store").error(

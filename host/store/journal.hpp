@@ -2,23 +2,24 @@
 // folder, `journal`, shared by every process of one verbd.
 //
 // With `fsync = true`, a small change (a new version of at most
-// `body_limit` bytes, an append's included, or a file removed) is made
-// durable by a record here (its path, media type and new version) instead
-// of an fsync of its file and another of its folder. The record is appended and the journal's data
-// synced (fdatasync) before the new file is renamed into place, so the
-// bytes are on disk before their name, as with the fsyncs. The records of
-// concurrent writes reach the disk in one journal commit of the filesystem,
-// where each write's two fsyncs took two commits of their own.
+// `body_limit` bytes, an append's included, a file removed, moved or
+// copied) is made durable by a record here (its path, media type and new
+// version) instead of an fsync of its file and another of its folder. The
+// record is appended and the journal's data synced (fdatasync) before the
+// new file is renamed into place, so the bytes are on disk before their
+// name, as with the fsyncs. The records of concurrent writes reach the disk
+// in one journal commit of the filesystem, where each write's two fsyncs
+// took two commits of their own.
 //
 // The files the records describe reach the disk later, when the journal is
 // settled: `syncfs` makes every file of the filesystem durable, then the
 // journal is emptied. It is settled when its records pass `settle_bytes`,
 // every few seconds by the supervisor, at a clean stop, and before the
-// changes it does not describe (a move or copy, the root emptied), so that
-// a record is never made again over a later change; a larger version,
-// fsync'ed in place, is followed by a record that says so instead
-// (made_durable). After a crash, the next start makes again what the last
-// record of each path says (replay).
+// changes it does not describe (a collection moved or copied, the root
+// emptied), so that a record is never made again over a later change; a
+// larger version, fsync'ed in place, is followed by a record that says so
+// instead (made_durable). After a crash, the next start makes again what
+// the last record of each path says (replay).
 //
 // A write learns whether a settle ran while it was being made from the
 // settle count (`settles`), kept in the journal's first page, mapped into
