@@ -4,19 +4,22 @@
 # speed drifts: what a change to the request path costs or gains.
 #
 #   tests/load/ab.sh BEFORE_BUILD AFTER_BUILD [--mode keepalive|close|both]
-#        [--rounds N] [--seconds S] [--conns C] [--workers W]
+#        [--rounds N] [--seconds S] [--conns C] [--workers W] [--quota CORES]
 #
 # Each BUILD holds bin/verbd and plugins/*.so (Release builds). Both serve
 # the same 26-byte file from the files store with fsync off. The last line
 # per mode is the figure: "keepalive after/before=R (median rps: ...)".
+# With --quota, each build's processes together get CORES of a core (a
+# cgroup; needs root): where wrk, not verbd, is the limit (a 2-core
+# machine, see server_bound.sh), this makes the rates compare the builds.
 set -euo pipefail
-usage="usage: ab.sh BEFORE_BUILD AFTER_BUILD [--mode M] [--rounds N] [--seconds S] [--conns C] [--workers W]"
+usage="usage: ab.sh BEFORE_BUILD AFTER_BUILD [--mode M] [--rounds N] [--seconds S] [--conns C] [--workers W] [--quota CORES]"
 before=$(cd "${1:?$usage}" && pwd)
 after=$(cd "${2:?$usage}" && pwd)
 shift 2
-mode=both rounds=5 seconds=5 conns=50 workers=1
+mode=both rounds=5 seconds=5 conns=50 workers=1 quota=""
 source "$(dirname "$0")/common.sh"
-load_options ab.sh "mode rounds seconds conns workers" "$@"
+load_options ab.sh "mode rounds seconds conns workers quota" "$@"
 start_work_folder ab
 
 start() { # name build: sets ${name}_port
@@ -37,6 +40,7 @@ CONF
   start_verbd "$2/bin/verbd" "$work/$1.toml" "$work/$1.log"
   pids+=("$pid")
   printf -v "${1}_port" '%s' "$port"
+  printf -v "${1}_pid" '%s' "$pid"
 }
 start before "$before"
 start after "$after"
@@ -44,6 +48,11 @@ for p in "$before_port" "$after_port"; do
   [[ $(curl -s "http://127.0.0.1:$p/index.html") == "HTTP GET Method (Success)" ]] ||
     { echo "ab.sh: the server on $p does not serve the file" >&2; exit 1; }
 done
+if [[ -n $quota ]]; then
+  sleep 1 # every worker process started
+  cpu_group before_group before "$quota" && limit_cpu "$before_group" "$before_pid"
+  cpu_group after_group after "$quota" && limit_cpu "$after_group" "$after_pid"
+fi
 
 rps() { # port wrk-args...
   local port=$1; shift
@@ -64,7 +73,7 @@ run_mode() { # name wrk-args...
   done
   echo "$name after/before=$(printf '%s\n' "${ratios[@]}" | median) (median rps: before" \
     "$(printf '%s\n' "${rb[@]}" | median), after $(printf '%s\n' "${ra[@]}" | median);" \
-    "$rounds rounds x ${seconds}s, $conns conns, $workers worker(s))"
+    "$rounds rounds x ${seconds}s, $conns conns, $workers worker(s)${quota:+, $quota of a core each})"
 }
 
 case $mode in

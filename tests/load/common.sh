@@ -44,9 +44,49 @@ command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -
 start_work_folder() {
   work=$(mktemp -d "/tmp/verbd-$1.XXXXXX")
   pids=()
-  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+  cpu_groups=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; remove_cpu_groups; rm -rf "$work"' EXIT
   mkdir -p "$work/data"
   printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
+}
+
+# cpu_group VAR NAME CORES: a cgroup (v2, else v1's cpu controller) in
+# which the processes together get CORES of a core, handed out every 10 ms,
+# so that a server held to it, and not the client, runs out of processor
+# time; its folder goes in VAR, and start_work_folder's exit removes it.
+# Needs root.
+cpu_group() {
+  local root=/sys/fs/cgroup period_us=10000 quota_us folder
+  quota_us=$(awk -v c="$3" -v p="$period_us" 'BEGIN {printf "%d", c * p}')
+  if [[ -f $root/cgroup.controllers ]] && grep -qw cpu $root/cgroup.controllers; then
+    grep -qw cpu $root/cgroup.subtree_control || echo +cpu >$root/cgroup.subtree_control
+    folder=$root/verbd-load-$2-$$
+    mkdir "$folder" && echo "$quota_us $period_us" >"$folder/cpu.max"
+  elif [[ -d $root/cpu ]]; then
+    folder=$root/cpu/verbd-load-$2-$$
+    mkdir "$folder" && echo "$period_us" >"$folder/cpu.cfs_period_us" && echo "$quota_us" >"$folder/cpu.cfs_quota_us"
+  else
+    echo "no cgroup cpu controller on this machine: cannot hold a server to $3 of a core" >&2
+    return 1
+  fi
+  cpu_groups+=("$folder")
+  printf -v "$1" '%s' "$folder"
+}
+
+# limit_cpu GROUP PID: moves the process PID, with its threads and its
+# child processes (verbd's workers, h2o's helper), into GROUP.
+limit_cpu() {
+  local child
+  echo "$2" >"$1/cgroup.procs"
+  for child in $(pgrep -P "$2"); do limit_cpu "$1" "$child"; done
+}
+
+# remove_cpu_groups: removes the groups made, once their processes have ended.
+remove_cpu_groups() {
+  local group
+  for group in "${cpu_groups[@]}"; do
+    for _ in $(seq 50); do rmdir "$group" 2>/dev/null && break; sleep 0.1; done
+  done
 }
 
 # start_nginx FOLDER CONNECTIONS HTTP PORT...: nginx with one worker process
