@@ -210,7 +210,11 @@ class Server::Worker {
   http::Response busy_;
   std::chrono::steady_clock::time_point last_warning_{};
   std::size_t unreported_ = 0;
-  asio::io_context context_{1};
+  // One thread runs it, and only that thread touches its sockets and
+  // acceptors (other threads post to it, and a connection ends on it), so
+  // Asio need not lock each socket's state for every operation; posting
+  // from other threads stays locked.
+  asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Listening http_{context_, false}, https_{context_, true};
   Timer pacemaker_{context_.get_executor()};
   Timer drain_wait_{context_.get_executor()};
