@@ -14,33 +14,62 @@
 
 namespace verbd {
 
+namespace detail {
+
+// The date of a day counted from 1970-01-01, in the proleptic Gregorian
+// calendar (H. Hinnant's civil_from_days, "chrono-Compatible Low-Level Date
+// Algorithms"). gmtime_r would say the same, but glibc's takes the time
+// zone's lock at every call, and the GET plugin formats a date for every
+// response.
+struct CivilDate {
+  std::int64_t year;
+  unsigned month;  // 1 to 12
+  unsigned day;    // 1 to 31
+};
+constexpr CivilDate civil_from_days(std::int64_t days) noexcept {
+  days += 719468;  // from 0000-03-01, so that a leap day ends its year
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;  // 400-year cycles
+  const auto day_of_era = static_cast<unsigned>(days - era * 146097);
+  const unsigned year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned month_from_march = (5 * day_of_year + 2) / 153;
+  const unsigned day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+  const unsigned month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
+}
+
+}  // namespace detail
+
 // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". Writes 29 bytes.
 inline void format_http_date(std::int64_t unix_seconds, char out[29]) noexcept {
   static constexpr char days[] = "SunMonTueWedThuFriSat";
   static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  std::int64_t day_number = (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400;
+  auto second_of_day = static_cast<int>(unix_seconds - day_number * 86400);
+  auto date = detail::civil_from_days(day_number);
+  auto weekday = static_cast<int>((day_number % 7 + 11) % 7);  // 1970-01-01 was a Thursday (4)
   auto two = [](char* p, int v) {
     p[0] = char('0' + v / 10);
     p[1] = char('0' + v % 10);
   };
-  int year = tm.tm_year + 1900;
+  auto year = static_cast<int>(date.year);
   char* p = out;
-  p[0] = days[tm.tm_wday * 3], p[1] = days[tm.tm_wday * 3 + 1], p[2] = days[tm.tm_wday * 3 + 2];
+  p[0] = days[weekday * 3], p[1] = days[weekday * 3 + 1], p[2] = days[weekday * 3 + 2];
   p[3] = ',', p[4] = ' ';
-  two(p + 5, tm.tm_mday);
+  two(p + 5, static_cast<int>(date.day));
   p[7] = ' ';
-  p[8] = months[tm.tm_mon * 3], p[9] = months[tm.tm_mon * 3 + 1], p[10] = months[tm.tm_mon * 3 + 2];
+  const char* month = months + (date.month - 1) * 3;
+  p[8] = month[0], p[9] = month[1], p[10] = month[2];
   p[11] = ' ';
   two(p + 12, (year / 100) % 100);
   two(p + 14, year % 100);
   p[16] = ' ';
-  two(p + 17, tm.tm_hour);
+  two(p + 17, second_of_day / 3600);
   p[19] = ':';
-  two(p + 20, tm.tm_min);
+  two(p + 20, second_of_day / 60 % 60);
   p[22] = ':';
-  two(p + 23, tm.tm_sec);
+  two(p + 23, second_of_day % 60);
   p[25] = ' ', p[26] = 'G', p[27] = 'M', p[28] = 'T';
 }
 

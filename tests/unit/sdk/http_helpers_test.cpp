@@ -3,12 +3,32 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <string>
+
 namespace verbd {
 namespace {
 
 TEST(HttpDate, FormatsImfFixdate) {
   EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http_date(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");
+  EXPECT_EQ(http_date(-2203891200), "Thu, 01 Mar 1900 00:00:00 GMT");  // 1900 had no 29 February
+  EXPECT_EQ(http_date(4107542399), "Sun, 28 Feb 2100 23:59:59 GMT");
+  EXPECT_EQ(http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+}
+
+// Every day from 1601 to 2399, at a time of day that moves, as gmtime_r says.
+TEST(HttpDate, FormatsEveryDayAsTheCLibrary) {
+  const std::int64_t first = -11644473600, last = 13569465600;  // 1601-01-01, 2400-01-01
+  for (std::int64_t t = first, step = 0; t < last; t += 86400 + (step++ % 7919)) {
+    std::time_t as_time = static_cast<std::time_t>(t);
+    std::tm utc{};
+    ASSERT_NE(gmtime_r(&as_time, &utc), nullptr);
+    char expected[30];
+    std::strftime(expected, sizeof expected, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    ASSERT_EQ(http_date(t), std::string(expected, 29)) << t;
+  }
 }
 
 TEST(HttpDate, ParsesAllThreeFormats) {
