@@ -20,7 +20,7 @@ rounds=5 seconds=5 quota=0.25 workers=1 mode=both
 load_options server_bound.sh "rounds seconds quota workers mode" "$@"
 ceiling_source=$here/../../../shared/bench/ceiling.c
 [[ -f $ceiling_source ]] || { echo "server_bound.sh: needs $ceiling_source (compare.sh's ceiling)" >&2; exit 2; }
-for tool in h2o gcc; do command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q $tool >/dev/null; done
+for tool in h2o gcc curl; do command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q $tool >/dev/null; done
 
 start_work_folder server-bound
 chmod 755 "$work" # h2o's workers run as nobody
