@@ -12,20 +12,38 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-// "[27/Nov/2026:06:21:37 +0000]" in local time: the same text for a whole
-// second, so each thread formats it once a second, as nginx does.
-std::string_view clf_time(Clock::time_point now) {
-  thread_local std::time_t cached_second = -1;
-  thread_local char text[40];
-  thread_local std::size_t size = 0;
+// A time's text that stays the same for a whole second, so each thread
+// formats it once a second, as nginx does: strftime's `format`, in UTC or
+// in local time.
+struct SecondText {
+  std::time_t second = -1;
+  char text[40];
+  std::size_t size = 0;
+};
+std::string_view text_of_second(SecondText& cached, Clock::time_point now, const char* format, bool utc) {
   std::time_t second = Clock::to_time_t(now);
-  if (second != cached_second) {
-    std::tm local{};
-    ::localtime_r(&second, &local);
-    size = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &local);
-    cached_second = second;
+  if (second != cached.second) {
+    std::tm broken_down{};
+    if (utc)
+      ::gmtime_r(&second, &broken_down);
+    else
+      ::localtime_r(&second, &broken_down);
+    cached.size = std::strftime(cached.text, sizeof cached.text, format, &broken_down);
+    cached.second = second;
   }
-  return {text, size};
+  return {cached.text, cached.size};
+}
+
+// "[27/Nov/2026:06:21:37 +0000]" in local time.
+std::string_view clf_time(Clock::time_point now) {
+  thread_local SecondText cached;
+  return text_of_second(cached, now, "[%d/%b/%Y:%H:%M:%S %z]", false);
+}
+
+// "2026-11-27T06:21:37", in UTC.
+std::string_view iso_time(Clock::time_point now) {
+  thread_local SecondText cached;
+  return text_of_second(cached, now, "%Y-%m-%dT%H:%M:%S", true);
 }
 
 // As nginx does: `"` and `\` and every byte that is not printable ASCII as \xHH.
@@ -81,12 +99,7 @@ void format_verbd(const AccessRecord& r, std::string& out) {
 void format_json(const AccessRecord& r, Clock::time_point now, std::string& out) {
   auto to = std::back_inserter(out);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t second = Clock::to_time_t(now);
-  std::tm utc{};
-  ::gmtime_r(&second, &utc);
-  char time[32];
-  std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
-  fmt::format_to(to, "{{\"time\":\"{}.{:03}Z\",\"client\":", time, millis);
+  fmt::format_to(to, "{{\"time\":\"{}.{:03}Z\",\"client\":", iso_time(now), millis);
   append_json(out, r.client);
   out.append(",\"method\":");
   append_json(out, r.method);

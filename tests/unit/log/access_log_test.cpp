@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <string_view>
+#include <tuple>
 
 namespace verbd::log {
 namespace {
@@ -26,10 +29,11 @@ AccessRecord a_get() {
   return record;
 }
 
-std::string line(config::AccessFormat format, const AccessRecord& record) {
+std::string line(config::AccessFormat format, const AccessRecord& record,
+                 system_clock::time_point when = at) {
   ::setenv("TZ", "UTC", 1);
   std::string out;
-  format_access(format, record, at, out);
+  format_access(format, record, when, out);
   return out;
 }
 
@@ -78,6 +82,22 @@ TEST(AccessLog, JsonIsOneValidObjectWhateverTheClientSent) {
       "{\"time\":\"2026-11-27T06:21:37.629Z\",\"client\":\"127.0.0.1\",\"method\":\"GET\","
       "\"target\":\"/docs/a.txt?x=1\",\"version\":\"1.1\",\"status\":200,\"bytes\":157,\"body_bytes\":26,"
       "\"referer\":\"\",\"user_agent\":\"q\\\"\\\\\\u000a\\u00ff\",\"duration_ms\":0.117}");
+}
+
+// The time's text is kept for a second: a line of another second has its own.
+TEST(AccessLog, EachLineHasTheTimeOfItsOwnSecond) {
+  using namespace std::chrono_literals;
+  auto has = [](config::AccessFormat format, system_clock::time_point when, std::string_view text) {
+    return line(format, a_get(), when).find(text) != std::string::npos;
+  };
+  for (auto [when, json, combined] : {std::tuple{at, "T06:21:37.629Z", "[27/Nov/2026:06:21:37 +0000]"},
+                                      {at + 300ms, "T06:21:37.929Z", "[27/Nov/2026:06:21:37 +0000]"},
+                                      {at + 1s, "T06:21:38.629Z", "[27/Nov/2026:06:21:38 +0000]"},
+                                      {at - 1h, "T05:21:37.629Z", "[27/Nov/2026:05:21:37 +0000]"},
+                                      {at, "T06:21:37.629Z", "[27/Nov/2026:06:21:37 +0000]"}}) {
+    EXPECT_TRUE(has(config::AccessFormat::json, when, json)) << json;
+    EXPECT_TRUE(has(config::AccessFormat::combined, when, combined)) << combined;
+  }
 }
 
 }  // namespace
