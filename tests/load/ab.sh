@@ -50,8 +50,10 @@ for p in "$before_port" "$after_port"; do
 done
 if [[ -n $quota ]]; then
   sleep 1 # every worker process started
-  cpu_group before_group before "$quota" && limit_cpu "$before_group" "$before_pid"
-  cpu_group after_group after "$quota" && limit_cpu "$after_group" "$after_pid"
+  cpu_group before_group before "$quota" || exit 2
+  cpu_group after_group after "$quota" || exit 2
+  limit_cpu "$before_group" "$before_pid"
+  limit_cpu "$after_group" "$after_pid"
 fi
 
 rps() { # port wrk-args...
