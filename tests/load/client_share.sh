@@ -30,12 +30,8 @@ pids+=("$pid")
 declare -A server_pid server_port
 server_pid[verbd]=$(pgrep -P "$pid" -o) server_port[verbd]=$port
 server_port[h2o]=$(free_port)
-mkdir -p "$work/h2o"
-printf 'user: nobody\nnum-threads: 1\nerror-log: %s/h2o/error.log\nlisten:\n  host: 127.0.0.1\n  port: %s\nhosts:\n  default:\n    paths:\n      /:\n        file.dir: %s/data\n' \
-  "$work" "${server_port[h2o]}" "$work" >"$work/h2o/h2o.conf"
-h2o -c "$work/h2o/h2o.conf" >"$work/h2o/out.log" 2>&1 &
-server_pid[h2o]=$!
-pids+=("$!")
+start_h2o "$work/h2o" 1 "${server_port[h2o]}"
+server_pid[h2o]=$h2o_pid
 for name in ceiling ceiling_uring; do
   server_port[$name]=$(free_port)
   "$work/$name" "${server_port[$name]}" &

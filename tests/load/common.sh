@@ -114,3 +114,25 @@ CONF
   tail -5 "$1/logs/error.log" >&2
   return 1
 }
+
+# start_h2o FOLDER THREADS PORT [LINES]: h2o with THREADS threads serving
+# $work/data on 127.0.0.1:PORT, its configuration and logs in FOLDER, LINES
+# (YAML) added to its configuration; sets $h2o_pid, adds it to $pids, and
+# returns once h2o listens (false, with its error log, when it does not).
+# Its workers run as nobody: $work and the data must be readable to all.
+start_h2o() {
+  mkdir -p "$1"
+  {
+    printf 'user: nobody\nnum-threads: %s\nerror-log: %s/error.log\n' "$2" "$1"
+    [[ -z ${4:-} ]] || printf '%s\n' "$4"
+    printf 'listen:\n  host: 127.0.0.1\n  port: %s\n' "$3"
+    printf 'hosts:\n  default:\n    paths:\n      /:\n        file.dir: %s/data\n' "$work"
+  } >"$1/h2o.conf"
+  h2o -c "$1/h2o.conf" >"$1/out.log" 2>&1 &
+  h2o_pid=$!
+  pids+=("$h2o_pid")
+  wait_until_listens "$h2o_pid" "$3" && return 0
+  echo "h2o does not listen on $3:" >&2
+  tail -5 "$1/error.log" >&2
+  return 1
+}

@@ -60,26 +60,9 @@ start_nginx "$work/ngx" 8192 "  access_log off;
 npid=$(pgrep -P "$nginx_pid" -o)
 
 hport=$(free_port)
-mkdir -p "$work/h2o"
-cat >"$work/h2o/h2o.conf" <<CONF
-user: nobody
-num-threads: 1
-http1-request-timeout: 600
-max-connections: 8192
-error-log: $work/h2o/error.log
-listen:
-  host: 127.0.0.1
-  port: $hport
-hosts:
-  default:
-    paths:
-      /:
-        file.dir: $work/data
-CONF
-h2o -c "$work/h2o/h2o.conf" >"$work/h2o/out.log" 2>&1 &
-hpid=$!
-pids+=("$hpid")
-wait_until_listens "$hpid" "$hport" || { echo "figures.sh: h2o does not listen on $hport" >&2; cat "$work/h2o/error.log" >&2; exit 1; }
+start_h2o "$work/h2o" 1 "$hport" "http1-request-timeout: 600
+max-connections: 8192" || exit 1
+hpid=$h2o_pid
 chmod -R a+rX "$work/data"
 for server in "$vport" "$nport" "$hport"; do
   served=$(curl -s "http://127.0.0.1:$server/index.html")

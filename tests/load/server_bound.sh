@@ -34,15 +34,12 @@ printf '[server]\nport = %s\nworkers = %s\n[plugins]\ndirectory = "%s/plugins"\n
   "${port[verbd]}" "$workers" "$build" "$work" >"$work/verbd.toml"
 "$build/bin/verbd" --config "$work/verbd.toml" 2>"$work/verbd.log" &
 pid[verbd]=$!
-mkdir -p "$work/h2o"
-printf 'user: nobody\nnum-threads: %s\nerror-log: %s/h2o/error.log\nlisten:\n  host: 127.0.0.1\n  port: %s\nhosts:\n  default:\n    paths:\n      /:\n        file.dir: %s/data\n' \
-  "$workers" "$work" "${port[h2o]}" "$work" >"$work/h2o/h2o.conf"
-h2o -c "$work/h2o/h2o.conf" >"$work/h2o/out.log" 2>&1 &
-pid[h2o]=$!
+start_h2o "$work/h2o" "$workers" "${port[h2o]}"
+pid[h2o]=$h2o_pid
 gcc -O2 -o "$work/ceiling" "$ceiling_source"
 "$work/ceiling" "${port[ceiling]}" &
 pid[ceiling]=$!
-pids+=("${pid[@]}")
+pids+=("${pid[verbd]}" "${pid[ceiling]}") # h2o's is added by start_h2o
 for name in verbd h2o ceiling; do
   wait_for_port "${port[$name]}"
   path=/index.html
