@@ -168,11 +168,12 @@ bool Journal::append(std::initializer_list<Appended> records) {
     for (std::string_view bytes : {record.path, record.media_type, record.properties, record.version})
       part(bytes.data(), bytes.size());
   }
+  std::uint64_t failures_before = sync_failures_.load(std::memory_order_acquire);
   // One writev on a file opened O_APPEND: records of concurrent writers
   // never interleave.
   ssize_t written = ::writev(file_.get(), parts, static_cast<int>(count));
   if (written > 0) appended().fetch_add(static_cast<std::uint64_t>(written), std::memory_order_acq_rel);
-  if (written == size && ::fdatasync(file_.get()) == 0) {
+  if (written == size && sync_appended(failures_before)) {
     // One more than the count now, never no_record.
     for (const Appended& record : records)
       slot_count(record.slot).store(mark() + 1, std::memory_order_release);
@@ -182,6 +183,22 @@ bool Journal::append(std::initializer_list<Appended> records) {
   int error = written >= 0 && written != size ? ENOSPC : errno;
   settle();  // a failure breaks the journal, and is logged
   errno = error;
+  return false;
+}
+
+bool Journal::sync_appended(std::uint64_t failures_before) {
+  std::uint64_t mine = appends_written_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  std::lock_guard<std::mutex> one_at_a_time(syncing_);
+  if (appends_synced_ < mine) {  // else a sync that began after this writev succeeded
+    std::uint64_t covered = appends_written_.load(std::memory_order_acquire);
+    if (::fdatasync(file_.get()) != 0) {
+      sync_failures_.fetch_add(1, std::memory_order_acq_rel);
+      return false;
+    }
+    appends_synced_ = covered;
+  }
+  if (sync_failures_.load(std::memory_order_acquire) == failures_before) return true;
+  errno = EIO;  // a sync since this append's writev failed, and may have been writing its record
   return false;
 }
 

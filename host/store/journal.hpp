@@ -115,8 +115,9 @@ class Journal {
   }
 
   // Appends one record, or two together (a move's), and waits until they
-  // are on disk. False, with errno set, when they could not be; the journal
-  // is settled then, so that a record that may not be whole on disk never
+  // are on disk. False, with errno set, when they could not be, or when
+  // another append's sync failed meanwhile (it may have been writing them);
+  // the journal is settled then, so that a record that may not be whole on disk never
   // hides the ones after it from a replay. Refused (EIO) while broken().
   bool append(std::initializer_list<Appended> records);
 
@@ -167,6 +168,15 @@ class Journal {
   std::atomic_ref<std::uint64_t> slot_count(std::size_t slot) const noexcept {
     return std::atomic_ref<std::uint64_t>(slots_[slot % slots]);
   }
+  // Linux tells a failed writeback once to each open file, and this
+  // process's appends share one: of two syncs, the one told may not be the
+  // one whose record was on the failed pages. So syncs take turns, and a
+  // failure is counted before the next begins: an append fails when any
+  // sync failed since its writev (`failures_before`, read before it).
+  // Other processes have open files of their own, which are told too.
+  // Taking turns, one sync covers every record written before it began:
+  // the appends whose records it covered wait for it and make none.
+  bool sync_appended(std::uint64_t failures_before);
   bool empty_records();
   void fill_slots(std::uint64_t value) noexcept;
 
@@ -174,6 +184,10 @@ class Journal {
   std::uint64_t* header_;   // mapped: the count of settles, the bytes appended, 1 once retired, 1 once broken
   std::uint64_t* slots_;    // the mapped count of settles at each slot's last record, plus one
   std::mutex settling_;     // one settle at a time in this process; a byte lock between processes
+  std::mutex syncing_;      // one append's fdatasync at a time in this process
+  std::atomic<std::uint64_t> appends_written_{0};  // in this process: their writevs done
+  std::uint64_t appends_synced_ = 0;               // how many of those a sync covered (under syncing_)
+  std::atomic<std::uint64_t> sync_failures_{0};    // of appends' fdatasyncs in this process
 };
 
 }  // namespace verbd::store

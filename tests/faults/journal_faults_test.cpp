@@ -23,16 +23,28 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 std::atomic<int> fdatasyncs_to_fail{0};
 std::atomic<bool> syncfs_fails{false};
+// The next fdatasync takes this long (then fails if it is to), as one
+// writing to a slow or failing disk does; sync_began is set when it begins.
+std::atomic<int> next_sync_ms{0};
+std::atomic<bool> sync_began{false};
+std::atomic<int> fdatasyncs_made{0};
 }  // namespace
 
 extern "C" int fdatasync(int fd) {
+  ++fdatasyncs_made;
+  sync_began = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(next_sync_ms.exchange(0)));
   int left = fdatasyncs_to_fail.load();
   if (left > 0 && fdatasyncs_to_fail.compare_exchange_strong(left, left - 1)) {
     errno = EIO;
@@ -75,6 +87,53 @@ TEST(JournalFaults, ARecordWhoseSyncFailedIsSettledAwayAndTheJournalGoesOn) {
   auto records = journal.records(torn);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].path, "/after");
+}
+
+// Linux tells a failed writeback once to each open file, and a process's
+// appends share one: the sync that is told may be another append's, and the
+// one whose record was on the failed pages may be told nothing. Here a sync
+// fails while a second append is made and synced; the second append must
+// not be taken for durable (true, with no settle since its mark), since its
+// record may have been on the pages the first sync failed to write.
+TEST(JournalFaults, AnAppendSyncedWhileAnotherSyncFailsIsNotTakenForDurable) {
+  TempFolder folder;
+  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Journal journal(opened.get());
+  sync_began = false;
+  next_sync_ms = 300;
+  fdatasyncs_to_fail = 1;
+  auto first =
+      std::async(std::launch::async, [&] { return journal.append({write_of("/first", "answered 500")}); });
+  while (!sync_began) std::this_thread::yield();
+  std::uint64_t mark = journal.mark();
+  bool appended = journal.append({write_of("/second", "synced meanwhile")});
+  bool taken_for_durable = appended && !journal.settled_since(mark);
+  EXPECT_FALSE(first.get());
+  EXPECT_FALSE(taken_for_durable);
+  EXPECT_FALSE(journal.broken());  // the settle after the failure made everything durable
+  ASSERT_TRUE(journal.append({write_of("/after", "acknowledged")}));
+}
+
+// Syncs taking turns, the appends written while one runs wait for it, and
+// then one more covers them all.
+TEST(JournalFaults, AppendsWrittenWhileASyncRunsAreCoveredByTheNextOne) {
+  TempFolder folder;
+  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Journal journal(opened.get());
+  sync_began = false;
+  next_sync_ms = 300;
+  int made_before = fdatasyncs_made;
+  auto first = std::async(std::launch::async, [&] { return journal.append({write_of("/first", "slow")}); });
+  while (!sync_began) std::this_thread::yield();
+  std::vector<std::future<bool>> meanwhile;
+  for (const char* path : {"/a", "/b", "/c"})
+    meanwhile.push_back(
+        std::async(std::launch::async, [&, path] { return journal.append({write_of(path, "x")}); }));
+  EXPECT_TRUE(first.get());
+  for (auto& appended : meanwhile) EXPECT_TRUE(appended.get());
+  EXPECT_EQ(fdatasyncs_made - made_before, 2);
+  std::uint64_t torn = 0;
+  EXPECT_EQ(journal.records(torn).size(), 4u);
 }
 
 class JournalFaultsInTheStore : public ::testing::Test {
