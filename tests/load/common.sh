@@ -81,6 +81,14 @@ limit_cpu() {
   for child in $(pgrep -P "$2"); do limit_cpu "$1" "$child"; done
 }
 
+# pin_to_cpu CPU PID: keeps the process PID, with its threads and its child
+# processes, on processor CPU.
+pin_to_cpu() {
+  local child
+  taskset -a -p -c "$1" "$2" >/dev/null
+  for child in $(pgrep -P "$2"); do pin_to_cpu "$1" "$child"; done
+}
+
 # remove_cpu_groups: removes the groups made, once their processes have ended.
 remove_cpu_groups() {
   local group
