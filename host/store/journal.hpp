@@ -117,8 +117,9 @@ class Journal {
   // Appends one record, or two together (a move's), and waits until they
   // are on disk. False, with errno set, when they could not be, or when
   // another append's sync failed meanwhile (it may have been writing them);
-  // the journal is settled then, so that a record that may not be whole on disk never
-  // hides the ones after it from a replay. Refused (EIO) while broken().
+  // the journal is settled then, so that a record that may not be whole on
+  // disk never hides the ones after it from a replay. Refused (EIO) while
+  // broken().
   bool append(std::initializer_list<Appended> records);
 
   bool holds_records() const noexcept { return appended().load(std::memory_order_acquire) > 0; }
