@@ -70,10 +70,26 @@ Journal::Appended write_of(std::string_view path, std::string_view version) {
   return {Journal::Change::write, path, "text/plain", version, {1, 2}, 3};
 }
 
-TEST(JournalFaults, ARecordWhoseSyncFailedIsSettledAwayAndTheJournalGoesOn) {
+// A journal in a folder of its own.
+class JournalFaults : public ::testing::Test {
+ protected:
+  // Begins an append of `path` on a thread of its own, whose sync takes
+  // 300 ms; returns once that sync has begun.
+  std::future<bool> append_with_slow_sync(std::string_view path) {
+    sync_began = false;
+    next_sync_ms = 300;
+    auto appended =
+        std::async(std::launch::async, [this, path] { return journal.append({write_of(path, "x")}); });
+    while (!sync_began) std::this_thread::yield();
+    return appended;
+  }
+
   TempFolder folder;
-  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  Journal journal(opened.get());
+  Fd opened{::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  Journal journal{opened.get()};
+};
+
+TEST_F(JournalFaults, ARecordWhoseSyncFailedIsSettledAwayAndTheJournalGoesOn) {
   ASSERT_TRUE(journal.append({write_of("/before", "acknowledged")}));
   std::uint64_t before = journal.mark();
   fdatasyncs_to_fail = 1;
@@ -95,16 +111,9 @@ TEST(JournalFaults, ARecordWhoseSyncFailedIsSettledAwayAndTheJournalGoesOn) {
 // fails while a second append is made and synced; the second append must
 // not be taken for durable (true, with no settle since its mark), since its
 // record may have been on the pages the first sync failed to write.
-TEST(JournalFaults, AnAppendSyncedWhileAnotherSyncFailsIsNotTakenForDurable) {
-  TempFolder folder;
-  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  Journal journal(opened.get());
-  sync_began = false;
-  next_sync_ms = 300;
+TEST_F(JournalFaults, AnAppendSyncedWhileAnotherSyncFailsIsNotTakenForDurable) {
   fdatasyncs_to_fail = 1;
-  auto first =
-      std::async(std::launch::async, [&] { return journal.append({write_of("/first", "answered 500")}); });
-  while (!sync_began) std::this_thread::yield();
+  auto first = append_with_slow_sync("/first");  // answered 500
   std::uint64_t mark = journal.mark();
   bool appended = journal.append({write_of("/second", "synced meanwhile")});
   bool taken_for_durable = appended && !journal.settled_since(mark);
@@ -116,15 +125,9 @@ TEST(JournalFaults, AnAppendSyncedWhileAnotherSyncFailsIsNotTakenForDurable) {
 
 // Syncs taking turns, the appends written while one runs wait for it, and
 // then one more covers them all.
-TEST(JournalFaults, AppendsWrittenWhileASyncRunsAreCoveredByTheNextOne) {
-  TempFolder folder;
-  Fd opened(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  Journal journal(opened.get());
-  sync_began = false;
-  next_sync_ms = 300;
+TEST_F(JournalFaults, AppendsWrittenWhileASyncRunsAreCoveredByTheNextOne) {
   int made_before = fdatasyncs_made;
-  auto first = std::async(std::launch::async, [&] { return journal.append({write_of("/first", "slow")}); });
-  while (!sync_began) std::this_thread::yield();
+  auto first = append_with_slow_sync("/first");
   std::vector<std::future<bool>> meanwhile;
   for (const char* path : {"/a", "/b", "/c"})
     meanwhile.push_back(
