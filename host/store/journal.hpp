@@ -188,7 +188,7 @@ class Journal {
   std::mutex syncing_;      // one append's fdatasync at a time in this process
   std::atomic<std::uint64_t> appends_written_{0};  // in this process: their writevs done
   std::uint64_t appends_synced_ = 0;               // how many of those a sync covered (under syncing_)
-  std::atomic<std::uint64_t> sync_failures_{0};    // of appends' fdatasyncs in this process
+  std::atomic<std::uint64_t> sync_failures_{0};    // appends' fdatasyncs that failed, in this process
 };
 
 }  // namespace verbd::store

@@ -50,8 +50,8 @@ for name in verbd h2o ceiling; do
 done
 sleep 1 # every worker process started
 for name in verbd h2o ceiling; do limit_cpu "${group[$name]}" "${pid[$name]}"; done
-# The servers on the last processor, wrk on the first: no round finds a
-# server moved onto wrk's processor, or the two sharing one.
+# The servers on the last processor, wrk on the first, so that in no round
+# does a server share wrk's processor.
 last_cpu=$(($(nproc) - 1))
 for name in verbd h2o ceiling; do pin_to_cpu "$last_cpu" "${pid[$name]}"; done
 
