@@ -116,11 +116,7 @@ $3
 CONF
   nginx -c "$1/nginx.conf" -p "$1" >/dev/null 2>&1 &
   nginx_pid=$!
-  pids+=("$nginx_pid")
-  wait_until_listens "$nginx_pid" "${@:4}" && return 0
-  echo "nginx does not listen on ${*:4}:" >&2
-  tail -5 "$1/logs/error.log" >&2
-  return 1
+  started_listening nginx "$nginx_pid" "$1/logs/error.log" "${@:4}"
 }
 
 # start_h2o FOLDER THREADS PORT [LINES]: h2o with THREADS threads serving
@@ -138,9 +134,16 @@ start_h2o() {
   } >"$1/h2o.conf"
   h2o -c "$1/h2o.conf" >"$1/out.log" 2>&1 &
   h2o_pid=$!
-  pids+=("$h2o_pid")
-  wait_until_listens "$h2o_pid" "$3" && return 0
-  echo "h2o does not listen on $3:" >&2
-  tail -5 "$1/error.log" >&2
+  started_listening h2o "$h2o_pid" "$1/error.log" "$3"
+}
+
+# started_listening NAME PID LOG PORT...: adds the server PID to $pids and
+# returns once it listens on each PORT (false, with LOG's last lines, when
+# it does not).
+started_listening() {
+  pids+=("$2")
+  wait_until_listens "$2" "${@:4}" && return 0
+  echo "$1 does not listen on ${*:4}:" >&2
+  tail -5 "$3" >&2
   return 1
 }
