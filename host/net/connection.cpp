@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include "common/coarse_clock.hpp"
 #include "common/host_port.hpp"
 #include "common/metrics.hpp"
 #include "log/access_log.hpp"
@@ -65,7 +66,7 @@ Connection::~Connection() {
 void Connection::start() {
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);  // reads and writes are tried at once, never block
-  deadline_ = Clock::now() + (tls_ ? loop_.settings.header_timeout : loop_.settings.idle_timeout);
+  deadline_ = coarse_now() + (tls_ ? loop_.settings.header_timeout : loop_.settings.idle_timeout);
   loop_.watchdog.watch(*this, deadline_);
   if (tls_) return handshake();
   // Accepted with its request already there (TCP_DEFER_ACCEPT): read at
@@ -107,7 +108,7 @@ void Connection::stop_when_idle() {
 void Connection::await_request(bool socket_dry) {
   if (stopping_) return close_now();
   state_ = State::idle;
-  set_deadline(Clock::now() + loop_.settings.idle_timeout);
+  set_deadline(coarse_now() + loop_.settings.idle_timeout);
   read_first_bytes(socket_dry);
 }
 
@@ -145,7 +146,7 @@ void Connection::read_more() {
   acknowledge_now();
   set_deadline(reading_request() && !work_->parser->body_pending()
                    ? work_->request_start + loop_.settings.header_timeout
-                   : Clock::now() + loop_.settings.idle_timeout);
+                   : coarse_now() + loop_.settings.idle_timeout);
   if (begin_ == end_) return read_first_bytes();
   auto& input = work_->input;
   if (input.size() - end_ < min_read_bytes) input.resize(std::max(2 * input.size(), end_ + min_read_bytes));
@@ -500,7 +501,7 @@ void Connection::acknowledge_now() {
 // serving (sending), or ends (closing, lingering).
 void Connection::send_rest() {
   if (state_ != State::closing && state_ != State::lingering) state_ = State::sending;
-  set_deadline(Clock::now() + loop_.settings.idle_timeout);
+  set_deadline(coarse_now() + loop_.settings.idle_timeout);
   await_io(tls_wants_read_, [self = shared_from_this()](const boost::system::error_code& error) {
     if (error) return self->close_now();
     self->after_sending(self->send_at_once());
@@ -534,7 +535,7 @@ void Connection::drain() {
     if (tls_) tls_->session.shutdown();
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_send, ignored);
-    set_deadline(Clock::now() + final_write_grace);
+    set_deadline(coarse_now() + final_write_grace);
   }
   async_read(asio::buffer(worker_input),
              [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
@@ -574,7 +575,7 @@ void Connection::on_due() {
     boost::system::error_code ignored;
     if (overdue_) return socket_.close(ignored);
     overdue_ = true;
-    deadline_ = Clock::now() + final_write_grace;
+    deadline_ = coarse_now() + final_write_grace;
     socket_.cancel(ignored);
   }
   loop_.watchdog.watch(*this, deadline_);

@@ -1,5 +1,7 @@
 #include "store/read_cache.hpp"
 
+#include "common/coarse_clock.hpp"
+
 #include <fcntl.h>
 
 namespace verbd::store {
@@ -22,7 +24,7 @@ bool ReadCache::find(int root, std::string_view relative_path, std::string& byte
   if (relative_path.empty() || relative_path.size() > max_path_bytes) return false;
   // Counted before the look at the file: a write that ends after the look
   // makes the next read look again.
-  Check now{writes_.now(), Clock::now()};
+  Check now{writes_.now(), coarse_now()};
   {
     std::lock_guard lock(mutex_);
     auto it = kept_.find(relative_path);
