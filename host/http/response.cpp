@@ -152,11 +152,21 @@ void Response::replace_field(std::string_view name, std::string_view value) {
   add_field(name, value);
 }
 
+// Each line is "name: value\r\n" (add_field): the line of a field of this
+// name has its colon right after as many bytes as the name has, and a name
+// has no colon. Lines are found by their LF alone, so that asking about a
+// field costs little more than a memchr per line.
 std::string_view Response::field(std::string_view name) const noexcept {
   std::string_view lines = fields_;
   while (!lines.empty()) {
-    FieldLine line = take_field_line(lines);
-    if (!line.name.empty() && ascii::iequals(line.name, name)) return line.value;
+    auto end = lines.find('\n');
+    std::string_view line = lines.substr(0, end);
+    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 1);
+    if (line.size() <= name.size() || line[name.size()] != ':') continue;
+    if (!ascii::iequals(line.substr(0, name.size()), name)) continue;
+    std::string_view value = line.substr(name.size() + 1);
+    if (value.ends_with('\r')) value.remove_suffix(1);
+    return ascii::trim_ows(value);
   }
   return {};
 }

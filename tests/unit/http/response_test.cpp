@@ -97,5 +97,23 @@ TEST(Response, ABodyWithoutATypeIsOctetStream) {
   EXPECT_EQ(wire(response).find("Content-Type"), std::string::npos);  // no body, no type
 }
 
+TEST(Response, FindsTheFirstFieldOfANameInAnyCase) {
+  Response response;
+  response.reset(false);
+  response.add_field("Accept-Ranges-Extra", "no");
+  response.add_field("ETag", "\"a\"");
+  response.add_field("Accept-Ranges", " none\t");
+  response.add_field("accept-ranges", "bytes");
+  response.add_field("X", "");
+  EXPECT_EQ(response.field("accept-RANGES"), "none");  // not the longer name; whitespace trimmed
+  EXPECT_EQ(response.field("etag"), "\"a\"");
+  EXPECT_EQ(response.field("X"), "");
+  EXPECT_EQ(response.field("Accept"), "");
+  EXPECT_EQ(response.field("Last-Modified"), "");
+  response.replace_field("Accept-Ranges", "bytes");
+  EXPECT_EQ(response.field("Accept-Ranges"), "bytes");
+  EXPECT_EQ(response.field("Accept-Ranges-Extra"), "no");
+}
+
 }  // namespace
 }  // namespace verbd::http
