@@ -118,10 +118,9 @@ inline std::string status_problem(int status) {
 }
 
 // No CR, LF or NUL: nothing that could end the field and start another.
+// (Three searches, each a memchr, which looks at many bytes at a time.)
 constexpr bool is_safe_field_value(std::string_view text) noexcept {
-  for (char c : text)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
+  return text.find('\r') == text.npos && text.find('\n') == text.npos && text.find('\0') == text.npos;
 }
 
 // The fields the host writes itself, since they frame the message.
