@@ -32,25 +32,41 @@ struct LineScan {
 // A CR is judged with the byte after it, and so is an LF for folding: such
 // a byte at the end waits for more input. `from` records how far the bytes
 // are known to be clean, so that a head arriving in pieces is scanned once.
+//
+// It goes a line at a time: a memchr finds the LF, another any CR before
+// it, which must be the byte just before it.
 LineScan scan_lines(std::string_view bytes, std::size_t& from, bool in_head) {
-  std::size_t i = from;
-  for (; i < bytes.size(); ++i) {
-    char c = bytes[i];
-    if (c == '\n' && (i == 0 || bytes[i - 1] != '\r')) return {"line ending in a bare LF"};
-    if (c != '\r' && c != '\n') continue;
-    if (i + 1 == bytes.size()) break;
-    char next = bytes[i + 1];
-    if (c == '\r' && next != '\n') return {"bare CR in the request"};
-    if (c == '\n' && in_head && next == '\r') {  // an empty line: the head's end
-      if (i + 2 == bytes.size()) break;
-      if (bytes[i + 2] != '\n') return {"bare CR in the request"};
-      return {nullptr, i + 3};
+  for (std::size_t start = from;;) {
+    std::size_t lf = bytes.find('\n', start);
+    std::size_t line_end = lf == std::string_view::npos ? bytes.size() : lf;
+    std::size_t cr = bytes.substr(start, line_end - start).find('\r');
+    if (lf == std::string_view::npos) {  // an unfinished line
+      if (cr == std::string_view::npos)
+        from = bytes.size();
+      else if (start + cr + 1 == bytes.size())
+        from = start + cr;  // its LF may come next
+      else
+        return {"bare CR in the request"};
+      return {};
     }
-    if (c == '\n' && in_head && (next == ' ' || next == '\t'))
-      return {"line folding or whitespace before a field"};
+    if (cr != std::string_view::npos && start + cr + 1 != lf) return {"bare CR in the request"};
+    if (lf == 0 || bytes[lf - 1] != '\r') return {"line ending in a bare LF"};
+    if (lf + 1 == bytes.size()) {  // what follows it is not known yet
+      from = lf;
+      return {};
+    }
+    char next = bytes[lf + 1];
+    if (in_head && next == '\r') {  // an empty line: the head's end
+      if (lf + 2 == bytes.size()) {
+        from = lf;
+        return {};
+      }
+      if (bytes[lf + 2] != '\n') return {"bare CR in the request"};
+      return {nullptr, lf + 3};
+    }
+    if (in_head && (next == ' ' || next == '\t')) return {"line folding or whitespace before a field"};
+    start = lf + 1;
   }
-  from = i;
-  return {};
 }
 
 // Letters, digits, '.' and '-', then perhaps ':' and digits: a name or an
