@@ -16,6 +16,10 @@ thread_local std::string unreachable;
 
 void mark_unreachable(std::string why) noexcept { unreachable = std::move(why); }
 
-std::string take_unreachable() noexcept { return std::exchange(unreachable, {}); }
+// Asked twice on every plugin call, and nearly always with nothing marked.
+std::string take_unreachable() noexcept {
+  if (unreachable.empty()) return {};
+  return std::exchange(unreachable, {});
+}
 
 }  // namespace verbd::store
