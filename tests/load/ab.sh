@@ -11,7 +11,8 @@
 # per mode is the figure: "keepalive after/before=R (median rps: ...)".
 # With --quota, each build's processes together get CORES of a core (a
 # cgroup; needs root): where wrk, not verbd, is the limit (a 2-core
-# machine, see server_bound.sh), this makes the rates compare the builds.
+# machine, see server_bound.sh), this makes the rates compare the builds;
+# both then run on the last processor, and wrk on the first.
 set -euo pipefail
 usage="usage: ab.sh BEFORE_BUILD AFTER_BUILD [--mode M] [--rounds N] [--seconds S] [--conns C] [--workers W] [--quota CORES]"
 before=$(cd "${1:?$usage}" && pwd)
@@ -21,6 +22,7 @@ mode=both rounds=5 seconds=5 conns=50 workers=1 quota=""
 source "$(dirname "$0")/common.sh"
 load_options ab.sh "mode rounds seconds conns workers quota" "$@"
 start_work_folder ab
+client=()
 
 start() { # name build: sets ${name}_port
   cat >"$work/$1.toml" <<CONF
@@ -54,11 +56,16 @@ if [[ -n $quota ]]; then
   cpu_group after_group after "$quota" || exit 2
   limit_cpu "$before_group" "$before_pid"
   limit_cpu "$after_group" "$after_pid"
+  # Both builds on the last processor, wrk on the first, as in
+  # server_bound.sh: no round shares wrk's processor.
+  pin_to_cpu "$(($(nproc) - 1))" "$before_pid"
+  pin_to_cpu "$(($(nproc) - 1))" "$after_pid"
+  client=(taskset -c 0)
 fi
 
 rps() { # port wrk-args...
   local port=$1; shift
-  wrk -t1 -c"$conns" -d"${seconds}s" "$@" "http://127.0.0.1:$port/index.html" 2>/dev/null |
+  "${client[@]}" wrk -t1 -c"$conns" -d"${seconds}s" "$@" "http://127.0.0.1:$port/index.html" 2>/dev/null |
     awk '/Requests\/sec/ {printf "%d", $2}'
 }
 
