@@ -44,6 +44,7 @@ CONF
   printf -v "${1}_port" '%s' "$port"
   printf -v "${1}_pid" '%s' "$pid"
 }
+before_port="" after_port="" before_pid="" after_pid="" before_group="" after_group="" # set by name below
 start before "$before"
 start after "$after"
 for p in "$before_port" "$after_port"; do
