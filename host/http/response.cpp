@@ -12,17 +12,34 @@
 namespace verbd::http {
 namespace {
 
-// The Date field's text, formatted once a second per thread, by the SDK's
-// function, which plugins use for Last-Modified.
-std::string_view current_date() {
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+// The head's first lines, "HTTP/1.1 200 OK", Date and Server, made again
+// only when the second, the status or the server's name has changed since
+// this thread's last response: responses in a row mostly share all three.
+// The date is formatted by the SDK's function, which plugins use for
+// Last-Modified.
+std::string_view head_start(int status, std::string_view server_name) {
+  thread_local std::string cached;
   thread_local std::time_t cached_second = -1;
-  thread_local char cached[29];
+  thread_local int cached_status = 0;
+  thread_local std::string cached_server_name;
   std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    verbd::format_http_date(now, cached);
-    cached_second = now;
-  }
-  return {cached, sizeof cached};
+  if (now == cached_second && status == cached_status && server_name == cached_server_name) return cached;
+  char date[29];
+  verbd::format_http_date(now, date);
+  cached.assign("HTTP/1.1 ");
+  append_number(cached, static_cast<std::uint64_t>(status));
+  cached.append(" ").append(detail::reason_phrase(status)).append("\r\nDate: ").append(date, sizeof date);
+  cached.append("\r\nServer: ").append(server_name).append("\r\n");
+  cached_second = now;
+  cached_status = status;
+  cached_server_name.assign(server_name);
+  return cached;
 }
 
 // One "Name: value\r\n" line of the fields, taken off the front of `lines`:
@@ -43,15 +60,7 @@ FieldLine take_field_line(std::string_view& lines) noexcept {
   return line;
 }
 
-void append_number(std::string& out, std::uint64_t value) {
-  char digits[24];
-  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out.append(digits, end);
-}
-
 }  // namespace
-
-using detail::reason_phrase;
 
 void Response::reset(bool answers_head) {
   status_ = 200;
@@ -212,10 +221,7 @@ std::uint64_t Response::content_length() const noexcept {
 bool Response::allows_body() const noexcept { return detail::status_allows_content(status_); }
 
 void Response::serialize(std::string& out, const WireContext& wire) const {
-  out.append("HTTP/1.1 ");
-  append_number(out, static_cast<std::uint64_t>(status_));
-  out.append(" ").append(reason_phrase(status_)).append("\r\nDate: ").append(current_date());
-  out.append("\r\nServer: ").append(wire.server_name).append("\r\n").append(fields_);
+  out.append(head_start(status_, wire.server_name)).append(fields_);
   if (streamed_) {
     // Its length is not known: chunked, or (HTTP/1.0) up to the close.
     if (wire.request_version >= 11) out.append("Transfer-Encoding: chunked\r\n");

@@ -115,5 +115,22 @@ TEST(Response, FindsTheFirstFieldOfANameInAnyCase) {
   EXPECT_EQ(response.field("Accept-Ranges-Extra"), "no");
 }
 
+TEST(Response, EachHeadStartsWithItsOwnStatusAndServerName) {
+  Response response;  // the first lines are kept from one response to the next while they stay the same
+  response.reset(false);
+  EXPECT_EQ(wire(response).rfind("HTTP/1.1 200 OK\r\nDate: ", 0), 0u);
+  response.set_status(404);
+  std::string not_found = wire(response);
+  EXPECT_EQ(not_found.rfind("HTTP/1.1 404 Not Found\r\nDate: ", 0), 0u);
+  EXPECT_NE(not_found.find(" GMT\r\nServer: verbd\r\n"), std::string::npos);
+  std::string other;
+  response.serialize(other, {"other", true, 11});
+  EXPECT_EQ(other.rfind("HTTP/1.1 404 Not Found\r\nDate: ", 0), 0u);
+  EXPECT_NE(other.find(" GMT\r\nServer: other\r\n"), std::string::npos);
+  EXPECT_EQ(other.find("verbd"), std::string::npos);
+  response.set_status(200);
+  EXPECT_EQ(wire(response).rfind("HTTP/1.1 200 OK\r\nDate: ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace verbd::http
