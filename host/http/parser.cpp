@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 namespace verbd::http {
@@ -75,7 +76,13 @@ LineScan scan_lines(std::string_view bytes, std::size_t& from, bool in_head) {
 // keep-alive GET more than this (README, Performance), is asked only about
 // other forms.
 bool is_plain_host(std::string_view host) noexcept {
-  auto name_char = [](char c) { return ascii::is_alpha(c) || ascii::is_digit(c) || c == '.' || c == '-'; };
+  static constexpr auto name_chars = [] {  // a table: one look a byte, for every request
+    std::array<bool, 256> allowed{};
+    for (int c = 0; c < 256; ++c)
+      allowed[c] = ascii::is_alpha(char(c)) || ascii::is_digit(char(c)) || c == '.' || c == '-';
+    return allowed;
+  }();
+  auto name_char = [](char c) { return name_chars[static_cast<unsigned char>(c)]; };
   std::size_t colon = host.find(':');
   std::string_view name = host.substr(0, colon);
   std::string_view port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon + 1);
