@@ -42,22 +42,20 @@ std::string_view head_start(int status, std::string_view server_name) {
   return cached;
 }
 
-// One "Name: value\r\n" line of the fields, taken off the front of `lines`:
-// the whole line, and its name and value (no name without a colon).
-struct FieldLine {
-  std::string_view whole, name, value;
-};
-FieldLine take_field_line(std::string_view& lines) noexcept {
-  auto end = lines.find("\r\n");
-  FieldLine line;
-  line.whole = lines.substr(0, end == std::string_view::npos ? lines.size() : end + 2);
-  lines.remove_prefix(line.whole.size());
-  std::string_view text = line.whole.substr(0, end == std::string_view::npos ? line.whole.size() : end);
-  if (auto colon = text.find(':'); colon != std::string_view::npos) {
-    line.name = text.substr(0, colon);
-    line.value = ascii::trim_ows(text.substr(colon + 1));
-  }
+// The fields are "name: value\r\n" lines, as add_field writes them. One
+// is taken off the front of `lines` whole, found by its LF alone.
+std::string_view take_field_line(std::string_view& lines) noexcept {
+  auto end = lines.find('\n');
+  std::string_view line = lines.substr(0, end == std::string_view::npos ? end : end + 1);
+  lines.remove_prefix(line.size());
   return line;
+}
+
+// Whether `line` is a field of this name (any case): its colon comes right
+// after as many bytes as the name has, and a name has no colon.
+bool is_field_named(std::string_view line, std::string_view name) noexcept {
+  return line.size() > name.size() && line[name.size()] == ':' &&
+         ascii::iequals(line.substr(0, name.size()), name);
 }
 
 }  // namespace
@@ -160,27 +158,21 @@ void Response::replace_field(std::string_view name, std::string_view value) {
   std::string kept;
   std::string_view lines = fields_;
   while (!lines.empty()) {
-    FieldLine line = take_field_line(lines);
-    if (line.name.empty() || !ascii::iequals(line.name, name)) kept.append(line.whole);
+    std::string_view line = take_field_line(lines);
+    if (!is_field_named(line, name)) kept.append(line);
   }
   fields_ = std::move(kept);
   if (ascii::iequals(name, "Content-Type")) has_content_type_ = false;
   add_field(name, value);
 }
 
-// Each line is "name: value\r\n" (add_field): the line of a field of this
-// name has its colon right after as many bytes as the name has, and a name
-// has no colon. Lines are found by their LF alone, so that asking about a
-// field costs little more than a memchr per line.
 std::string_view Response::field(std::string_view name) const noexcept {
   std::string_view lines = fields_;
   while (!lines.empty()) {
-    auto end = lines.find('\n');
-    std::string_view line = lines.substr(0, end);
-    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 1);
-    if (line.size() <= name.size() || line[name.size()] != ':') continue;
-    if (!ascii::iequals(line.substr(0, name.size()), name)) continue;
+    std::string_view line = take_field_line(lines);
+    if (!is_field_named(line, name)) continue;
     std::string_view value = line.substr(name.size() + 1);
+    if (value.ends_with('\n')) value.remove_suffix(1);
     if (value.ends_with('\r')) value.remove_suffix(1);
     return ascii::trim_ows(value);
   }
