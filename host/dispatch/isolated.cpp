@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +69,25 @@ class Reader {
  private:
   std::string_view rest_;
 };
+
+// The highest descriptor number this process may have, plus one.
+int descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur > (1u << 20)) return 1 << 20;
+  return static_cast<int>(limit.rlim_cur);
+}
+
+// In the child, before exec(): marks every descriptor from `first` up
+// close-on-exec, so that only what the plugin's process is handed crosses.
+// The worker's client connections (Asio accepts them without
+// SOCK_CLOEXEC), and whatever a plugin in the worker opened, must not: that
+// process could read and write them, and a connection the worker closed
+// would stay open in it. Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC; then
+// each number below `limit` is marked in turn. Async-signal-safe.
+void close_on_exec_from(int first, int limit) noexcept {
+  if (::close_range(static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = first; fd < limit; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 bool write_all(int socket, const char* data, std::size_t size) {
   while (size > 0) {
@@ -269,11 +289,13 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
   pid_t parent = ::getpid();
+  int limit = descriptor_limit();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
+    close_on_exec_from(3, limit);  // then 3 and the shared files are let through
     if (theirs.get() == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(theirs.get(), 3) != 3) ::_exit(126);
     for (int fd : shared_files)
       if (::fcntl(fd, F_SETFD, 0) != 0) ::_exit(126);

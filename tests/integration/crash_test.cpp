@@ -17,6 +17,8 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 
 namespace verbd::test {
@@ -268,6 +270,47 @@ TEST_F(Crashes, AnIsolatedPluginsCrashFailsOnlyItsRequestWith502OnAConnectionTha
   EXPECT_EQ(wait_for_log("exited with status 3 handling CRASH /exit; answered 502"), 1u);
   EXPECT_EQ(verbd_->err().find("restarted as pid"), std::string::npos) << "a worker died";
   EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 200);  // never quarantined, even with quarantine_after = 1
+}
+
+// The sockets and pipes a process has open beside standard input, output
+// and error ("socket:[inode]"), which no other process has unless it
+// inherited or was sent them.
+std::set<std::string> sockets_and_pipes(const std::string& pid) {
+  std::set<std::string> found;
+  for (const auto& entry : fs::directory_iterator("/proc/" + pid + "/fd")) {
+    if (std::stoi(entry.path().filename().string()) <= 2) continue;
+    std::string names = fs::read_symlink(entry.path()).string();
+    if (names.rfind("socket:", 0) == 0 || names.rfind("pipe:", 0) == 0) found.insert(names);
+  }
+  return found;
+}
+
+std::string parent_of(const std::string& pid) {
+  std::string stat = slurp("/proc/" + pid + "/stat");
+  std::istringstream after_name(stat.substr(stat.rfind(')') + 2));
+  std::string state, parent;
+  after_name >> state >> parent;
+  return parent;
+}
+
+// Started again while clients are connected to its worker, the plugin's
+// process shares no socket or pipe with the worker: not a client's
+// connection, which it could read and write, and which would stay open
+// after the worker closed it, nor anything else the worker opened.
+TEST_F(Crashes, AnIsolatedPluginsProcessHoldsNoClientsConnection) {
+  start("[plugins.crash]\nisolation = \"process\"\n");
+  Client client(port_);
+  std::vector<std::unique_ptr<Client>> others;
+  for (int i = 0; i < 4; ++i) {
+    others.push_back(std::make_unique<Client>(port_));
+    EXPECT_EQ(others.back()->request("GET", "/index.html").status, 200);
+  }
+  EXPECT_EQ(client.request("CRASH", "/null").status, 502);
+  std::string pid = worker_of(client);  // started again, with these connections open
+  std::set<std::string> workers = sockets_and_pipes(parent_of(pid));
+  EXPECT_GE(workers.size(), 2u) << "the worker's connections were not found";
+  for (const auto& names : sockets_and_pipes(pid))
+    EXPECT_EQ(workers.count(names), 0u) << names << " of its worker crossed into it";
 }
 
 // A plugin its own process cannot load is refused with the same reason as
