@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -113,7 +114,10 @@ bool read_all(int socket, char* data, std::size_t size) {
 
 // Sends one frame; `file`, when open, goes along with its first byte.
 bool send_frame(int socket, std::string_view payload, int file = -1) {
-  if (payload.size() > max_frame_bytes) return false;
+  if (payload.size() > max_frame_bytes) {
+    errno = EMSGSIZE;
+    return false;
+  }
   auto length = static_cast<std::uint32_t>(payload.size());
   iovec part{&length, sizeof length};
   msghdr message{};
@@ -367,19 +371,35 @@ std::string PluginProcess::bury() {
 }
 
 bool PluginProcess::exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                             std::string& death, const std::atomic<bool>* cancelled, Streamer* streamer) {
+                             Ended& ended, const std::atomic<bool>* cancelled, Streamer* streamer) {
   std::lock_guard lock(mutex_);
   if (cancelled != nullptr && cancelled->load()) return true;
-  if (!socket_.ok()) {
-    plugin::Description ignored;
-    if (!spawn(ignored, death)) return false;
-  }
-  set_busy(cancelled, pid_);
-  bool answered = send_frame(socket_.get(), encode(request, allow), request.body_file.get()) &&
-                  receive_answer(response, streamer);
+  bool answered = deliver(request, allow, ended, cancelled) && receive_answer(response, streamer);
   set_busy(nullptr, -1);
-  if (!answered) death = shut_down();
+  if (!answered && ended.on_request.empty()) ended.on_request = shut_down();
   return answered;
+}
+
+// Sends the request to the process, starting it first when it is not
+// running. The process runs a request only once it has all of it, so a
+// request that could not be sent whole never ran: when the process is
+// found gone (its end of the socket closed), it is started again and the
+// request sent to the new one, unless the call was cancelled meanwhile
+// (interrupt() killed it).
+bool PluginProcess::deliver(const http::Request& request, std::string_view allow, Ended& ended,
+                            const std::atomic<bool>* cancelled) {
+  std::string frame = encode(request, allow);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    plugin::Description ignored;
+    if (!socket_.ok() && !spawn(ignored, ended.on_request)) return false;
+    set_busy(cancelled, pid_);
+    if (send_frame(socket_.get(), frame, request.body_file.get())) return true;
+    bool gone = errno == EPIPE || errno == ECONNRESET;
+    if (!gone || attempt == 1 || (cancelled != nullptr && cancelled->load())) return false;
+    set_busy(nullptr, -1);
+    ended.before_request = shut_down();
+  }
+  return false;
 }
 
 bool PluginProcess::receive_answer(http::Response& response, Streamer* streamer) {

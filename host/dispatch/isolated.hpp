@@ -13,8 +13,9 @@
 //
 // When that process dies in the middle of a request, only that request
 // fails: the worker's Dispatcher answers 502 and the connection stays open;
-// the process starts again for the next request. It is never quarantined:
-// its crashes cost nothing but their own requests.
+// the process starts again for the next request. Found dead before a
+// request reached it, it starts again for that request. It is never
+// quarantined: its crashes cost nothing but their own requests.
 //
 // The pool threads of one worker process take turns on the socket; a call
 // past its time limit has the process killed (interrupt()).
@@ -56,16 +57,25 @@ class PluginProcess final : public plugin::Remote {
   // worker: the worker passes SIGUSR1 on, so that they reopen their logs.
   static void signal_all(int signal) noexcept;
 
+  // How the process ended, each saying so ("(pid 12) killed by SIGKILL"),
+  // or empty.
+  struct Ended {
+    // Before the request reached it (between requests: killed by hand, out
+    // of memory): it was started again and the request handed to the new one.
+    std::string before_request;
+    // While it had the request, or it could not be started again.
+    std::string on_request;
+  };
+
   // Hands the request to the plugin's process and takes its response.
-  // False when the process died on it, or could not be started again, with
-  // `death` saying how (the response is then untouched).
+  // False when the process died on it, or could not be started again
+  // (`ended.on_request` says how; the response is then untouched).
   // `allow`: the worker's Allow value, which the plugin sees as the request's.
   // Calls wait their turn; one whose `cancelled` is set meanwhile is not
   // made at all (true, the response untouched).
   // A body sent in pieces goes through `streamer` (none: it is dropped).
-  bool exchange(const http::Request& request, std::string_view allow, http::Response& response,
-                std::string& death, const std::atomic<bool>* cancelled = nullptr,
-                Streamer* streamer = nullptr);
+  bool exchange(const http::Request& request, std::string_view allow, http::Response& response, Ended& ended,
+                const std::atomic<bool>* cancelled = nullptr, Streamer* streamer = nullptr);
   // From another thread, for a call past its time limit: kills the process
   // if it is handling the exchange() given this `cancelled`, which then
   // returns false at once. The next call starts a new process.
@@ -77,6 +87,8 @@ class PluginProcess final : public plugin::Remote {
   static bool fail(std::string why, std::string& problem);
   std::string shut_down();
   std::string bury();
+  bool deliver(const http::Request& request, std::string_view allow, Ended& ended,
+               const std::atomic<bool>* cancelled);
   void set_busy(const std::atomic<bool>* cancelled, pid_t pid);
   bool receive_answer(http::Response& response, Streamer* streamer);
   bool relay_body(http::Response& head, Streamer* streamer);

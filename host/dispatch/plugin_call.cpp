@@ -123,10 +123,16 @@ void call_loaded(const CallSubject& subject, const http::Request& request, store
 void forward(const CallSubject& subject, const http::Request& request, http::Response& response,
              const std::atomic<bool>* cancelled, Streamer* streamer) {
   const plugin::Plugin& plugin = subject.plugin;
-  std::string death;
-  if (static_cast<PluginProcess*>(plugin.remote())
-          ->exchange(request, subject.allow, response, death, cancelled, streamer))
-    return;
+  PluginProcess::Ended ended;
+  bool answered = static_cast<PluginProcess*>(plugin.remote())
+                      ->exchange(request, subject.allow, response, ended, cancelled, streamer);
+  if (!ended.before_request.empty())
+    log().warn(
+        "isolated plugin {} ({} {}, generation {}): its process {} between requests; started again for {} {}",
+        plugin.file().filename().string(), plugin.name(), plugin.version(), subject.generation,
+        ended.before_request, request.method, request.target);
+  if (answered) return;
+  const std::string& death = ended.on_request;
   if (streamer != nullptr && streamer->began()) {
     log().error(
         "isolated plugin {} ({} {}, generation {}): its process {} sending the body of {} {}: the body "

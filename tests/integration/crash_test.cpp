@@ -313,6 +313,29 @@ TEST_F(Crashes, AnIsolatedPluginsProcessHoldsNoClientsConnection) {
     EXPECT_EQ(workers.count(names), 0u) << names << " of its worker crossed into it";
 }
 
+// Killed between requests (by hand, out of memory), the process is started
+// again for the next request, which it serves: it never saw that request,
+// so only a request it was handling can be answered 502.
+TEST_F(Crashes, AnIsolatedPluginsProcessKilledBetweenRequestsCostsNoRequest) {
+  start("[plugins.crash]\nisolation = \"process\"\n");
+  Client client(port_);
+  std::string first = worker_of(client);
+  ASSERT_EQ(::kill(std::stoi(first), SIGKILL), 0);
+  for (auto deadline = Clock::now() + 5s; Clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
+    std::string stat = fs::exists("/proc/" + first) ? slurp("/proc/" + first + "/stat") : "";
+    if (stat.empty() || stat.find(") Z") != std::string::npos) break;  // dead: its socket closed
+  }
+  Reply reply = client.request("CRASH", "/pid");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body, first);
+  EXPECT_EQ(
+      wait_for_log("isolated plugin crash\\.so \\(crash 1\\.0\\.0, generation 1\\): its process \\(pid " +
+                   first + "\\) killed by SIGKILL between requests; started again for CRASH /pid"),
+      1u)
+      << verbd_->err();
+  EXPECT_EQ(verbd_->err().find("answered 502"), std::string::npos) << verbd_->err();
+}
+
 // A plugin its own process cannot load is refused with the same reason as
 // in a worker, and the rest is served.
 TEST_F(Crashes, AnIsolatedPluginThatCannotLoadIsRefusedWithItsReason) {
