@@ -1,6 +1,7 @@
 #include "dispatch/isolated.hpp"
 
 #include "common/exit_status.hpp"
+#include "log/log.hpp"
 #include "store/shared_files.hpp"
 #include "store/store.hpp"
 
@@ -15,8 +16,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <iterator>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -69,6 +73,108 @@ class Reader {
 
  private:
   std::string_view rest_;
+};
+
+using Clock = std::chrono::steady_clock;
+
+// A process told to end (its socket closed) has this long before it is killed.
+constexpr auto time_to_end = std::chrono::seconds(1);
+constexpr auto reap_interval = std::chrono::milliseconds(10);
+
+struct Ending {
+  pid_t pid;
+  Clock::time_point kill_at;
+  std::filesystem::path store_root;  // the files store's: the process's scratch files go once it has
+};
+
+// The process leaves running_pids first: once reaped, its pid may be reused.
+Ending begin_ending(pid_t pid, const std::filesystem::path& store_root) {
+  std::lock_guard lock(running_mutex);
+  running_pids.erase(pid);
+  return {pid, Clock::now() + time_to_end, store_root};
+}
+
+// The status of a process once it has ended (reaped, its scratch files
+// removed), or nothing while it runs; past its time, it is killed.
+std::optional<int> ended(const Ending& ending) {
+  int status = 0;
+  if (::waitpid(ending.pid, &status, WNOHANG) == 0) {
+    if (Clock::now() >= ending.kill_at) ::kill(ending.pid, SIGKILL);
+    return std::nullopt;
+  }
+  if (!ending.store_root.empty()) store::clear_scratch_of(ending.store_root, ending.pid);
+  return status;
+}
+
+// Waits for the processes of PluginProcesses let go, on a thread of its
+// own (one per worker process, started with the first): an event loop that
+// lets a generation of plugins go must not wait the milliseconds a process
+// takes to end, nor the second after which one that will not is killed. A
+// process that ends other than by exiting with status 0 is logged: its
+// plugin's teardown failed. At exit, it waits for those left.
+class Reaper {
+ public:
+  static Reaper& instance() {
+    static Reaper reaper;
+    return reaper;
+  }
+
+  void take(Ending ending, std::string plugin_file) {
+    {
+      std::lock_guard lock(mutex_);
+      ending_.push_back({std::move(ending), std::move(plugin_file)});
+    }
+    wake_.notify_one();
+  }
+
+  ~Reaper() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  struct Retired {
+    Ending ending;
+    std::string plugin_file;
+  };
+
+  Reaper() = default;
+
+  // Looks every reap_interval while some are waiting; sleeps while none are.
+  void run() {
+    std::vector<Retired> waiting;
+    std::unique_lock lock(mutex_);
+    while (!stopping_ || !ending_.empty() || !waiting.empty()) {
+      if (waiting.empty())
+        wake_.wait(lock, [this] { return stopping_ || !ending_.empty(); });
+      else
+        wake_.wait_for(lock, reap_interval);
+      std::move(ending_.begin(), ending_.end(), std::back_inserter(waiting));
+      ending_.clear();
+      lock.unlock();
+      std::erase_if(waiting, reaped);
+      lock.lock();
+    }
+  }
+
+  static bool reaped(const Retired& retired) {
+    std::optional<int> status = ended(retired.ending);
+    if (!status) return false;
+    if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+      verbd::log::get("plugins").warn("isolated plugin {}: its process (pid {}), let go, {}",
+                                      retired.plugin_file, retired.ending.pid, describe_exit_status(*status));
+    return true;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Retired> ending_;
+  bool stopping_ = false;
+  std::thread thread_{[this] { run(); }};  // last: the members above are there when it starts
 };
 
 // The highest descriptor number this process may have, plus one.
@@ -269,7 +375,13 @@ std::unique_ptr<PluginProcess> PluginProcess::start(const std::filesystem::path&
   return process;
 }
 
-PluginProcess::~PluginProcess() { shut_down(); }
+// The socket closed tells the process to end; the reaper waits for it, for
+// a generation of plugins is often let go on an event loop.
+PluginProcess::~PluginProcess() {
+  socket_ = Fd();
+  pid_t pid = std::exchange(pid_, -1);
+  if (pid > 0) Reaper::instance().take(begin_ending(pid, command_.store_root), file_.filename().string());
+}
 
 // Starts the process and reads its description. The arguments are made
 // before fork(): between fork() and exec() a child of a threaded process
@@ -355,19 +467,12 @@ std::string PluginProcess::shut_down() {
 // Waits for the process to end (killing it if it will not), removes the
 // scratch files of the writes it was making, and says how it ended.
 std::string PluginProcess::bury() {
-  int status = 0;
   pid_t pid = std::exchange(pid_, -1);
   if (pid <= 0) return "(not running)";
-  {
-    std::lock_guard lock(running_mutex);  // before it is reaped: its pid may be reused then
-    running_pids.erase(pid);
-  }
-  for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
-    if (waited == 100) ::kill(pid, SIGKILL);  // after a second
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!command_.store_root.empty()) store::clear_scratch_of(command_.store_root, pid);
-  return "(pid " + std::to_string(pid) + ") " + describe_exit_status(status);
+  Ending ending = begin_ending(pid, command_.store_root);
+  std::optional<int> status;
+  while (!(status = ended(ending))) std::this_thread::sleep_for(reap_interval);
+  return "(pid " + std::to_string(pid) + ") " + describe_exit_status(*status);
 }
 
 bool PluginProcess::exchange(const http::Request& request, std::string_view allow, http::Response& response,

@@ -51,6 +51,8 @@ class PluginProcess final : public plugin::Remote {
   static std::unique_ptr<PluginProcess> start(const std::filesystem::path& file,
                                               const IsolatedCommand& command,
                                               plugin::Description& description, std::string& refusal);
+  // Tells the process to end, and leaves the waiting to a thread of its own
+  // (the process's end is logged unless it exited with status 0).
   ~PluginProcess() override;
 
   // Sends `signal` to the running process of every PluginProcess of this

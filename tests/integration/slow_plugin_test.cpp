@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <regex>
@@ -178,6 +179,33 @@ TEST_F(SlowPlugins, AnIsolatedPluginPastTheTimeLimitHasItsProcessKilled) {
   // The next call starts a new process; no thread was lost.
   for (int i = 0; i < 4; ++i) EXPECT_EQ(client.request("SLOW", "/sleep/1").body, "slept 1");
   EXPECT_EQ(verbd_->err().find("recycling"), std::string::npos);
+}
+
+// Whether a process runs, and is not yet a zombie waiting to be reaped.
+bool runs(const std::string& pid) {
+  std::string stat = std::filesystem::exists("/proc/" + pid) ? slurp("/proc/" + pid + "/stat") : "";
+  return !stat.empty() && stat.find(") Z") == std::string::npos;
+}
+
+// A new version of an isolated plugin lets the old one's process go. The
+// worker waits for that process to end off its event loop: here the old
+// plugin's teardown takes 800 ms, and the first request the new version
+// answers is answered while it lasts.
+TEST_F(SlowPlugins, AnIsolatedPluginsOldProcessEndsOffTheEventLoop) {
+  start("", "", "[plugins.slow]\nisolation = \"process\"\nteardown_ms = 800\n");
+  std::string old = fetch(port_, "SLOW", "/pid").body;
+  ASSERT_TRUE(runs(old)) << old;
+  std::filesystem::copy_file(std::filesystem::path(VERBD_TEST_PLUGIN_DIR) / "slow.so",
+                             folder_ / "plugins/slow.so", std::filesystem::copy_options::overwrite_existing);
+  std::string answered_by = old;
+  for (auto deadline = Clock::now() + 5s; answered_by == old && Clock::now() < deadline;)
+    answered_by = fetch(port_, "SLOW", "/pid").body;
+  EXPECT_NE(answered_by, old) << "the new version never answered";
+  EXPECT_TRUE(runs(old)) << "the old process had ended before the new version answered";
+  for (auto deadline = Clock::now() + 5s; std::filesystem::exists("/proc/" + old) && Clock::now() < deadline;)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(std::filesystem::exists("/proc/" + old)) << "never reaped";
+  EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
 }
 
 TEST_F(SlowPlugins, APluginThatPromisesNeverToBlockMayNotWrite) {

@@ -3,6 +3,7 @@
 //   /sleep/N   sleeps N milliseconds, then answers 200 "slept N"
 //   /hang      never returns (until its process ends)
 //   /pid       answers 200 with the worker's process id
+// With `teardown_ms = N` in [plugins.slow], letting it go takes N ms.
 // It serves REPORT the same way: a method wrk knows (wrk refuses to send one
 // its HTTP parser does not), for tests/load/slow_plugin_cost.sh.
 #include <verbd/plugin.hpp>
@@ -10,13 +11,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 
 namespace {
 
 struct Slow {
-  explicit Slow(verbd::Host&) {}
+  explicit Slow(verbd::Host& host) : teardown_ms(host.setting("teardown_ms", std::int64_t{0})) {}
+  ~Slow() { std::this_thread::sleep_for(std::chrono::milliseconds(teardown_ms)); }
+  Slow(const Slow&) = delete;
+  Slow& operator=(const Slow&) = delete;
 
   void handle(const verbd::Request& request, verbd::Response& response) const {
     auto path = request.path();
@@ -29,6 +34,8 @@ struct Slow {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(milliseconds)));
     response.append("slept " + milliseconds);
   }
+
+  std::int64_t teardown_ms;
 };
 
 }  // namespace
