@@ -65,13 +65,18 @@ void on_exit() {
 
 }  // namespace
 
-InPlugin::InPlugin(CallRecord& record) noexcept : record_(record) {
+InPlugin::InPlugin(CallRecord& record) noexcept : record_(record), outer_(current_call) {
   static thread_local const AlternateSignalStack alternate_stack;
   current_call = &record;
   record.in_plugin.store(1, std::memory_order_release);
 }
 
-InPlugin::~InPlugin() { record_.in_plugin.store(0, std::memory_order_release); }
+// The record may go before the thread does (an isolated plugin's process
+// unmaps its board, then exits): the exit handler must not find it then.
+InPlugin::~InPlugin() {
+  record_.in_plugin.store(0, std::memory_order_release);
+  current_call = outer_;
+}
 
 void record_crashes_of_this_process() {
   struct sigaction action {};

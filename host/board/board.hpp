@@ -69,6 +69,7 @@ class InPlugin {
 
  private:
   CallRecord& record_;
+  CallRecord* outer_;  // the thread's record before this call's, restored after it
 };
 
 // In a worker process: a fatal signal, or exit(), that strikes a thread in

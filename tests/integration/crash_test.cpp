@@ -336,6 +336,24 @@ TEST_F(Crashes, AnIsolatedPluginsProcessKilledBetweenRequestsCostsNoRequest) {
   EXPECT_EQ(verbd_->err().find("answered 502"), std::string::npos) << verbd_->err();
 }
 
+// Let go for a new version of its plugin, the old process ends as asked,
+// with status 0; had it ended otherwise, the worker would log it.
+TEST_F(Crashes, AnIsolatedPluginsProcessLetGoExitsWithStatusZero) {
+  start("[plugins.crash]\nisolation = \"process\"\n");
+  Client client(port_);
+  std::string old = worker_of(client);
+  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so",
+                fs::copy_options::overwrite_existing);
+  std::string answered_by = old;
+  for (auto deadline = Clock::now() + 5s; answered_by == old && Clock::now() < deadline;)
+    answered_by = worker_of(client);
+  EXPECT_NE(answered_by, old) << "the new version never answered";
+  for (auto deadline = Clock::now() + 5s; fs::exists("/proc/" + old) && Clock::now() < deadline;)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(fs::exists("/proc/" + old)) << "never reaped";
+  EXPECT_EQ(verbd_->err().find("let go"), std::string::npos) << verbd_->err();
+}
+
 // A plugin its own process cannot load is refused with the same reason as
 // in a worker, and the rest is served.
 TEST_F(Crashes, AnIsolatedPluginThatCannotLoadIsRefusedWithItsReason) {
