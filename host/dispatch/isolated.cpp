@@ -22,7 +22,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <thread>
+#include <utility>
 
 namespace verbd::dispatch {
 namespace {
@@ -77,6 +79,52 @@ class Reader {
 
 using Clock = std::chrono::steady_clock;
 
+// The highest descriptor number this process may have, plus one.
+int descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur > (1u << 20)) return 1 << 20;
+  return static_cast<int>(limit.rlim_cur);
+}
+
+// In the child, before exec(): marks every descriptor from `first` up
+// close-on-exec, so that only what the plugin's process is handed crosses.
+// The worker's client connections (Asio accepts them without
+// SOCK_CLOEXEC), and whatever a plugin in the worker opened, must not: that
+// process could read and write them, and a connection the worker closed
+// would stay open in it. Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC; then
+// each number below `limit` is marked in turn. Async-signal-safe.
+void close_on_exec_from(int first, int limit) noexcept {
+  if (::close_range(static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = first; fd < limit; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+// What the child does between fork() and exec(), all made before fork():
+// a child of a threaded process may only make async-signal-safe calls.
+struct ChildSetup {
+  char* const* argv;
+  int socket;                         // its end of the socket pair, which becomes descriptor 3
+  std::span<const int> shared_files;  // the store's, named in its arguments (--shared-files)
+  int descriptor_limit;
+  pid_t parent;
+};
+
+[[noreturn]] void become_plugin_process(const ChildSetup& setup) noexcept {
+  // Blocked from the start, and across exec: a SIGUSR1 that signal_all()
+  // sends before the new process waits for it stays pending, not fatal.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != setup.parent) ::_exit(1);
+  close_on_exec_from(3, setup.descriptor_limit);  // then 3 and the shared files are let through
+  if (setup.socket == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(setup.socket, 3) != 3) ::_exit(126);
+  for (int fd : setup.shared_files)
+    if (::fcntl(fd, F_SETFD, 0) != 0) ::_exit(126);
+  ::execv(setup.argv[0], setup.argv);
+  ::_exit(127);
+}
+
 // A process told to end (its socket closed) has this long before it is killed.
 constexpr auto time_to_end = std::chrono::seconds(1);
 constexpr auto reap_interval = std::chrono::milliseconds(10);
@@ -106,20 +154,42 @@ std::optional<int> ended(const Ending& ending) {
   return status;
 }
 
-// Waits for the processes of PluginProcesses let go, on a thread of its
-// own (one per worker process, started with the first): an event loop that
-// lets a generation of plugins go must not wait the milliseconds a process
-// takes to end, nor the second after which one that will not is killed. A
-// process that ends other than by exiting with status 0 is logged: its
-// plugin's teardown failed. At exit, it waits for those left.
-class Reaper {
+// The thread that starts the plugins' processes and waits for those let go:
+// one per worker process, started with the first, lasting until it exits.
+//
+// It starts them because the kernel kills a process on PR_SET_PDEATHSIG
+// when the thread that forked it ends, not its process: a pool thread
+// written off at the time limit ends when its call returns at last, and a
+// process it had started would end with it.
+//
+// It waits for those let go because a generation of plugins is often let go
+// on an event loop, which must not wait the milliseconds a process takes to
+// end, nor the second after which one that will not is killed. An end other
+// than exit status 0 is logged: the plugin's teardown failed. At exit it
+// waits for those left.
+class ProcessKeeper {
  public:
-  static Reaper& instance() {
-    static Reaper reaper;
-    return reaper;
+  static ProcessKeeper& instance() {
+    static ProcessKeeper keeper;
+    return keeper;
   }
 
-  void take(Ending ending, std::string plugin_file) {
+  // fork() on this thread: the child becomes the plugin's process; the
+  // parent gets its pid (-1 when fork() failed, with errno).
+  pid_t start(const ChildSetup& setup) {
+    std::unique_lock lock(mutex_);
+    turn_.wait(lock, [this] { return to_start_ == nullptr; });
+    to_start_ = &setup;
+    wake_.notify_one();
+    turn_.wait(lock, [this] { return started_.has_value(); });
+    auto [pid, error] = *std::exchange(started_, std::nullopt);
+    to_start_ = nullptr;
+    turn_.notify_all();
+    errno = error;
+    return pid;
+  }
+
+  void let_go(Ending ending, std::string plugin_file) {
     {
       std::lock_guard lock(mutex_);
       ending_.push_back({std::move(ending), std::move(plugin_file)});
@@ -127,7 +197,7 @@ class Reaper {
     wake_.notify_one();
   }
 
-  ~Reaper() {
+  ~ProcessKeeper() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -142,23 +212,33 @@ class Reaper {
     std::string plugin_file;
   };
 
-  Reaper() = default;
+  ProcessKeeper() = default;
 
-  // Looks every reap_interval while some are waiting; sleeps while none are.
+  // Looks every reap_interval while some are waiting to end.
   void run() {
     std::vector<Retired> waiting;
     std::unique_lock lock(mutex_);
+    auto work = [this] { return stopping_ || !ending_.empty() || (to_start_ != nullptr && !started_); };
     while (!stopping_ || !ending_.empty() || !waiting.empty()) {
       if (waiting.empty())
-        wake_.wait(lock, [this] { return stopping_ || !ending_.empty(); });
+        wake_.wait(lock, work);
       else
-        wake_.wait_for(lock, reap_interval);
+        wake_.wait_for(lock, reap_interval, work);
+      if (to_start_ != nullptr && !started_) fork_now();
       std::move(ending_.begin(), ending_.end(), std::back_inserter(waiting));
       ending_.clear();
       lock.unlock();
       std::erase_if(waiting, reaped);
       lock.lock();
     }
+  }
+
+  // With the lock held; the child never touches it.
+  void fork_now() {
+    pid_t pid = ::fork();
+    if (pid == 0) become_plugin_process(*to_start_);
+    started_ = {pid, errno};
+    turn_.notify_all();
   }
 
   static bool reaped(const Retired& retired) {
@@ -171,30 +251,14 @@ class Reaper {
   }
 
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;  // for this thread
+  std::condition_variable turn_;  // for those starting a process
+  const ChildSetup* to_start_ = nullptr;
+  std::optional<std::pair<pid_t, int>> started_;  // its pid, and errno
   std::vector<Retired> ending_;
   bool stopping_ = false;
   std::thread thread_{[this] { run(); }};  // last: the members above are there when it starts
 };
-
-// The highest descriptor number this process may have, plus one.
-int descriptor_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur > (1u << 20)) return 1 << 20;
-  return static_cast<int>(limit.rlim_cur);
-}
-
-// In the child, before exec(): marks every descriptor from `first` up
-// close-on-exec, so that only what the plugin's process is handed crosses.
-// The worker's client connections (Asio accepts them without
-// SOCK_CLOEXEC), and whatever a plugin in the worker opened, must not: that
-// process could read and write them, and a connection the worker closed
-// would stay open in it. Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC; then
-// each number below `limit` is marked in turn. Async-signal-safe.
-void close_on_exec_from(int first, int limit) noexcept {
-  if (::close_range(static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0) return;
-  for (int fd = first; fd < limit; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
 
 bool write_all(int socket, const char* data, std::size_t size) {
   while (size > 0) {
@@ -380,7 +444,8 @@ std::unique_ptr<PluginProcess> PluginProcess::start(const std::filesystem::path&
 PluginProcess::~PluginProcess() {
   socket_ = Fd();
   pid_t pid = std::exchange(pid_, -1);
-  if (pid > 0) Reaper::instance().take(begin_ending(pid, command_.store_root), file_.filename().string());
+  if (pid > 0)
+    ProcessKeeper::instance().let_go(begin_ending(pid, command_.store_root), file_.filename().string());
 }
 
 // Starts the process and reads its description. The arguments are made
@@ -398,26 +463,9 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
     return false;
   }
   Fd ours(ends[0]), theirs(ends[1]);
-  std::vector<int> shared_files = store::pinned_descriptors();  // named in its arguments (--shared-files)
-  // Blocked from the start, and across exec: a SIGUSR1 that signal_all()
-  // sends before the new process waits for it stays pending, not fatal.
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  pid_t parent = ::getpid();
-  int limit = descriptor_limit();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    close_on_exec_from(3, limit);  // then 3 and the shared files are let through
-    if (theirs.get() == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(theirs.get(), 3) != 3) ::_exit(126);
-    for (int fd : shared_files)
-      if (::fcntl(fd, F_SETFD, 0) != 0) ::_exit(126);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::vector<int> shared_files = store::pinned_descriptors();
+  ChildSetup child{argv.data(), theirs.get(), shared_files, descriptor_limit(), ::getpid()};
+  pid_t pid = ProcessKeeper::instance().start(child);
   if (pid < 0) {
     problem = std::string("fork: ") + std::strerror(errno);
     return false;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <regex>
@@ -29,8 +30,9 @@ using Clock = std::chrono::steady_clock;
 class SlowPlugins : public ::testing::Test {
  protected:
   void start(const std::string& server_keys, const std::string& limits_keys = "",
-             const std::string& plugins_keys = "") {
-    stock(folder_, {"slow", "inline_writer"}, {"get", "head", "put"});
+             const std::string& plugins_keys = "",
+             std::initializer_list<std::string> test_plugins = {"slow", "inline_writer"}) {
+    stock(folder_, test_plugins, {"get", "head", "put"});
     folder_.write("data/a", "twenty-six bytes of data.\n");
     folder_.write("verbd.toml", "[server]\nport = 0\nworkers = 1\n" + server_keys + "[limits]\n" +
                                     limits_keys + "[plugins]\ndirectory = \"plugins\"\n" + plugins_keys +
@@ -206,6 +208,22 @@ TEST_F(SlowPlugins, AnIsolatedPluginsOldProcessEndsOffTheEventLoop) {
     std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(std::filesystem::exists("/proc/" + old)) << "never reaped";
   EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
+}
+
+// An isolated plugin's process is started again by whichever pool thread
+// has the next call for it. That thread may then take a slow call of
+// another plugin, be written off at the time limit, and end when the call
+// returns at last; the process it started lives on.
+TEST_F(SlowPlugins, AnIsolatedPluginsProcessOutlivesThePoolThreadThatStartedIt) {
+  start("plugin_threads = 2\n", "handler_timeout_ms = 300\n", "[plugins.crash]\nisolation = \"process\"\n",
+        {"slow", "crash"});
+  Client client(port_);
+  EXPECT_EQ(client.request("CRASH", "/null").status, 502);
+  std::string started = client.request("CRASH", "/pid").body;   // by the pool's one thread
+  EXPECT_EQ(client.request("SLOW", "/sleep/600").status, 503);  // that thread written off
+  std::this_thread::sleep_for(600ms);                           // its call returned: it has ended
+  EXPECT_TRUE(runs(started)) << verbd_->err();
+  EXPECT_EQ(client.request("CRASH", "/pid").body, started);
 }
 
 TEST_F(SlowPlugins, APluginThatPromisesNeverToBlockMayNotWrite) {
