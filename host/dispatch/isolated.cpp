@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -340,6 +341,23 @@ bool receive_frame(int socket, std::string& payload, Fd* file = nullptr) {
   return read_all(socket, payload.data(), length);
 }
 
+// receive_frame(), each read waiting at most `limit` (then false, with
+// errno EAGAIN); the socket waits without limit again after.
+bool receive_frame_within(int socket, std::string& payload, std::chrono::milliseconds limit) {
+  auto whole_seconds = std::chrono::duration_cast<std::chrono::seconds>(limit);
+  timeval wait{static_cast<time_t>(whole_seconds.count()),
+               static_cast<suseconds_t>((limit - whole_seconds).count() * 1000)};
+  if (wait.tv_sec == 0 && wait.tv_usec == 0) wait.tv_usec = 1;  // zero would mean no limit
+  ::setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  errno = 0;
+  bool received = receive_frame(socket, payload);
+  int error = errno;
+  timeval forever{};
+  ::setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof forever);
+  errno = error;
+  return received;
+}
+
 std::string encode(const http::Request& request, std::string_view allow) {
   Writer out;
   out.text(allow);
@@ -477,7 +495,14 @@ bool PluginProcess::spawn(plugin::Description& description, std::string& problem
   }
   socket_ = std::move(ours);
   std::string hello;
-  bool received = receive_frame(socket_.get(), hello);
+  bool received = receive_frame_within(socket_.get(), hello, command_.start_timeout);
+  if (!received && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    ::kill(pid_, SIGKILL);  // still loading the plugin, or making it: it would not end on its own
+    return fail("its process did not describe the plugin within " +
+                    std::to_string(command_.start_timeout.count()) +
+                    " ms (limits.handler_timeout_ms): " + shut_down(),
+                problem);
+  }
   Reader in(hello);
   std::string_view word, name, version, abi;
   std::uint64_t count = 0;

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,9 @@ struct IsolatedCommand {
   std::string binary;                  // verbd's own
   std::vector<std::string> arguments;  // after "--serve-plugin FILE": the config and its overrides
   std::filesystem::path store_root;    // the files store's, to clear a dead process's scratch files
+  // How long a new process has to describe its plugin (limits.handler_timeout_ms):
+  // loading it, and its factory, are plugin code like a call.
+  std::chrono::milliseconds start_timeout{30000};
 };
 
 class PluginProcess final : public plugin::Remote {

@@ -198,6 +198,7 @@ dispatch::IsolatedCommand isolated_command(const config::Config& config) {
       "--log-level",
       config.log.level == spdlog::level::warn ? "warn" : std::string(level.data(), level.size())};
   if (config.store.backend == "files") command.store_root = config.store.root;
+  command.start_timeout = config.limits.handler_timeout;
   if (auto pinned = store::pinned_as_text(); !pinned.empty())
     command.arguments.insert(command.arguments.end(), {"--shared-files", pinned});
   return command;

@@ -226,6 +226,18 @@ TEST_F(SlowPlugins, AnIsolatedPluginsProcessOutlivesThePoolThreadThatStartedIt) 
   EXPECT_EQ(client.request("CRASH", "/pid").body, started);
 }
 
+// Loading and making the plugin is plugin code too: an isolated plugin's
+// process that has not described the plugin within the time limit is
+// killed, and the plugin refused, saying so; the worker serves the rest.
+TEST_F(SlowPlugins, AnIsolatedPluginThatTakesTooLongToStartIsRefused) {
+  start("", "handler_timeout_ms = 300\n", "[plugins.slow]\nisolation = \"process\"\nstartup_ms = 60000\n");
+  EXPECT_TRUE(log_shows(R"(slow\.so: its process did not describe the plugin within 300 ms )"
+                        R"(\(limits\.handler_timeout_ms\): \(pid [0-9]+\) killed by SIGKILL)"))
+      << verbd_->err();
+  EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
+  EXPECT_EQ(fetch(port_, "SLOW", "/pid").status, 405);
+}
+
 TEST_F(SlowPlugins, APluginThatPromisesNeverToBlockMayNotWrite) {
   start("");
   Reply write = fetch(port_, "INLINE", "/");

@@ -3,7 +3,8 @@
 //   /sleep/N   sleeps N milliseconds, then answers 200 "slept N"
 //   /hang      never returns (until its process ends)
 //   /pid       answers 200 with the worker's process id
-// With `teardown_ms = N` in [plugins.slow], letting it go takes N ms.
+// With `startup_ms = N` in [plugins.slow], making it takes N ms; with
+// `teardown_ms = N`, letting it go does.
 // It serves REPORT the same way: a method wrk knows (wrk refuses to send one
 // its HTTP parser does not), for tests/load/slow_plugin_cost.sh.
 #include <verbd/plugin.hpp>
@@ -18,7 +19,9 @@
 namespace {
 
 struct Slow {
-  explicit Slow(verbd::Host& host) : teardown_ms(host.setting("teardown_ms", std::int64_t{0})) {}
+  explicit Slow(verbd::Host& host) : teardown_ms(host.setting("teardown_ms", std::int64_t{0})) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(host.setting("startup_ms", std::int64_t{0})));
+  }
   ~Slow() { std::this_thread::sleep_for(std::chrono::milliseconds(teardown_ms)); }
   Slow(const Slow&) = delete;
   Slow& operator=(const Slow&) = delete;
