@@ -88,7 +88,7 @@ void record_crashes_of_this_process() {
   std::atexit(on_exit);
 }
 
-bool Quarantine::add(const FileIdentity& key) noexcept {
+bool Quarantine::add(const FileIdentity& key, bool while_loading) noexcept {
   auto count = count_.load(std::memory_order_relaxed);
   if (contains(key)) return true;
   if (count == capacity) return false;
@@ -100,6 +100,7 @@ bool Quarantine::add(const FileIdentity& key) noexcept {
   slot.inode.store(key.inode, std::memory_order_relaxed);
   slot.size.store(key.size, std::memory_order_relaxed);
   slot.modified_ns.store(key.modified_ns, std::memory_order_relaxed);
+  slot.while_loading.store(while_loading ? 1 : 0, std::memory_order_relaxed);
   count_.store(count + 1, std::memory_order_relaxed);
   sequence_.store(sequence + 2, std::memory_order_release);
   return true;
@@ -114,25 +115,26 @@ void Quarantine::clear() noexcept {
 }
 
 // A seqlock read: scan, and scan again if the supervisor wrote meanwhile.
-bool Quarantine::contains(const FileIdentity& key) const noexcept {
+Quarantine::Found Quarantine::find(const FileIdentity& key) const noexcept {
   while (true) {
     auto before = sequence_.load(std::memory_order_acquire);
     if (before % 2 != 0) continue;
-    bool found = false;
+    Found found = Found::no;
     auto count = count_.load(std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < count && i < capacity && !found; ++i) {
+    for (std::uint32_t i = 0; i < count && i < capacity && found == Found::no; ++i) {
       const Slot& slot = slots_[i];
-      found = slot.device.load(std::memory_order_relaxed) == key.device &&
-              slot.inode.load(std::memory_order_relaxed) == key.inode &&
-              slot.size.load(std::memory_order_relaxed) == key.size &&
-              slot.modified_ns.load(std::memory_order_relaxed) == key.modified_ns;
+      if (slot.device.load(std::memory_order_relaxed) == key.device &&
+          slot.inode.load(std::memory_order_relaxed) == key.inode &&
+          slot.size.load(std::memory_order_relaxed) == key.size &&
+          slot.modified_ns.load(std::memory_order_relaxed) == key.modified_ns)
+        found = slot.while_loading.load(std::memory_order_relaxed) != 0 ? Found::unloadable : Found::yes;
     }
     std::atomic_thread_fence(std::memory_order_acquire);
     if (sequence_.load(std::memory_order_relaxed) == before) return found;
   }
 }
 
-Board::Board(std::size_t loops, std::size_t pool_threads) : loops_(loops), per_loop_(1 + 2 * pool_threads) {
+Board::Board(std::size_t loops, std::size_t pool_threads) : loops_(loops), per_loop_(2 + 2 * pool_threads) {
   std::size_t header = (sizeof(Header) + 63) / 64 * 64;
   std::size_t calls = loops * per_loop_;
   bytes_ =

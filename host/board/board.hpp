@@ -3,8 +3,9 @@
 // The supervisor maps it before it forks the first worker, so every worker,
 // and every worker forked later to replace one, sees the same bytes. On it:
 //   - for each event loop, CallRecords: the plugin call the loop is in, and
-//     each of its pool threads (dispatch/plugin_pool.hpp), if any, so that
-//     the supervisor can name the plugin after the worker dies;
+//     each of its pool threads (dispatch/plugin_pool.hpp), if any, and the
+//     plugin code its process runs as it loads plugins, so that the
+//     supervisor can name the plugin after the worker dies;
 //   - for each event loop, how many connections it holds: max_connections
 //     counts all processes together, and a dead worker's count goes to 0;
 //   - the quarantine: plugin files whose methods answer 503;
@@ -47,7 +48,11 @@ struct FixedText {
 // Written by that thread before and after each call; read by the supervisor
 // once the worker is dead.
 struct CallRecord {
-  std::atomic<std::uint32_t> in_plugin{0};    // 1 while a plugin's handle() runs
+  std::atomic<std::uint32_t> in_plugin{0};  // 1 while a plugin's handle() runs, or its loading code
+  // While the plugin's code runs as it is loaded (its library's initialisers,
+  // its factory): since when (CLOCK_MONOTONIC, ns), so that the supervisor
+  // can stop a load that hangs. Else 0.
+  std::atomic<std::int64_t> loading_since_ns{0};
   std::atomic<std::int32_t> fatal_signal{0};  // the signal that struck during the call
   std::atomic<std::uint32_t> exited{0};       // 1 when the plugin called exit()
   std::uint64_t generation = 0;
@@ -84,18 +89,26 @@ class Quarantine {
   static constexpr std::size_t capacity = 64;
 
   // False when full: the plugin then goes on crashing workers, as without
-  // a quarantine, and the supervisor says so.
-  bool add(const FileIdentity& plugin) noexcept;
+  // a quarantine, and the supervisor says so. `while_loading`: it crashed
+  // (or hung) as it was loaded, so a worker does not load it at all.
+  bool add(const FileIdentity& plugin, bool while_loading = false) noexcept;
   void clear() noexcept;
 
   // Changes whenever the set does: a worker looks again only then.
   std::uint64_t version() const noexcept { return sequence_.load(std::memory_order_acquire); }
-  bool contains(const FileIdentity& plugin) const noexcept;
+  bool contains(const FileIdentity& plugin) const noexcept { return find(plugin) != Found::no; }
+  bool contains_as_unloadable(const FileIdentity& plugin) const noexcept {
+    return find(plugin) == Found::unloadable;
+  }
 
  private:
+  enum class Found { no, yes, unloadable };
+  Found find(const FileIdentity& plugin) const noexcept;
+
   struct Slot {
     std::atomic<std::uint64_t> device, inode, size;
     std::atomic<std::int64_t> modified_ns;
+    std::atomic<std::uint32_t> while_loading;
   };
   std::atomic<std::uint64_t> sequence_{0};  // odd while the supervisor writes
   std::atomic<std::uint32_t> count_{0};
@@ -116,11 +129,15 @@ class Board {
   std::size_t loops() const noexcept { return loops_; }
   // The event loop's own record.
   CallRecord& call(std::size_t loop) noexcept { return calls_[loop * per_loop_]; }
+  // The record of the thread that loads the plugins, in the process whose
+  // first loop is `loop`.
+  CallRecord& load_call(std::size_t loop) noexcept { return calls_[loop * per_loop_ + 1]; }
+  const CallRecord& load_call(std::size_t loop) const noexcept { return calls_[loop * per_loop_ + 1]; }
   // The records of the loop's pool threads.
   std::span<CallRecord> pool_calls(std::size_t loop) noexcept {
-    return {calls_ + loop * per_loop_ + 1, per_loop_ - 1};
+    return {calls_ + loop * per_loop_ + 2, per_loop_ - 2};
   }
-  // The loop's own record, then its pool threads'.
+  // The loop's own record, the loader's, then its pool threads'.
   std::span<CallRecord> all_calls(std::size_t loop) noexcept {
     return {calls_ + loop * per_loop_, per_loop_};
   }
@@ -143,7 +160,7 @@ class Board {
   };
 
   std::size_t loops_;
-  std::size_t per_loop_;  // CallRecords of each loop: its own, then its pool threads'
+  std::size_t per_loop_;  // CallRecords of each loop: its own, the loader's, then its pool threads'
   std::size_t bytes_;
   void* memory_;
   Header* header_;

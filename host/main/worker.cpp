@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
+#include <ctime>
+#include <functional>
 
 namespace verbd {
 namespace {
@@ -34,6 +37,35 @@ plugin::Isolate isolate(dispatch::IsolatedCommand command) {
       };
 }
 
+// Marks the plugin code that loading runs on this process's loader record,
+// so that the supervisor names the plugin if the process dies in it, and
+// stops it if it hangs there; files quarantined for that are not loaded.
+plugin::LoadWatch watch_loading(board::Board& board, std::size_t first_loop) {
+  board::CallRecord& record = board.load_call(first_loop);
+  auto run = [&record](const plugin::PluginCode& plugin, const std::function<void()>& code) {
+    record.generation = plugin.generation;
+    record.file_identity = plugin.identity;
+    record.file.set(plugin.file.filename().string());
+    record.name.set(plugin.name);
+    record.version.set(plugin.version);
+    record.method.set("");
+    record.target.set("");
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    record.loading_since_ns.store(std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec);
+    struct Done {
+      board::CallRecord& record;
+      ~Done() { record.loading_since_ns.store(0); }
+    } done{record};
+    board::InPlugin in_plugin(record);
+    code();
+  };
+  auto unloadable = [&board](const FileIdentity& file) {
+    return board.quarantine().contains_as_unloadable(file);
+  };
+  return {run, unloadable};
+}
+
 // Which plugins of a generation the supervisor has quarantined.
 plugin::IsQuarantined quarantined_on(board::Board& board) {
   return [&board](const plugin::Plugin& plugin) { return board.quarantine().contains(plugin.identity()); };
@@ -44,12 +76,14 @@ plugin::IsQuarantined quarantined_on(board::Board& board) {
 // (host, port, workers, processes, limits) take effect on restart.
 class LivePlugins {
  public:
-  LivePlugins(const config::Config& config, const Overrides& overrides, board::Board& board)
+  LivePlugins(const config::Config& config, const Overrides& overrides, board::Board& board,
+              std::size_t first_loop)
       : file_(config.file),
         overrides_(overrides),
         plugins_(config.plugins),
         store_(store::make_store(config.store, false)),
-        loader_(*store_, dispatch::services_table(), isolate(isolated_command(config))),
+        loader_(*store_, dispatch::services_table(), isolate(isolated_command(config)),
+                watch_loading(board, first_loop)),
         board_(board) {}
 
   store::Store& store() { return *store_; }
@@ -208,7 +242,7 @@ int run_worker(const config::Config& config, const Overrides& overrides, supervi
   verbd::log::name_process("worker " + std::to_string(start.number));
   board::record_crashes_of_this_process();
   try {
-    LivePlugins live(config, overrides, *start.board);
+    LivePlugins live(config, overrides, *start.board, start.placement.first_loop);
     live.reload_folder();
     int code = serve(config, live, std::move(start));
     // Threads written off may still be in plugin code, using the store and

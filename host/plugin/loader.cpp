@@ -115,8 +115,15 @@ bool runs_isolated(const fs::path& file, const config::Plugins& plugins) {
   return plugins.isolated.count(ascii::lower(file.stem().string())) != 0;
 }
 
-Loader::Loader(store::Store& store, const verbd_host& services, Isolate isolate)
-    : store_(store), services_(services), isolate_(std::move(isolate)) {}
+Loader::Loader(store::Store& store, const verbd_host& services, Isolate isolate, LoadWatch watch)
+    : store_(store), services_(services), isolate_(std::move(isolate)), watch_(std::move(watch)) {}
+
+void Loader::run_plugin_code(const PluginCode& plugin, const std::function<void()>& code) const {
+  if (watch_.run)
+    watch_.run(plugin, code);
+  else
+    code();
+}
 
 std::shared_ptr<const Plugin> Loader::load_here(const fs::path& file, const config::Plugins& plugins,
                                                 std::string& refusal) {
@@ -134,6 +141,7 @@ std::shared_ptr<const Plugin> Loader::load_here(const fs::path& file, const conf
 
 LoadReport Loader::load(const config::Plugins& plugins, std::uint64_t number, const Generation* before) {
   static auto& log = verbd::log::get("plugins");
+  generation_ = number;
   LoadReport report;
   std::vector<fs::path> files;
   std::error_code error;
@@ -193,11 +201,19 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
     return std::make_shared<Plugin>(std::move(description), Origin{file, identity}, std::move(settings),
                                     std::move(remote));
   }
+  if (watch_.unloadable && watch_.unloadable(identity)) {
+    refusal =
+        "quarantined: it crashed or hung workers as they loaded it; replace the file, or send "
+        "verbd SIGHUP to try it again";
+    return nullptr;
+  }
   fs::path copy = private_copy(file, refusal);
   if (!refusal.empty()) return remove_private_copy(copy), nullptr;
   boost::dll::fs::error_code error;
-  boost::dll::shared_library library(copy, error,
-                                     boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  boost::dll::shared_library library;
+  run_plugin_code({file, identity, {}, {}, generation_}, [&] {
+    library.load(copy, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  });
   if (error) refusal = "the dynamic loader refused it: " + loader_error(copy);
   remove_private_copy(copy);  // the mapping stays
   if (!refusal.empty()) return nullptr;
@@ -218,7 +234,10 @@ std::shared_ptr<const Plugin> Loader::load_file(const fs::path& file, const File
   auto plugin = std::make_shared<Plugin>(std::move(library), descriptor, Origin{file, identity},
                                          std::move(context), services_);
   std::string failure;
-  if (!plugin->start(failure)) {
+  bool started = false;
+  run_plugin_code({file, identity, descriptor.name, descriptor.version, generation_},
+                  [&] { started = plugin->start(failure); });
+  if (!started) {
     refusal = "its factory failed: " + failure;
     return nullptr;
   }

@@ -15,10 +15,12 @@
 #include "plugin/generation.hpp"
 #include "store/store.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace verbd::plugin {
@@ -39,6 +41,25 @@ struct LoadReport {
 using Isolate = std::function<std::unique_ptr<Remote>(const std::filesystem::path& file,
                                                       Description& description, std::string& refusal)>;
 
+// Plugin code that loading runs: the library's initialisers (dlopen), then
+// the plugin's factory.
+struct PluginCode {
+  const std::filesystem::path& file;
+  const FileIdentity& identity;
+  std::string_view name, version;  // empty until its descriptor is read
+  std::uint64_t generation;
+};
+
+// How a worker watches that code; either may be empty.
+struct LoadWatch {
+  // Runs `code`, marked as the plugin's, so that the supervisor names the
+  // plugin if the process dies in it, or stops it if it hangs there.
+  std::function<void(const PluginCode& plugin, const std::function<void()>& code)> run;
+  // Whether the supervisor has quarantined the file for crashing or hanging
+  // workers as they loaded it: it is refused without running any of it.
+  std::function<bool(const FileIdentity&)> unloadable;
+};
+
 // Whether the plugin in `file` runs in a process of its own: `isolation =
 // "process"` in the [plugins.<method>] table named by the file (get.so: [plugins.get]).
 bool runs_isolated(const std::filesystem::path& file, const config::Plugins& plugins);
@@ -48,7 +69,8 @@ class Loader {
   // `services`: the host's functions for plugins (dispatch/services.hpp),
   // given to each with its own context. `isolate` starts the plugins that
   // run in a process of their own; without it every plugin is loaded here.
-  Loader(store::Store& store, const verbd_host& services, Isolate isolate = {});
+  // `watch`: see LoadWatch.
+  Loader(store::Store& store, const verbd_host& services, Isolate isolate = {}, LoadWatch watch = {});
 
   // Loads the folder as generation `number`. A file unchanged since
   // `before` keeps its loaded plugin (same instance); a file that fails to
@@ -68,10 +90,13 @@ class Loader {
                                               std::string& refusal);
   std::shared_ptr<const Plugin> load_file(const std::filesystem::path& file, const FileIdentity& identity,
                                           const config::Plugins& plugins, std::string& refusal);
+  void run_plugin_code(const PluginCode& plugin, const std::function<void()>& code) const;
 
   store::Store& store_;
   verbd_host services_;
   Isolate isolate_;
+  LoadWatch watch_;
+  std::uint64_t generation_ = 0;  // the one being loaded
 };
 
 // Whether the supervisor has quarantined a plugin (its methods answer 503).

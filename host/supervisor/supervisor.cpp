@@ -20,7 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -64,6 +66,7 @@ struct Worker {
   std::string report;                  // the death not yet logged: logged once the replacement serves
   std::string quarantine;              // what it led to, logged after it
   unsigned deaths_before_serving = 0;  // in a row: the restart is put off longer each time
+  const board::CallRecord* stopped_in = nullptr;  // the load it was killed in, hung past the time limit
 };
 
 // A plugin's crashes within the window, by file version.
@@ -139,6 +142,7 @@ class Supervisor {
     worker.pid = pid;
     worker.ready = std::move(read_end);
     worker.serving = false;
+    worker.stopped_in = nullptr;
     worker.respawn_at.reset();
   }
 
@@ -199,8 +203,16 @@ class Supervisor {
       timeout =
           std::min(timeout, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(due - now)));
     };
-    for (const auto& worker : workers_)
+    for (const auto& worker : workers_) {
       if (worker.respawn_at) until(*worker.respawn_at);
+      // A load that may hang: looked at when its time is up (steady_clock
+      // reads CLOCK_MONOTONIC, as the worker did), and often while a worker
+      // starts, since its load may begin at any moment.
+      if (auto since = board_.load_call(worker.first_loop).loading_since_ns.load(); since != 0)
+        until(Clock::time_point(std::chrono::nanoseconds(since)) + config_.limits.handler_timeout +
+              milliseconds(1));
+      if (worker.pid > 0 && !worker.serving) until(now + milliseconds(50));
+    }
     if (kill_at_) until(*kill_at_);
     return timeout;
   }
@@ -268,7 +280,9 @@ class Supervisor {
       return;
     }
     bool recycled = exited_to_be_recycled(status);  // not a crash: the threads stuck are in the log
-    const board::CallRecord* call = recycled ? nullptr : fatal_call(worker);
+    const board::CallRecord* call = recycled            ? nullptr
+                                    : worker.stopped_in ? worker.stopped_in
+                                                        : fatal_call(worker);
     metrics::add_shared(board_.events().worker_restarts);
     if (call != nullptr) metrics::add_shared(board_.events().plugin_crashes);
     std::string cause = describe_exit_status(status) + (recycled ? "" : " " + describe_call(call));
@@ -310,15 +324,46 @@ class Supervisor {
 
   static std::string describe_call(const board::CallRecord* call) {
     if (call == nullptr) return "outside plugin code";
-    return "in plugin " + std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
-           std::string(call->version.view()) + ", generation " + std::to_string(call->generation) +
-           ") handling " + std::string(call->method.view()) + " " + std::string(call->target.view());
+    std::string plugin = std::string(call->file.view()) + " (" +
+                         (call->name.view().empty() ? std::string()
+                                                    : std::string(call->name.view()) + " " +
+                                                          std::string(call->version.view()) + ", ") +
+                         "generation " + std::to_string(call->generation) + ")";
+    if (call->loading_since_ns.load() != 0) return "in plugin " + plugin + " as it was being loaded";
+    return "in plugin " + plugin + " handling " + std::string(call->method.view()) + " " +
+           std::string(call->target.view());
+  }
+
+  // A worker that has run one plugin's loading code (its library's
+  // initialisers, its factory) for longer than handler_timeout_ms: it will
+  // not serve, or take signals, until that returns. It is killed, and the
+  // plugin charged with a crash, so that a plugin that always hangs there
+  // ends quarantined, and not loaded.
+  void stop_hung_loads() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    std::int64_t now_ns = std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+    auto limit_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(config_.limits.handler_timeout).count();
+    for (auto& worker : workers_) {
+      const board::CallRecord& load = board_.load_call(worker.first_loop);
+      std::int64_t since = load.loading_since_ns.load();
+      if (worker.pid <= 0 || worker.stopped_in != nullptr || since == 0 || now_ns - since <= limit_ns)
+        continue;
+      log().error(
+          "worker {} (pid {}) has been loading plugin {} for more than {} ms "
+          "(limits.handler_timeout_ms): killing it",
+          worker.number, worker.pid, load.file.view(), config_.limits.handler_timeout.count());
+      worker.stopped_in = &load;
+      ::kill(worker.pid, SIGKILL);
+    }
   }
 
   void clear_calls(const Worker& worker) {
     for (std::size_t loop = worker.first_loop; loop < worker.first_loop + worker.loops; ++loop) {
       for (auto& call : board_.all_calls(loop)) {
         call.in_plugin = 0;
+        call.loading_since_ns = 0;
         call.fatal_signal = 0;
         call.exited = 0;
       }
@@ -334,20 +379,28 @@ class Supervisor {
   std::string count_crash(const board::CallRecord* call) {
     if (call == nullptr) return {};
     auto& history = crashes_[call->file_identity];
-    history.description = std::string(call->file.view()) + " (" + std::string(call->name.view()) + " " +
-                          std::string(call->version.view()) + ")";
+    history.description = std::string(call->file.view());
+    if (!call->name.view().empty())
+      history.description +=
+          " (" + std::string(call->name.view()) + " " + std::string(call->version.view()) + ")";
+    bool loading = call->loading_since_ns.load() != 0;
     auto now = Clock::now();
     history.times.push_back(now);
     while (now - history.times.front() > config_.plugins.quarantine_window) history.times.pop_front();
     if (history.times.size() < config_.plugins.quarantine_after ||
         board_.quarantine().contains(call->file_identity))
       return {};
-    if (!board_.quarantine().add(call->file_identity))
+    if (!board_.quarantine().add(call->file_identity, loading))
       return fmt::format("plugin {} keeps crashing workers, but the quarantine is full ({} plugins)",
                          history.description, board::Quarantine::capacity);
     quarantined_.push_back({call->file_identity, std::string(call->file.view())});
     metrics::add_shared(board_.events().quarantines);
     write_quarantine_list();
+    if (loading)
+      return fmt::format(
+          "plugin {} quarantined: {} crashes within {} s, the last as it was being loaded; it is not loaded "
+          "until its file is replaced or verbd gets SIGHUP",
+          history.description, history.times.size(), config_.plugins.quarantine_window.count());
     return fmt::format(
         "plugin {} quarantined: {} crashes within {} s; its methods answer 503 until its file is "
         "replaced or verbd gets SIGHUP",
@@ -385,6 +438,7 @@ class Supervisor {
 
   void on_timers() {
     watch_shared_files();
+    if (!stopping_) stop_hung_loads();
     auto now = Clock::now();
     settle_journal_when_due(now);
     for (auto& worker : workers_)

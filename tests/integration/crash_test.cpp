@@ -229,6 +229,47 @@ TEST_F(Crashes, MaxConnectionsCountsEveryWorkerProcessAndForgetsADeadOnesConnect
   EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 503);
 }
 
+// A plugin whose factory crashes takes down each worker that loads it, as
+// it starts or as it reloads the folder. Those crashes are charged to the
+// plugin like any other; once it is quarantined the workers no longer load
+// it, and serve the rest.
+TEST_F(Crashes, APluginThatCrashesAsItIsLoadedIsQuarantinedAndNotLoaded) {
+  start("[plugins.crash]\ncrash_when_made = true\n");
+  EXPECT_GE(wait_for_log(
+                "killed by SIGSEGV in plugin crash\\.so \\(crash 1\\.0\\.0, generation [0-9]+\\) as it was "
+                "being loaded"),
+            1u)
+      << verbd_->err();
+  EXPECT_EQ(wait_for_log(
+                "plugin crash\\.so \\(crash 1\\.0\\.0\\) quarantined: 3 crashes within 60 s, the last as it "
+                "was being loaded; it is not loaded until its file is replaced or verbd gets SIGHUP"),
+            1u);
+  EXPECT_GE(wait_for_log("crash\\.so: quarantined: it crashed or hung workers as they loaded it"),
+            2u);                 // both workers
+  for (int i = 0; i < 6; ++i) {  // on new connections, to both workers
+    EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
+    EXPECT_EQ(fetch(port_, "CRASH", "/pid").status, 405);
+  }
+}
+
+// The same, dropped into the folder of a running server: each worker
+// reloads the folder, and each, or its replacement, crashes on it until it
+// is quarantined.
+TEST_F(Crashes, APluginThatCrashesAsItIsLoadedCanBeDroppedInWithoutLastingHarm) {
+  start("[plugins.crash]\ncrash_when_made = true\n");
+  fs::remove(folder_ / "plugins/crash.so");  // quarantined already; a new file is a new plugin
+  verbd_->signal(SIGHUP);
+  EXPECT_EQ(wait_for_log("SIGHUP: 1 quarantined plugin\\(s\\) lifted"), 1u) << verbd_->err();
+  EXPECT_EQ(fetch(port_, "GET", "/index.html").status, 200);
+  fs::copy_file(fs::path(VERBD_TEST_PLUGIN_DIR) / "crash.so", folder_ / "plugins/crash.so");
+  EXPECT_EQ(wait_for_log("quarantined: [0-9] crashes within 60 s, the last as it was being loaded", 2), 2u)
+      << verbd_->err();
+  int answered = 0;
+  for (auto deadline = Clock::now() + 5s; answered < 6 && Clock::now() < deadline;)
+    answered = fetch(port_, "GET", "/index.html").status == 200 ? answered + 1 : 0;
+  EXPECT_EQ(answered, 6) << verbd_->err();
+}
+
 // isolation = "process": the plugin runs outside the worker; its crash
 // fails the one request it was handling, with 502, on a connection that
 // stays open, and nothing else.

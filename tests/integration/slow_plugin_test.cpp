@@ -238,6 +238,22 @@ TEST_F(SlowPlugins, AnIsolatedPluginThatTakesTooLongToStartIsRefused) {
   EXPECT_EQ(fetch(port_, "SLOW", "/pid").status, 405);
 }
 
+// In a worker, a plugin whose factory hangs keeps that worker from ever
+// serving: past the time limit the supervisor kills it and charges the
+// plugin, which ends quarantined and not loaded.
+TEST_F(SlowPlugins, APluginThatHangsAsItIsLoadedIsStoppedThenQuarantined) {
+  start("", "handler_timeout_ms = 200\n", "[plugins.slow]\nstartup_ms = 60000\n");
+  EXPECT_TRUE(log_shows(R"(worker 1 \(pid [0-9]+\) has been loading plugin slow\.so for more than 200 ms )"
+                        R"(\(limits\.handler_timeout_ms\): killing it)"))
+      << verbd_->err();
+  EXPECT_TRUE(log_shows(
+      R"(killed by SIGKILL in plugin slow\.so \(slow 1\.0\.0, generation [0-9]+\) as it was being loaded)"));
+  EXPECT_TRUE(log_shows(
+      R"(plugin slow\.so \(slow 1\.0\.0\) quarantined: 3 crashes within 60 s, the last as it was being loaded)"));
+  EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
+  EXPECT_EQ(fetch(port_, "SLOW", "/pid").status, 405);
+}
+
 TEST_F(SlowPlugins, APluginThatPromisesNeverToBlockMayNotWrite) {
   start("");
   Reply write = fetch(port_, "INLINE", "/");

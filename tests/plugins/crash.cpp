@@ -6,6 +6,7 @@
 //   /exit       calls exit(3)
 // /pid answers 200 with the worker's process id, so that a test knows which
 // worker a connection is on; any other path answers 200 "alive".
+// With `crash_when_made = true` in [plugins.crash], its factory crashes.
 #include <verbd/plugin.hpp>
 
 #include <unistd.h>
@@ -37,7 +38,9 @@ int recurse(int depth) {
 }
 
 struct Crash {
-  explicit Crash(verbd::Host&) {}
+  explicit Crash(verbd::Host& host) {
+    if (host.setting("crash_when_made", false)) write_through_null();
+  }
 
   void handle(const verbd::Request& request, verbd::Response& response) const {
     auto path = request.path();

@@ -119,7 +119,7 @@ double Process::cpu_seconds() const {
 
 std::uint16_t Process::port() const {
   std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 400; ++i) {  // 10 s: a start may take a few restarts (a plugin crashing as it loads)
     std::smatch match;
     std::string log = err();
     if (std::regex_search(log, match, listening)) return static_cast<std::uint16_t>(std::stoi(match[1]));
