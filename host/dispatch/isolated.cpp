@@ -457,8 +457,8 @@ std::unique_ptr<PluginProcess> PluginProcess::start(const std::filesystem::path&
   return process;
 }
 
-// The socket closed tells the process to end; the reaper waits for it, for
-// a generation of plugins is often let go on an event loop.
+// The socket closed tells the process to end; the keeper thread waits for it,
+// for a generation of plugins is often let go on an event loop.
 PluginProcess::~PluginProcess() {
   socket_ = Fd();
   pid_t pid = std::exchange(pid_, -1);
