@@ -3,6 +3,9 @@
 #include "common/metrics.hpp"
 #include "dispatch/conditions.hpp"
 #include "log/log.hpp"
+#include "plugin/let_go.hpp"
+
+#include <utility>
 
 namespace verbd::dispatch {
 
@@ -23,12 +26,14 @@ bool Dispatcher::holds_old_generation() const noexcept {
 // The generation is fetched again only when a new one was published, so
 // that requests share no lock; the one held here keeps its plugins loaded.
 const plugin::Generation& Dispatcher::generation() {
-  if (!generation_ || holds_old_generation()) generation_ = plugins_.current();
+  if (!generation_ || holds_old_generation()) plugin::let_go(std::exchange(generation_, plugins_.current()));
   return *generation_;
 }
 
+// The old generation's teardown, if this was its last holder, runs off this
+// thread, often an event loop (plugin/let_go.hpp).
 void Dispatcher::release() noexcept {
-  if (holds_old_generation()) generation_.reset();
+  if (holds_old_generation()) plugin::let_go(std::exchange(generation_, nullptr));
 }
 
 // Refused whatever the body: what choose() refuses (no plugin, a

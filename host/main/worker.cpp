@@ -7,6 +7,7 @@
 #include "dispatch/services.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
+#include "plugin/let_go.hpp"
 #include "plugin/loader.hpp"
 #include "plugin/watcher.hpp"
 #include "store/shared_files.hpp"
@@ -19,6 +20,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -245,9 +247,10 @@ int run_worker(const config::Config& config, const Overrides& overrides, supervi
     LivePlugins live(config, overrides, *start.board, start.placement.first_loop);
     live.reload_folder();
     int code = serve(config, live, std::move(start));
-    // Threads written off may still be in plugin code, using the store and
-    // the plugins: the process ends without destroying them.
-    if (dispatch::threads_written_off() > 0) {
+    // Threads written off, or a teardown of plugins let go, may still be in
+    // plugin code, using the store and the plugins: the process ends
+    // without destroying them.
+    if (dispatch::threads_written_off() > 0 || !plugin::let_go_within(std::chrono::seconds(1))) {
       spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& logger) { logger->flush(); });
       std::_Exit(code);
     }

@@ -210,6 +210,25 @@ TEST_F(SlowPlugins, AnIsolatedPluginsOldProcessEndsOffTheEventLoop) {
   EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);
 }
 
+// In a worker, the old version's teardown (its destructor, then its
+// library's unloading) runs off the event loop: here it takes 800 ms, and
+// a request that comes as the new version is published is answered while
+// it lasts.
+TEST_F(SlowPlugins, AnOldPluginsTeardownRunsOffTheEventLoop) {
+  auto mark = folder_ / "torn-down";
+  start("", "", "[plugins.slow]\nteardown_ms = 800\nteardown_mark = \"" + mark.string() + "\"\n");
+  EXPECT_EQ(fetch(port_, "SLOW", "/sleep/1").status, 200);
+  std::filesystem::copy_file(std::filesystem::path(VERBD_TEST_PLUGIN_DIR) / "slow.so",
+                             folder_ / "plugins/slow.so", std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(log_shows("generation 2: ")) << verbd_->err();
+  EXPECT_EQ(fetch(port_, "GET", "/a").status, 200);  // the loop lets generation 1 go
+  EXPECT_FALSE(std::filesystem::exists(mark)) << "the request waited for the old version's teardown";
+  for (auto deadline = Clock::now() + 5s; !std::filesystem::exists(mark) && Clock::now() < deadline;)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(std::filesystem::exists(mark)) << "the old version was never torn down";
+  EXPECT_EQ(fetch(port_, "SLOW", "/sleep/1").status, 200);
+}
+
 // An isolated plugin's process is started again by whichever pool thread
 // has the next call for it. That thread may then take a slow call of
 // another plugin, be written off at the time limit, and end when the call

@@ -4,7 +4,8 @@
 //   /hang      never returns (until its process ends)
 //   /pid       answers 200 with the worker's process id
 // With `startup_ms = N` in [plugins.slow], making it takes N ms; with
-// `teardown_ms = N`, letting it go does.
+// `teardown_ms = N`, letting it go does, after which it writes the file
+// `teardown_mark`, if set.
 // It serves REPORT the same way: a method wrk knows (wrk refuses to send one
 // its HTTP parser does not), for tests/load/slow_plugin_cost.sh.
 #include <verbd/plugin.hpp>
@@ -13,16 +14,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 
 namespace {
 
 struct Slow {
-  explicit Slow(verbd::Host& host) : teardown_ms(host.setting("teardown_ms", std::int64_t{0})) {
+  explicit Slow(verbd::Host& host)
+      : teardown_ms(host.setting("teardown_ms", std::int64_t{0})),
+        teardown_mark(host.setting("teardown_mark", "")) {
     std::this_thread::sleep_for(std::chrono::milliseconds(host.setting("startup_ms", std::int64_t{0})));
   }
-  ~Slow() { std::this_thread::sleep_for(std::chrono::milliseconds(teardown_ms)); }
+  ~Slow() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(teardown_ms));
+    if (!teardown_mark.empty()) std::ofstream(teardown_mark) << "torn down\n";
+  }
   Slow(const Slow&) = delete;
   Slow& operator=(const Slow&) = delete;
 
@@ -39,6 +46,7 @@ struct Slow {
   }
 
   std::int64_t teardown_ms;
+  std::string teardown_mark;
 };
 
 }  // namespace

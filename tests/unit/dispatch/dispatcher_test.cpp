@@ -3,6 +3,7 @@
 // a plugin that throws or breaks the contract, error pages, HEAD, and the
 // switch to a newly published generation.
 #include "dispatch/dispatcher.hpp"
+#include "plugin/let_go.hpp"
 
 #include "store/store.hpp"
 
@@ -11,6 +12,8 @@
 #include <verbd/plugin.hpp>
 
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include <memory>
 #include <string>
@@ -184,6 +187,7 @@ TEST_F(DispatcherTest, UsesANewGenerationAtOnceAndLetsTheOldOneGo) {
   publish({test::load_inline(misbehaving, *store_)});
   EXPECT_FALSE(old.expired());  // the dispatcher holds it until it is used or released
   dispatcher_.release();
+  EXPECT_TRUE(plugin::let_go_within(std::chrono::seconds(5)));  // torn down on a thread of its own
   EXPECT_TRUE(old.expired());
   EXPECT_EQ(answer("ECHO", "/").status(), 405);
   dispatcher_.release();  // the current generation is kept
