@@ -2,11 +2,16 @@
 # Replaces the GET plugin 20 times with a plain cp while wrk loads verbd
 # (GET, 20 connections), adds and removes another method's plugin, and
 # sends SIGHUP; then prints wrk's figures. Any non-2xx answer or socket
-# error is a failure.
-#   tests/load/plugin_swap.sh BUILD_DIR
+# error is a failure. With --isolated, the GET plugin runs in a process of
+# its own (isolation = "process"), so that each replacement also ends a
+# process and starts one: wrk's Max latency then shows what that costs the
+# worker's other connections.
+#   tests/load/plugin_swap.sh BUILD_DIR [--isolated]
 set -euo pipefail
 source "$(dirname "$0")/../support/start_verbd.sh"
-build=$(cd "${1:?usage: plugin_swap.sh BUILD_DIR}" && pwd)
+build=$(cd "${1:?usage: plugin_swap.sh BUILD_DIR [--isolated]}" && pwd)
+isolated=""
+[[ ${2:-} == --isolated ]] && isolated=$'[plugins.get]\nisolation = "process"\n'
 command -v wrk >/dev/null || { echo "plugin_swap.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d /tmp/verbd-swap.XXXXXX)
 pid=""
@@ -16,7 +21,7 @@ trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/data"
 cp "$build"/plugins/*.so "$work/plugins/"
 printf 'HTTP GET Method (Success)\n' >"$work/data/index.html"
-printf '[server]\nport = 0\n[plugins]\ndirectory = "plugins"\n[store]\nroot = "data"\n[log]\naccess = false\n' >"$work/verbd.toml"
+printf '[server]\nport = 0\n[plugins]\ndirectory = "plugins"\n%s[store]\nroot = "data"\n[log]\naccess = false\n' "$isolated" >"$work/verbd.toml"
 "$build/bin/verbd" --config "$work/verbd.toml" 2>"$work/log" &
 pid=$!
 for _ in $(seq 100); do
