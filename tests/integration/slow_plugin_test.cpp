@@ -238,7 +238,9 @@ TEST_F(SlowPlugins, AnIsolatedPluginsProcessOutlivesThePoolThreadThatStartedIt) 
         {"slow", "crash"});
   Client client(port_);
   EXPECT_EQ(client.request("CRASH", "/null").status, 502);
-  std::string started = client.request("CRASH", "/pid").body;   // by the pool's one thread
+  // The pool wakes a second thread only for a call that waits: one thread
+  // takes these three calls, starting the process again on the second.
+  std::string started = client.request("CRASH", "/pid").body;
   EXPECT_EQ(client.request("SLOW", "/sleep/600").status, 503);  // that thread written off
   std::this_thread::sleep_for(600ms);                           // its call returned: it has ended
   EXPECT_TRUE(runs(started)) << verbd_->err();
