@@ -8,7 +8,8 @@
 //     supervisor can name the plugin after the worker dies;
 //   - for each event loop, how many connections it holds: max_connections
 //     counts all processes together, and a dead worker's count goes to 0;
-//   - the quarantine: plugin files whose methods answer 503;
+//   - the quarantine: plugin files whose methods answer 503, or that are
+//     not loaded at all (they crashed or hung workers as they loaded);
 //   - the highest plugin generation number any worker has published, so
 //     that a replacement worker goes on counting from there;
 //   - the metrics' counters (common/metrics.hpp): each loop's, and the

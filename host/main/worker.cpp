@@ -24,7 +24,6 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
 #include <functional>
 
 namespace verbd {
@@ -52,9 +51,9 @@ plugin::LoadWatch watch_loading(board::Board& board, std::size_t first_loop) {
     record.version.set(plugin.version);
     record.method.set("");
     record.target.set("");
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    record.loading_since_ns.store(std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec);
+    auto now =
+        std::chrono::steady_clock::now().time_since_epoch();  // CLOCK_MONOTONIC, which the supervisor reads
+    record.loading_since_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
     struct Done {
       board::CallRecord& record;
       ~Done() { record.loading_since_ns.store(0); }

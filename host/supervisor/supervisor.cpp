@@ -22,7 +22,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -205,12 +204,9 @@ class Supervisor {
     };
     for (const auto& worker : workers_) {
       if (worker.respawn_at) until(*worker.respawn_at);
-      // A load that may hang: looked at when its time is up (steady_clock
-      // reads CLOCK_MONOTONIC, as the worker did), and often while a worker
-      // starts, since its load may begin at any moment.
-      if (auto since = board_.load_call(worker.first_loop).loading_since_ns.load(); since != 0)
-        until(Clock::time_point(std::chrono::nanoseconds(since)) + config_.limits.handler_timeout +
-              milliseconds(1));
+      // A load that may hang: looked at when its time is up, and often while
+      // a worker starts, since its load may begin at any moment.
+      if (auto due = load_due(worker)) until(*due + milliseconds(1));
       if (worker.pid > 0 && !worker.serving) until(now + milliseconds(50));
     }
     if (kill_at_) until(*kill_at_);
@@ -334,22 +330,26 @@ class Supervisor {
            std::string(call->target.view());
   }
 
+  // When the plugin load the worker is in has run past handler_timeout_ms;
+  // nothing when it loads none. The worker read steady_clock too, which is
+  // CLOCK_MONOTONIC, the same in every process.
+  std::optional<Clock::time_point> load_due(const Worker& worker) const {
+    auto since = board_.load_call(worker.first_loop).loading_since_ns.load();
+    if (since == 0) return std::nullopt;
+    return Clock::time_point(std::chrono::nanoseconds(since)) + config_.limits.handler_timeout;
+  }
+
   // A worker that has run one plugin's loading code (its library's
   // initialisers, its factory) for longer than handler_timeout_ms: it will
   // not serve, or take signals, until that returns. It is killed, and the
   // plugin charged with a crash, so that a plugin that always hangs there
   // ends quarantined, and not loaded.
   void stop_hung_loads() {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    std::int64_t now_ns = std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-    auto limit_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(config_.limits.handler_timeout).count();
+    auto now = Clock::now();
     for (auto& worker : workers_) {
+      auto due = load_due(worker);
+      if (worker.pid <= 0 || worker.stopped_in != nullptr || !due || now <= *due) continue;
       const board::CallRecord& load = board_.load_call(worker.first_loop);
-      std::int64_t since = load.loading_since_ns.load();
-      if (worker.pid <= 0 || worker.stopped_in != nullptr || since == 0 || now_ns - since <= limit_ns)
-        continue;
       log().error(
           "worker {} (pid {}) has been loading plugin {} for more than {} ms "
           "(limits.handler_timeout_ms): killing it",
